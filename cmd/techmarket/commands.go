@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/app"
+	"github.com/liuzhou-techmarket/techmarket/internal/config"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+)
+
+// open loads the configuration and opens the system, logging to logw.
+func open(ctx context.Context, getenv func(string) string, logw io.Writer) (*app.System, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return app.Open(ctx, cfg, app.NewLogger(cfg, logw))
+}
+
+func cmdServe(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	sys, err := open(ctx, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	if err := sys.Auth.WarmRevocations(ctx); err != nil {
+		return fmt.Errorf("load revocations: %w", err)
+	}
+	srv := sys.Server()
+	ln, err := net.Listen("tcp", sys.Cfg.Addr)
+	if err != nil {
+		return err
+	}
+	sys.Log.Info("listening", "addr", ln.Addr().String(), "database", sys.DB.Dialect,
+		"redis", sys.Cfg.RedisURL != "", "data_dir", sys.Cfg.DataDir)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.App.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Stop accepting, let in-flight requests finish, then close the pools.
+	sys.Log.Info("shutting down", "timeout", sys.Cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), sys.Cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	sys.Log.Info("stopped")
+	return nil
+}
+
+func cmdMigrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	sys, err := open(ctx, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	sys.Close()
+	fmt.Fprintln(stdout, "schema is up to date")
+	return nil
+}
+
+func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: techmarket admin create --account A --password P [--name N]")
+	}
+	fs := flag.NewFlagSet("admin create", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	account := fs.String("account", "", "phone number or email")
+	password := fs.String("password", "", "8 to 72 characters")
+	name := fs.String("name", "平台管理员", "display name")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	sys, err := open(ctx, getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	u, err := sys.DB.CreatePlatformAdmin(ctx, market.NewUser{Account: *account, Password: *password, Name: *name})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created platform admin %s (id %s)\n", u.Account, u.ID)
+	return nil
+}

@@ -1,0 +1,11 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+func cmdSeed(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	return errors.New("seed: not yet available")
+}

@@ -1,0 +1,137 @@
+// Package config reads the service's configuration from the environment.
+// One Config is built in main and passed down; nothing reads the
+// environment anywhere else.
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the service.
+type Config struct {
+	Addr    string // TECHMARKET_ADDR, default :8080
+	DataDir string // TECHMARKET_DATA_DIR, default ./data
+
+	DBDSN       string // TECHMARKET_DB_DSN; empty = SQLite under DataDir
+	RedisURL    string // TECHMARKET_REDIS_URL; empty = in-process cache
+	RedisPrefix string // TECHMARKET_REDIS_PREFIX, default "techmarket:"
+	MeiliURL    string // TECHMARKET_MEILI_URL; empty = in-process search under DataDir
+	MeiliKey    string // TECHMARKET_MEILI_KEY
+
+	// JWTSecret signs access tokens (TECHMARKET_JWT_SECRET). Empty: a key
+	// is generated once and kept in DataDir/jwt.key. Several instances must
+	// share one secret. TECHMARKET_JWT_OLD_SECRETS (comma separated) still
+	// verify tokens during a key rotation.
+	JWTSecret     string
+	JWTOldSecrets []string
+	AccessTTL     time.Duration // TECHMARKET_ACCESS_TTL, default 15m
+	RefreshTTL    time.Duration // TECHMARKET_REFRESH_TTL, default 720h
+
+	BodyLimit    int // TECHMARKET_BODY_LIMIT bytes, default 1 MiB
+	UploadLimit  int // TECHMARKET_UPLOAD_LIMIT bytes, default 20 MiB
+	RateLimit    int // TECHMARKET_RATE_LIMIT requests/minute per token or IP, default 1200
+	LoginLimit   int // TECHMARKET_LOGIN_LIMIT per account per 15 minutes, default 10
+	LoginIPLimit int // TECHMARKET_LOGIN_IP_LIMIT per IP per 15 minutes, default 100
+
+	PasswordCost int    // TECHMARKET_BCRYPT_COST, default 12
+	CORSOrigins  string // TECHMARKET_CORS_ORIGINS, comma separated, default *
+	TrustProxy   bool   // TECHMARKET_TRUST_PROXY: client IP from X-Forwarded-For
+	LogLevel     string // TECHMARKET_LOG_LEVEL: debug|info|warn|error, default info
+
+	ShutdownTimeout time.Duration // TECHMARKET_SHUTDOWN_TIMEOUT, default 20s
+}
+
+// Load reads the configuration through getenv (os.Getenv in main, a map
+// in tests) and reports every bad value at once.
+func Load(getenv func(string) string) (Config, error) {
+	var errs []string
+	str := func(key, def string) string {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			return v
+		}
+		return def
+	}
+	num := func(key string, def int) int {
+		v := strings.TrimSpace(getenv(key))
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Sprintf("%s=%q: want a non-negative integer", key, v))
+			return def
+		}
+		return n
+	}
+	dur := func(key string, def time.Duration) time.Duration {
+		v := strings.TrimSpace(getenv(key))
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Sprintf("%s=%q: want a duration such as 15m", key, v))
+			return def
+		}
+		return d
+	}
+	c := Config{
+		Addr:            str("TECHMARKET_ADDR", ":8080"),
+		DataDir:         str("TECHMARKET_DATA_DIR", "./data"),
+		DBDSN:           str("TECHMARKET_DB_DSN", ""),
+		RedisURL:        str("TECHMARKET_REDIS_URL", ""),
+		RedisPrefix:     str("TECHMARKET_REDIS_PREFIX", "techmarket:"),
+		MeiliURL:        str("TECHMARKET_MEILI_URL", ""),
+		MeiliKey:        str("TECHMARKET_MEILI_KEY", ""),
+		JWTSecret:       str("TECHMARKET_JWT_SECRET", ""),
+		AccessTTL:       dur("TECHMARKET_ACCESS_TTL", 15*time.Minute),
+		RefreshTTL:      dur("TECHMARKET_REFRESH_TTL", 30*24*time.Hour),
+		BodyLimit:       num("TECHMARKET_BODY_LIMIT", 1<<20),
+		UploadLimit:     num("TECHMARKET_UPLOAD_LIMIT", 20<<20),
+		RateLimit:       num("TECHMARKET_RATE_LIMIT", 1200),
+		LoginLimit:      num("TECHMARKET_LOGIN_LIMIT", 10),
+		LoginIPLimit:    num("TECHMARKET_LOGIN_IP_LIMIT", 100),
+		PasswordCost:    num("TECHMARKET_BCRYPT_COST", 12),
+		CORSOrigins:     str("TECHMARKET_CORS_ORIGINS", "*"),
+		LogLevel:        str("TECHMARKET_LOG_LEVEL", "info"),
+		ShutdownTimeout: dur("TECHMARKET_SHUTDOWN_TIMEOUT", 20*time.Second),
+	}
+	if v := getenv("TECHMARKET_JWT_OLD_SECRETS"); v != "" {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				c.JWTOldSecrets = append(c.JWTOldSecrets, s)
+			}
+		}
+	}
+	if v := getenv("TECHMARKET_TRUST_PROXY"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("TECHMARKET_TRUST_PROXY=%q: want true or false", v))
+		}
+		c.TrustProxy = b
+	}
+	if c.PasswordCost != 0 && (c.PasswordCost < 4 || c.PasswordCost > 31) {
+		errs = append(errs, "TECHMARKET_BCRYPT_COST: want 4 to 31")
+	}
+	if c.BodyLimit < 1024 {
+		errs = append(errs, "TECHMARKET_BODY_LIMIT: want at least 1024 bytes")
+	}
+	if c.LoginLimit < 1 || c.LoginIPLimit < 1 {
+		errs = append(errs, "TECHMARKET_LOGIN_LIMIT and TECHMARKET_LOGIN_IP_LIMIT: want at least 1")
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		errs = append(errs, "TECHMARKET_JWT_SECRET: want at least 32 characters")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Sprintf("TECHMARKET_LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel))
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}

@@ -1,0 +1,329 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+)
+
+type itemRow struct {
+	ID              string `gorm:"primaryKey"`
+	Kind            string
+	OrgID           string
+	Status          string
+	Title           string
+	Body            string
+	Industry        string
+	Keywords        []string `gorm:"serializer:json"`
+	Modes           []string `gorm:"serializer:json"`
+	RegionCode      string
+	ContactName     string
+	ContactPhone    string
+	BudgetMinFen    int64
+	BudgetMaxFen    int64
+	Deadline        string
+	Maturity        string
+	AskingPriceFen  int64
+	PatentNumbers   []string `gorm:"serializer:json"`
+	Inventors       []string `gorm:"serializer:json"`
+	RejectionReason string
+	SubmittedAt     *time.Time
+	PublishedAt     *time.Time
+	ClosedAt        *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (itemRow) TableName() string { return "items" }
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func (r *itemRow) item() *market.Item {
+	it := &market.Item{
+		ID: r.ID, Kind: market.ItemKind(r.Kind), OrgID: r.OrgID, Status: r.Status, Title: r.Title, Body: r.Body,
+		Industry: r.Industry, Keywords: r.Keywords, Modes: r.Modes, RegionCode: r.RegionCode,
+		BudgetMinFen: r.BudgetMinFen, BudgetMaxFen: r.BudgetMaxFen, Deadline: r.Deadline, Maturity: r.Maturity,
+		AskingPriceFen: r.AskingPriceFen, PatentNumbers: r.PatentNumbers, Inventors: r.Inventors,
+		RejectionReason: r.RejectionReason, SubmittedAt: utcPtr(r.SubmittedAt), PublishedAt: utcPtr(r.PublishedAt),
+		ClosedAt: utcPtr(r.ClosedAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if r.ContactName != "" || r.ContactPhone != "" {
+		it.Contact = &market.Contact{Name: r.ContactName, Phone: r.ContactPhone}
+	}
+	return it
+}
+
+func rowFromItem(it *market.Item) itemRow {
+	r := itemRow{
+		ID: it.ID, Kind: string(it.Kind), OrgID: it.OrgID, Status: it.Status, Title: it.Title, Body: it.Body,
+		Industry: it.Industry, Keywords: nonNil(it.Keywords), Modes: nonNil(it.Modes), RegionCode: it.RegionCode,
+		BudgetMinFen: it.BudgetMinFen, BudgetMaxFen: it.BudgetMaxFen, Deadline: it.Deadline, Maturity: it.Maturity,
+		AskingPriceFen: it.AskingPriceFen, PatentNumbers: nonNil(it.PatentNumbers), Inventors: nonNil(it.Inventors),
+		RejectionReason: it.RejectionReason, SubmittedAt: it.SubmittedAt, PublishedAt: it.PublishedAt,
+		ClosedAt: it.ClosedAt, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+	}
+	if it.Contact != nil {
+		r.ContactName, r.ContactPhone = it.Contact.Name, it.Contact.Phone
+	}
+	return r
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// forViewer hides what the viewer may not see.
+func forViewer(a *market.Actor, it *market.Item) *market.Item {
+	if !market.CanSeeContact(a, it) {
+		it.Contact = nil
+	}
+	return it
+}
+
+var _ market.ItemService = (*DB)(nil)
+
+// CreateItem creates a draft owned by the caller's org.
+func (db *DB) CreateItem(ctx context.Context, kind market.ItemKind, in market.ItemPatch) (*market.Item, error) {
+	a := market.ActorFrom(ctx)
+	if err := market.CanCreateItem(a, kind); err != nil {
+		return nil, err
+	}
+	now := db.now()
+	it := &market.Item{ID: ulid.Make().String(), Kind: kind, OrgID: a.OrgID, Status: market.StatusDraft,
+		CreatedAt: now, UpdatedAt: now}
+	it.Apply(in)
+	if err := it.Validate(now); err != nil {
+		return nil, err
+	}
+	row := rowFromItem(it)
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, "create", string(kind), it.ID, nil, it)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.withOrgName(ctx, it), nil
+}
+
+// lockItem reads an item for update inside tx.
+func lockItem(tx *gorm.DB, kind market.ItemKind, id string) (*itemRow, error) {
+	var row itemRow
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ? AND kind = ?", id, string(kind)).Error
+	if errors.Is(err, errNotFound) {
+		return nil, market.Errorf(market.ENOTFOUND, "%s %s not found", kind, id)
+	}
+	return &row, err
+}
+
+// change runs one lifecycle action on an item: it locks the row, checks
+// visibility, permission and the transition, lets mutate adjust the item,
+// validates, saves and audits, all in one transaction.
+func (db *DB) change(ctx context.Context, kind market.ItemKind, id, action string,
+	allowed func(*market.Actor, *market.Item) error, mutate func(it *market.Item, now time.Time) error) (*market.Item, error) {
+	a := market.ActorFrom(ctx)
+	var out *market.Item
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		row, err := lockItem(tx, kind, id)
+		if err != nil {
+			return err
+		}
+		it := row.item()
+		if !market.CanSeeItem(a, it) {
+			return market.Errorf(market.ENOTFOUND, "%s %s not found", kind, id)
+		}
+		if err := allowed(a, it); err != nil {
+			return err
+		}
+		to, err := market.ItemTransition(it.Status, action)
+		if err != nil {
+			return err
+		}
+		before := *it
+		now := db.now()
+		it.Status, it.UpdatedAt = to, now
+		if err := mutate(it, now); err != nil {
+			return err
+		}
+		nr := rowFromItem(it)
+		if err := tx.Select("*").Save(&nr).Error; err != nil {
+			return err
+		}
+		out = it
+		return db.audit(ctx, tx, action, string(kind), id, &before, it)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return forViewer(a, db.withOrgName(ctx, out)), nil
+}
+
+// UpdateItem edits a draft, rejected or published item; a published item
+// stays published.
+func (db *DB) UpdateItem(ctx context.Context, kind market.ItemKind, id string, in market.ItemPatch) (*market.Item, error) {
+	return db.change(ctx, kind, id, market.ActionEdit, market.CanChangeItem, func(it *market.Item, now time.Time) error {
+		it.Apply(in)
+		return it.Validate(now)
+	})
+}
+
+// SubmitItem sends a draft or rejected item to review. Only verified orgs
+// publish, so only they may submit.
+func (db *DB) SubmitItem(ctx context.Context, kind market.ItemKind, id string) (*market.Item, error) {
+	return db.change(ctx, kind, id, market.ActionSubmit, func(a *market.Actor, it *market.Item) error {
+		if err := market.CanChangeItem(a, it); err != nil {
+			return err
+		}
+		if !a.OrgVerified {
+			return market.Errorf(market.EFORBIDDEN, "your org must be verified before it publishes")
+		}
+		return nil
+	}, func(it *market.Item, now time.Time) error {
+		it.SubmittedAt = &now
+		return it.Validate(now)
+	})
+}
+
+// ReviewItem approves (publishes) or rejects an item under review.
+func (db *DB) ReviewItem(ctx context.Context, kind market.ItemKind, id string, r market.Review) (*market.Item, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	action := market.ActionApprove
+	if r.Decision == "reject" {
+		action = market.ActionReject
+	}
+	return db.change(ctx, kind, id, action, func(a *market.Actor, _ *market.Item) error {
+		return market.CanReviewItems(a)
+	}, func(it *market.Item, now time.Time) error {
+		if action == market.ActionApprove {
+			it.PublishedAt, it.RejectionReason = &now, ""
+		} else {
+			it.RejectionReason = r.Reason
+		}
+		return nil
+	})
+}
+
+// CloseItem closes an item; its owner or an operator may.
+func (db *DB) CloseItem(ctx context.Context, kind market.ItemKind, id string) (*market.Item, error) {
+	return db.change(ctx, kind, id, market.ActionClose, func(a *market.Actor, it *market.Item) error {
+		if market.CanReviewItems(a) == nil {
+			return nil
+		}
+		return market.CanChangeItem(a, it)
+	}, func(it *market.Item, now time.Time) error {
+		it.ClosedAt = &now
+		return nil
+	})
+}
+
+// FindItem returns an item the caller may see; others get not found so
+// that drafts do not leak their existence.
+func (db *DB) FindItem(ctx context.Context, kind market.ItemKind, id string) (*market.Item, error) {
+	var row itemRow
+	err := db.gorm.WithContext(ctx).First(&row, "id = ? AND kind = ?", id, string(kind)).Error
+	if errors.Is(err, errNotFound) {
+		return nil, market.Errorf(market.ENOTFOUND, "%s %s not found", kind, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	a := market.ActorFrom(ctx)
+	it := row.item()
+	if !market.CanSeeItem(a, it) {
+		return nil, market.Errorf(market.ENOTFOUND, "%s %s not found", kind, id)
+	}
+	return forViewer(a, db.withOrgName(ctx, it)), nil
+}
+
+// ListItems lists items newest first. Anonymous callers and ordinary orgs
+// see published items and their own; operators, the bureau and admins see
+// all.
+func (db *DB) ListItems(ctx context.Context, f market.ItemFilter) (market.Page[market.Item], error) {
+	var out market.Page[market.Item]
+	a := market.ActorFrom(ctx)
+	q := db.gorm.WithContext(ctx).Model(&itemRow{}).Where("kind = ?", string(f.Kind))
+	if !market.CanSeeAllItems(a) {
+		if a != nil && a.OrgID != "" {
+			q = q.Where("(status = ? OR org_id = ?)", market.StatusPublished, a.OrgID)
+		} else {
+			q = q.Where("status = ?", market.StatusPublished)
+		}
+	}
+	for col, v := range map[string]string{"industry": f.Industry, "status": f.Status, "org_id": f.OrgID, "region_code": f.RegionCode} {
+		if v != "" {
+			q = q.Where(col+" = ?", v)
+		}
+	}
+	if f.Page.After != "" {
+		q = q.Where("id < ?", f.Page.After)
+	}
+	var rows []itemRow
+	if err := q.Order("id DESC").Limit(f.Page.Limit + 1).Find(&rows).Error; err != nil {
+		return out, err
+	}
+	out.Items = make([]market.Item, 0, len(rows))
+	items := make([]*market.Item, 0, len(rows))
+	for i := range rows {
+		if i == f.Page.Limit {
+			out.NextCursor = market.EncodeCursor(rows[i-1].ID)
+			break
+		}
+		items = append(items, rows[i].item())
+	}
+	if err := db.fillOrgNames(ctx, items); err != nil {
+		return out, err
+	}
+	for _, it := range items {
+		out.Items = append(out.Items, *forViewer(a, it))
+	}
+	return out, nil
+}
+
+// withOrgName fills the owner's name; a failure leaves it empty rather than
+// failing a write that has already committed.
+func (db *DB) withOrgName(ctx context.Context, it *market.Item) *market.Item {
+	_ = db.fillOrgNames(ctx, []*market.Item{it})
+	return it
+}
+
+// fillOrgNames looks the owners' names up in one query.
+func (db *DB) fillOrgNames(ctx context.Context, items []*market.Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(items))
+	for _, it := range items {
+		ids = append(ids, it.OrgID)
+	}
+	var rows []struct{ ID, Name string }
+	if err := db.gorm.WithContext(ctx).Model(&orgRow{}).Select("id, name").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return err
+	}
+	names := make(map[string]string, len(rows))
+	for _, r := range rows {
+		names[r.ID] = r.Name
+	}
+	for _, it := range items {
+		it.OrgName = names[it.OrgID]
+	}
+	return nil
+}

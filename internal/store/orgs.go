@@ -1,0 +1,281 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+)
+
+type orgRow struct {
+	ID           string `gorm:"primaryKey"`
+	Kind         string
+	Name         string
+	CreditCode   string
+	RegionCode   string
+	Market       string
+	ContactName  string
+	ContactPhone string
+	Verified     bool
+	VerifiedAt   *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+func (orgRow) TableName() string { return "orgs" }
+
+func (r *orgRow) org() *market.Org {
+	o := market.Org(*r)
+	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
+	if o.VerifiedAt != nil {
+		t := o.VerifiedAt.UTC()
+		o.VerifiedAt = &t
+	}
+	return &o
+}
+
+// UserRow is a stored account with its password hash.
+type userRow struct {
+	ID            string `gorm:"primaryKey"`
+	OrgID         *string
+	Account       string
+	PasswordHash  string
+	Name          string
+	Role          string
+	PlatformAdmin bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+func (userRow) TableName() string { return "users" }
+
+func (r *userRow) user() market.User {
+	u := market.User{ID: r.ID, Account: r.Account, Name: r.Name, Role: r.Role,
+		PlatformAdmin: r.PlatformAdmin, CreatedAt: r.CreatedAt.UTC()}
+	if r.OrgID != nil {
+		u.OrgID = *r.OrgID
+	}
+	return u
+}
+
+var _ market.OrgService = (*DB)(nil)
+
+func (db *DB) hashPassword(pw string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), db.cost)
+	return string(h), err
+}
+
+// Register creates an org and its first admin user in one transaction.
+func (db *DB) Register(ctx context.Context, r market.Registration) (*market.Org, error) {
+	actor := market.ActorFrom(ctx)
+	byAdmin := actor != nil && actor.PlatformAdmin
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	if (r.Kind == market.OrgOperator || r.Kind == market.OrgGovernment) && !byAdmin {
+		return nil, market.Errorf(market.EFORBIDDEN, "only a platform admin may create %s orgs", r.Kind)
+	}
+	hash, err := db.hashPassword(r.Admin.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := db.now()
+	row := orgRow{ID: ulid.Make().String(), Kind: r.Kind, Name: r.Name, CreditCode: r.CreditCode,
+		RegionCode: r.RegionCode, Market: r.Market, ContactName: r.ContactName, ContactPhone: r.ContactPhone,
+		CreatedAt: now, UpdatedAt: now}
+	// Orgs made by the admin (operator, government) are verified at once.
+	if byAdmin {
+		row.Verified, row.VerifiedAt = true, &now
+	}
+	user := userRow{ID: ulid.Make().String(), OrgID: &row.ID, Account: r.Admin.Account, PasswordHash: hash,
+		Name: r.Admin.Name, Role: market.RoleAdmin, CreatedAt: now, UpdatedAt: now}
+	err = db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&user).Error; err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, "register", "org", row.ID, nil, row.org())
+	})
+	if err != nil {
+		return nil, translateOrgErr(err)
+	}
+	return row.org(), nil
+}
+
+func translateOrgErr(err error) error {
+	switch {
+	case duplicateOn(err, "orgs_credit_code", "credit_code"):
+		return &market.Error{Code: market.ECONFLICT, Message: "an org with this credit_code is already registered",
+			Fields: []market.FieldError{{Field: "credit_code", Message: "already registered"}}}
+	case duplicateOn(err, "users_account", "account"):
+		return &market.Error{Code: market.ECONFLICT, Message: "this account is already taken",
+			Fields: []market.FieldError{{Field: "account", Message: "already taken"}}}
+	}
+	return err
+}
+
+// FindOrg returns one org. Operators and admins see every org; a user sees
+// its own.
+func (db *DB) FindOrg(ctx context.Context, id string) (*market.Org, error) {
+	a := market.ActorFrom(ctx)
+	if !a.CanVerifyOrgs() && (a == nil || a.OrgID != id) && !a.IsGovernment() {
+		return nil, market.Errorf(market.EFORBIDDEN, "only operators and admins may read other orgs")
+	}
+	return db.findOrg(ctx, db.gorm, id)
+}
+
+func (db *DB) findOrg(ctx context.Context, q *gorm.DB, id string) (*market.Org, error) {
+	var row orgRow
+	if err := q.WithContext(ctx).First(&row, "id = ?", id).Error; err != nil {
+		if errors.Is(err, errNotFound) {
+			return nil, market.Errorf(market.ENOTFOUND, "org %s not found", id)
+		}
+		return nil, err
+	}
+	return row.org(), nil
+}
+
+// ListOrgs lists orgs newest first.
+func (db *DB) ListOrgs(ctx context.Context, f market.OrgFilter) (market.Page[market.Org], error) {
+	var out market.Page[market.Org]
+	if a := market.ActorFrom(ctx); !a.CanVerifyOrgs() && !a.IsGovernment() {
+		return out, market.Errorf(market.EFORBIDDEN, "only operators, the bureau and admins may list orgs")
+	}
+	q := db.gorm.WithContext(ctx).Model(&orgRow{})
+	if f.Kind != "" {
+		q = q.Where("kind = ?", f.Kind)
+	}
+	if f.Verified != nil {
+		q = q.Where("verified = ?", *f.Verified)
+	}
+	if f.Page.After != "" {
+		q = q.Where("id < ?", f.Page.After)
+	}
+	var rows []orgRow
+	if err := q.Order("id DESC").Limit(f.Page.Limit + 1).Find(&rows).Error; err != nil {
+		return out, err
+	}
+	out.Items = make([]market.Org, 0, len(rows))
+	for i := range rows {
+		if i == f.Page.Limit {
+			out.NextCursor = market.EncodeCursor(rows[i-1].ID)
+			break
+		}
+		out.Items = append(out.Items, *rows[i].org())
+	}
+	return out, nil
+}
+
+// VerifyOrg marks an org verified. Verifying a verified org is a conflict.
+func (db *DB) VerifyOrg(ctx context.Context, id string) (*market.Org, error) {
+	if !market.ActorFrom(ctx).CanVerifyOrgs() {
+		return nil, market.Errorf(market.EFORBIDDEN, "only a platform admin or a verified operator may verify orgs")
+	}
+	var out *market.Org
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		var row orgRow
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ?", id).Error; err != nil {
+			if errors.Is(err, errNotFound) {
+				return market.Errorf(market.ENOTFOUND, "org %s not found", id)
+			}
+			return err
+		}
+		if row.Verified {
+			return market.Errorf(market.ECONFLICT, "org %s is already verified", id)
+		}
+		before := row.org()
+		now := db.now()
+		row.Verified, row.VerifiedAt, row.UpdatedAt = true, &now, now
+		if err := tx.Save(&row).Error; err != nil {
+			return err
+		}
+		out = row.org()
+		return db.audit(ctx, tx, "verify", "org", id, before, out)
+	})
+	return out, err
+}
+
+// AddUser adds a member (or another admin) to an org; only the org's
+// admins may.
+func (db *DB) AddUser(ctx context.Context, orgID string, in market.NewUser) (*market.User, error) {
+	a := market.ActorFrom(ctx)
+	if a == nil || a.OrgID != orgID || a.Role != market.RoleAdmin {
+		return nil, market.Errorf(market.EFORBIDDEN, "only an admin of this org may add users")
+	}
+	var p market.Problems
+	in.Validate("", &p)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	hash, err := db.hashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := db.now()
+	row := userRow{ID: ulid.Make().String(), OrgID: &orgID, Account: in.Account, PasswordHash: hash,
+		Name: in.Name, Role: in.Role, CreatedAt: now, UpdatedAt: now}
+	err = db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, "add_user", "user", row.ID, nil, row.user())
+	})
+	if err != nil {
+		return nil, translateOrgErr(err)
+	}
+	u := row.user()
+	return &u, nil
+}
+
+// ListUsers lists an org's users; its own members and platform admins may.
+func (db *DB) ListUsers(ctx context.Context, orgID string) ([]market.User, error) {
+	a := market.ActorFrom(ctx)
+	if a == nil || (a.OrgID != orgID && !a.PlatformAdmin) {
+		return nil, market.Errorf(market.EFORBIDDEN, "only members of this org may list its users")
+	}
+	var rows []userRow
+	if err := db.gorm.WithContext(ctx).Where("org_id = ?", orgID).Order("id ASC").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]market.User, len(rows))
+	for i := range rows {
+		out[i] = rows[i].user()
+	}
+	return out, nil
+}
+
+// CreatePlatformAdmin creates a platform admin (no org).
+func (db *DB) CreatePlatformAdmin(ctx context.Context, in market.NewUser) (*market.User, error) {
+	var p market.Problems
+	in.Role = market.RoleAdmin
+	in.Validate("", &p)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	hash, err := db.hashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := db.now()
+	row := userRow{ID: ulid.Make().String(), Account: in.Account, PasswordHash: hash, Name: in.Name,
+		Role: market.RoleAdmin, PlatformAdmin: true, CreatedAt: now, UpdatedAt: now}
+	err = db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, "create_admin", "user", row.ID, nil, row.user())
+	})
+	if err != nil {
+		return nil, translateOrgErr(err)
+	}
+	u := row.user()
+	return &u, nil
+}

@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"gorm.io/gorm"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+)
+
+type sessionRow struct {
+	ID          string `gorm:"primaryKey"`
+	UserID      string
+	RefreshHash string
+	ExpiresAt   time.Time
+	RevokedAt   *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+func (sessionRow) TableName() string { return "sessions" }
+
+// Credentials is an account with its password hash, for login.
+type Credentials struct {
+	User         market.User
+	PasswordHash string
+}
+
+// FindCredentials looks an account up for login.
+func (db *DB) FindCredentials(ctx context.Context, account string) (*Credentials, error) {
+	var row userRow
+	err := db.gorm.WithContext(ctx).First(&row, "account = ?", account).Error
+	if errors.Is(err, errNotFound) {
+		return nil, market.Errorf(market.ENOTFOUND, "no such account")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Credentials{User: row.user(), PasswordHash: row.PasswordHash}, nil
+}
+
+// CreateSession starts a session for a user with the hash of its first
+// refresh token.
+func (db *DB) CreateSession(ctx context.Context, userID, refreshHash string, ttl time.Duration) (string, error) {
+	now := db.now()
+	row := sessionRow{ID: ulid.Make().String(), UserID: userID, RefreshHash: refreshHash,
+		ExpiresAt: now.Add(ttl), CreatedAt: now, UpdatedAt: now}
+	return row.ID, db.gorm.WithContext(ctx).Create(&row).Error
+}
+
+// RotateSession swaps a live session's refresh token for a new one. The
+// update is conditional on the old hash, so of two concurrent refreshes
+// with the same token exactly one wins.
+func (db *DB) RotateSession(ctx context.Context, oldHash, newHash string, ttl time.Duration) (sessionID, userID string, err error) {
+	now := db.now()
+	var row sessionRow
+	err = db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.First(&row, "refresh_hash = ?", oldHash).Error; err != nil {
+			return err
+		}
+		res := tx.Model(&sessionRow{}).
+			Where("id = ? AND refresh_hash = ? AND revoked_at IS NULL AND expires_at > ?", row.ID, oldHash, now).
+			Updates(map[string]any{"refresh_hash": newHash, "expires_at": now.Add(ttl), "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != 1 {
+			return errNotFound
+		}
+		return nil
+	})
+	if errors.Is(err, errNotFound) {
+		return "", "", market.Errorf(market.EUNAUTHORIZED, "refresh token is invalid, expired or revoked")
+	}
+	return row.ID, row.UserID, err
+}
+
+// RevokeSession ends a session. When refreshHash is not empty it must be
+// the session's current refresh token.
+func (db *DB) RevokeSession(ctx context.Context, sessionID, refreshHash string) error {
+	q := db.gorm.WithContext(ctx).Model(&sessionRow{}).Where("id = ?", sessionID)
+	if refreshHash != "" {
+		var n int64
+		if err := db.gorm.WithContext(ctx).Model(&sessionRow{}).Where("id = ? AND refresh_hash = ?", sessionID, refreshHash).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return market.Invalid("refresh_token", "does not belong to this session")
+		}
+	}
+	now := db.now()
+	return q.Where("revoked_at IS NULL").Updates(map[string]any{"revoked_at": now, "updated_at": now}).Error
+}
+
+// SessionRevoked reports whether a session was revoked or has expired.
+func (db *DB) SessionRevoked(ctx context.Context, sessionID string) (bool, error) {
+	var row sessionRow
+	err := db.gorm.WithContext(ctx).Select("revoked_at", "expires_at").First(&row, "id = ?", sessionID).Error
+	if errors.Is(err, errNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return row.RevokedAt != nil, nil
+}
+
+// RevokedSince lists sessions revoked after t, so a restarted process can
+// reload revocations that are still relevant into its cache.
+func (db *DB) RevokedSince(ctx context.Context, t time.Time) ([]string, error) {
+	var ids []string
+	err := db.gorm.WithContext(ctx).Model(&sessionRow{}).Where("revoked_at > ?", t).Pluck("id", &ids).Error
+	return ids, err
+}
+
+// LoadActor reads the user and org behind a token.
+func (db *DB) LoadActor(ctx context.Context, userID, sessionID string) (*market.Actor, error) {
+	var u userRow
+	if err := db.gorm.WithContext(ctx).First(&u, "id = ?", userID).Error; err != nil {
+		if errors.Is(err, errNotFound) {
+			return nil, market.Errorf(market.EUNAUTHORIZED, "the account no longer exists")
+		}
+		return nil, err
+	}
+	a := &market.Actor{UserID: u.ID, Role: u.Role, PlatformAdmin: u.PlatformAdmin, SessionID: sessionID}
+	if u.OrgID != nil {
+		o, err := db.findOrg(ctx, db.gorm, *u.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		a.OrgID, a.OrgKind, a.OrgVerified, a.Market = o.ID, o.Kind, o.Verified, o.Market
+	}
+	return a, nil
+}
+
+// Me returns the caller's user and org.
+func (db *DB) Me(ctx context.Context) (*market.Me, error) {
+	a := market.ActorFrom(ctx)
+	if a == nil {
+		return nil, market.Errorf(market.EUNAUTHORIZED, "sign in first")
+	}
+	var u userRow
+	if err := db.gorm.WithContext(ctx).First(&u, "id = ?", a.UserID).Error; err != nil {
+		return nil, err
+	}
+	me := &market.Me{User: u.user()}
+	if u.OrgID != nil {
+		o, err := db.findOrg(ctx, db.gorm, *u.OrgID)
+		if err != nil {
+			return nil, err
+		}
+		me.Org = o
+	}
+	return me, nil
+}
