@@ -3,9 +3,44 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/seed"
 )
 
+// cmdSeed loads the demo data set: orgs of both markets (their admins sign
+// in with --password), and demands and achievements in every state.
 func cmdSeed(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	return errors.New("seed: not yet available")
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	demo := fs.Bool("demo", false, "load the demo data set")
+	password := fs.String("password", "demo-pass-2026", "password of every demo org admin")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !*demo {
+		return errors.New("usage: techmarket seed --demo [--password P]")
+	}
+	data, err := seed.Load()
+	if err != nil {
+		return err
+	}
+	sys, err := open(ctx, getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	n, err := seed.Apply(ctx, seed.Services{Orgs: sys.DB, Items: sys.DB}, data, *password)
+	if errors.Is(err, seed.ErrAlreadyLoaded) {
+		fmt.Fprintln(stdout, "demo data is already loaded; nothing to do")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "loaded %d orgs, %d demands, %d achievements; org admins sign in with password %q\n",
+		n.Orgs, n.Demands, n.Achievements, *password)
+	return nil
 }

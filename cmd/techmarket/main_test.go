@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestRun drives the binary's own entry point: admin create and seed write
+// to a data dir, serve on the same environment sees them, and a cancelled
+// context shuts the server down cleanly.
+func TestRun(t *testing.T) {
+	addr := freeAddr(t)
+	env := map[string]string{
+		"TECHMARKET_DATA_DIR": t.TempDir(), "TECHMARKET_ADDR": addr, "TECHMARKET_BCRYPT_COST": "4",
+	}
+	getenv := func(k string) string { return env[k] }
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"admin", "create", "--account", "root@example.com", "--password", "root-pass-1"}, getenv, &out, &out); err != nil {
+		t.Fatalf("admin create: %v\n%s", err, out.String())
+	}
+	if err := run(ctx, []string{"seed", "--demo", "--password", "demo-pass-1"}, getenv, &out, &out); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	if !strings.Contains(out.String(), "loaded 32 orgs") {
+		t.Fatalf("seed output: %s", out.String())
+	}
+	if err := run(ctx, []string{"migrate"}, getenv, &out, &out); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if err := run(ctx, []string{"bogus"}, getenv, &out, &out); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	var logs bytes.Buffer
+	go func() { done <- run(sctx, []string{"serve"}, getenv, &logs, &logs) }()
+	base := "http://" + addr
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := http.Get(base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not become healthy: %v\n%s", err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, acct := range []string{"root@example.com:root-pass-1", "lzmarket-admin@example.com:demo-pass-1"} {
+		a, p, _ := strings.Cut(acct, ":")
+		body, _ := json.Marshal(map[string]string{"account": a, "password": p})
+		res, err := http.Post(base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			t.Fatalf("login %s: %d", a, res.StatusCode)
+		}
+	}
+	res, err := http.Get(base + "/api/v1/achievements?limit=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&page)
+	res.Body.Close()
+	if len(page.Items) < 50 {
+		t.Fatalf("published demo achievements: %d", len(page.Items))
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(25 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
+		t.Fatalf("no clean stop in logs:\n%s", logs.String())
+	}
+}

@@ -1,0 +1,51 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.DataDir != "./data" || c.DBDSN != "" || c.RedisURL != "" ||
+		c.BodyLimit != 1<<20 || c.UploadLimit != 20<<20 || c.RateLimit != 1200 || c.LoginLimit != 10 ||
+		c.AccessTTL != 15*time.Minute {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"TECHMARKET_BODY_LIMIT": "2048", "TECHMARKET_RATE_LIMIT": "60", "TECHMARKET_LOGIN_LIMIT": "3",
+		"TECHMARKET_DB_DSN": "root@tcp(db:3306)/x", "TECHMARKET_ACCESS_TTL": "5m",
+		"TECHMARKET_JWT_OLD_SECRETS": "a, b ,", "TECHMARKET_TRUST_PROXY": "true",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BodyLimit != 2048 || c.RateLimit != 60 || c.LoginLimit != 3 || c.DBDSN == "" ||
+		c.AccessTTL != 5*time.Minute || len(c.JWTOldSecrets) != 2 || !c.TrustProxy {
+		t.Fatalf("overrides: %+v", c)
+	}
+}
+
+func TestBadValues(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		"TECHMARKET_BODY_LIMIT": "1MB", "TECHMARKET_RATE_LIMIT": "-1", "TECHMARKET_ACCESS_TTL": "soon",
+		"TECHMARKET_JWT_SECRET": "short", "TECHMARKET_LOG_LEVEL": "loud",
+	}))
+	if err == nil {
+		t.Fatal("bad values accepted")
+	}
+	for _, want := range []string{"TECHMARKET_BODY_LIMIT", "TECHMARKET_RATE_LIMIT", "TECHMARKET_ACCESS_TTL", "TECHMARKET_JWT_SECRET", "TECHMARKET_LOG_LEVEL"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s: %v", want, err)
+		}
+	}
+}

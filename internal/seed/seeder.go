@@ -1,0 +1,109 @@
+package seed
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+)
+
+// Services are what the seeder writes through. Going through the services
+// rather than the tables means demo data is validated, audited and indexed
+// like anything a user creates.
+type Services struct {
+	Orgs  market.OrgService
+	Items market.ItemService
+}
+
+// Counts says what a seeding run created.
+type Counts struct {
+	Orgs, Demands, Achievements int
+}
+
+// ErrAlreadyLoaded is returned when the demo orgs exist already.
+var ErrAlreadyLoaded = &market.Error{Code: market.ECONFLICT, Message: "the demo data set is already loaded"}
+
+// Apply loads the demo set. Every org's admin gets password. Items reach
+// their listed status through the real lifecycle (submit, review, close).
+func Apply(ctx context.Context, svc Services, d Demo, password string) (Counts, error) {
+	var n Counts
+	admin := market.WithActor(ctx, &market.Actor{PlatformAdmin: true, Role: market.RoleAdmin})
+	orgs := map[string]*market.Org{}
+	var operator *market.Org
+	for _, o := range d.Orgs {
+		org, err := svc.Orgs.Register(admin, market.Registration{
+			Kind: o.Kind, Name: o.Name, CreditCode: o.CreditCode, RegionCode: o.RegionCode, Market: o.Market,
+			ContactName: o.ContactName, ContactPhone: o.ContactPhone,
+			Admin: market.NewUser{Account: o.AdminAccount, Password: password, Name: o.AdminName},
+		})
+		if market.ErrorCode(err) == market.ECONFLICT && n.Orgs == 0 {
+			return n, ErrAlreadyLoaded
+		}
+		if err != nil {
+			return n, fmt.Errorf("org %s: %w", o.Key, err)
+		}
+		orgs[o.Key] = org
+		if o.Kind == market.OrgOperator && operator == nil {
+			operator = org
+		}
+		n.Orgs++
+	}
+	if operator == nil {
+		return n, fmt.Errorf("the demo set has no operator to review items")
+	}
+	reviewer := actorOf(ctx, operator)
+	for _, x := range d.Demands {
+		in := market.DemandInput{Title: &x.Title, Description: &x.Description, Industry: &x.Industry,
+			Keywords: &x.Keywords, CooperationModes: &x.CooperationModes, BudgetMinFen: &x.BudgetMinFen,
+			BudgetMaxFen: &x.BudgetMaxFen, Deadline: &x.Deadline, RegionCode: &x.RegionCode,
+			Contact: &market.Contact{Name: x.ContactName, Phone: x.ContactPhone}}
+		if err := place(ctx, svc.Items, market.KindDemand, orgs[x.OrgKey], reviewer, in, x.Status, x.RejectionReason); err != nil {
+			return n, fmt.Errorf("demand %q: %w", x.Title, err)
+		}
+		n.Demands++
+	}
+	for _, x := range d.Achievements {
+		in := market.AchievementInput{Title: &x.Title, Summary: &x.Summary, Industry: &x.Industry,
+			Keywords: &x.Keywords, Maturity: &x.Maturity, TransferModes: &x.TransferModes,
+			AskingPriceFen: &x.AskingPriceFen, PatentNumbers: &x.PatentNumbers, Inventors: &x.Inventors,
+			RegionCode: &x.RegionCode, Contact: &market.Contact{Name: x.ContactName, Phone: x.ContactPhone}}
+		if err := place(ctx, svc.Items, market.KindAchievement, orgs[x.OrgKey], reviewer, in, x.Status, x.RejectionReason); err != nil {
+			return n, fmt.Errorf("achievement %q: %w", x.Title, err)
+		}
+		n.Achievements++
+	}
+	return n, nil
+}
+
+// actorOf acts as a verified member of org.
+func actorOf(ctx context.Context, o *market.Org) context.Context {
+	return market.WithActor(ctx, &market.Actor{OrgID: o.ID, OrgKind: o.Kind, OrgVerified: o.Verified,
+		Market: o.Market, Role: market.RoleAdmin})
+}
+
+// place creates an item and walks it to status.
+func place(ctx context.Context, items market.ItemService, kind market.ItemKind, owner *market.Org,
+	reviewer context.Context, in market.ItemPatch, status, reason string) error {
+	if owner == nil {
+		return fmt.Errorf("unknown owner")
+	}
+	as := actorOf(ctx, owner)
+	it, err := items.CreateItem(as, kind, in)
+	if err != nil || status == market.StatusDraft {
+		return err
+	}
+	if _, err := items.SubmitItem(as, kind, it.ID); err != nil || status == market.StatusPendingReview {
+		return err
+	}
+	review := market.Review{Decision: "approve"}
+	if status == market.StatusRejected {
+		review = market.Review{Decision: "reject", Reason: reason}
+	}
+	if _, err := items.ReviewItem(reviewer, kind, it.ID, review); err != nil {
+		return err
+	}
+	if status == market.StatusClosed {
+		_, err = items.CloseItem(as, kind, it.ID)
+	}
+	return err
+}
