@@ -166,6 +166,11 @@ func (db *DB) change(ctx context.Context, kind market.ItemKind, id, action strin
 		if err := tx.Select("*").Save(&nr).Error; err != nil {
 			return err
 		}
+		if before.Status == market.StatusPublished || it.Status == market.StatusPublished {
+			if err := db.enqueue(tx, it); err != nil {
+				return err
+			}
+		}
 		out = it
 		return db.audit(ctx, tx, action, string(kind), id, &before, it)
 	})
