@@ -1,0 +1,157 @@
+package httpapi
+
+import (
+	"errors"
+	"mime"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+)
+
+// createTransaction: POST /transactions. Operators log offline deals of
+// their market; parties create online deals, optionally from an intent.
+func (s *Server) createTransaction(c *fiber.Ctx) error {
+	var in market.NewTransaction
+	if err := s.decode(c, &in, false); err != nil {
+		return err
+	}
+	t, err := s.deps.Transactions.CreateTransaction(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	return created(c, t)
+}
+
+// listTransactions: GET /transactions with filters; the answer carries
+// totals over every matching deal.
+func (s *Server) listTransactions(c *fiber.Ctx) error {
+	pr, err := page(c)
+	if err != nil {
+		return err
+	}
+	f := market.TransactionFilter{
+		Market: c.Query("market"), Channel: c.Query("channel"), ContractType: c.Query("contract_type"),
+		Status: c.Query("status"), BuyerOrgID: c.Query("buyer_org_id"), SellerOrgID: c.Query("seller_org_id"),
+		SignedFrom: c.Query("signed_from"), SignedTo: c.Query("signed_to"), Page: pr,
+	}
+	out, err := s.deps.Transactions.ListTransactions(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) getTransaction(c *fiber.Ctx) error {
+	t, err := s.deps.Transactions.FindTransaction(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(t)
+}
+
+// registerTransaction: POST /transactions/{id}/register {registration_no,
+// registered_at, certified_tech_amount_fen?}.
+func (s *Server) registerTransaction(c *fiber.Ctx) error {
+	var r market.DealRegistration
+	if err := s.decode(c, &r, false); err != nil {
+		return err
+	}
+	t, err := s.deps.Transactions.RegisterTransaction(c.UserContext(), c.Params("id"), r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(t)
+}
+
+// addPayment: POST /transactions/{id}/payments {amount_fen, paid_at,
+// voucher_no}; answers 201 with the deal as it now is.
+func (s *Server) addPayment(c *fiber.Ctx) error {
+	var p market.NewPayment
+	if err := s.decode(c, &p, false); err != nil {
+		return err
+	}
+	t, err := s.deps.Transactions.AddPayment(c.UserContext(), c.Params("id"), p)
+	if err != nil {
+		return err
+	}
+	return created(c, t)
+}
+
+// completeTransaction: POST /transactions/{id}/complete, empty body or {}.
+func (s *Server) completeTransaction(c *fiber.Ctx) error {
+	if err := s.decode(c, &struct{}{}, true); err != nil {
+		return err
+	}
+	t, err := s.deps.Transactions.CompleteTransaction(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(t)
+}
+
+// cancelTransaction: POST /transactions/{id}/cancel {reason}.
+func (s *Server) cancelTransaction(c *fiber.Ctx) error {
+	var in market.Cancellation
+	if err := s.decode(c, &in, false); err != nil {
+		return err
+	}
+	t, err := s.deps.Transactions.CancelTransaction(c.UserContext(), c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(t)
+}
+
+// addEvidence: POST /transactions/{id}/evidence, multipart/form-data with
+// the field file and the field kind.
+func (s *Server) addEvidence(c *fiber.Ctx) error {
+	fh, err := c.FormFile("file")
+	switch {
+	case errors.Is(err, fasthttp.ErrNoMultipartForm):
+		return market.Errorf(market.EBADREQUEST, "send the evidence as multipart/form-data with the fields file and kind")
+	case errors.Is(err, fasthttp.ErrMissingFile):
+		return market.Invalid("file", "is required: a PDF, JPEG or PNG file")
+	case err != nil:
+		return market.Errorf(market.EBADREQUEST, "the multipart body could not be read")
+	case fh.Size > int64(s.cfg.UploadLimit):
+		return &market.Error{Code: market.ETOOLARGE, Message: "the file is larger than the upload limit",
+			Fields: []market.FieldError{{Field: "file", Message: "larger than the upload limit"}}}
+	case fh.Size == 0:
+		return market.Invalid("file", "is empty")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	up := market.EvidenceUpload{Kind: c.FormValue("kind"), Filename: fh.Filename}
+	ev, err := s.deps.Evidence.AddEvidence(c.UserContext(), c.Params("id"), up, f)
+	if err != nil {
+		return err
+	}
+	return created(c, ev)
+}
+
+func (s *Server) listEvidence(c *fiber.Ctx) error {
+	list, err := s.deps.Evidence.ListEvidence(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": list})
+}
+
+// getEvidence streams one file as an attachment under its own name.
+func (s *Server) getEvidence(c *fiber.Ctx) error {
+	ev, rc, err := s.deps.Evidence.OpenEvidence(c.UserContext(), c.Params("id"), c.Params("eid"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, ev.ContentType)
+	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": ev.Filename}))
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set("X-Content-SHA256", ev.SHA256)
+	// fasthttp closes the stream once the response is written.
+	return c.SendStream(rc, int(ev.Size))
+}

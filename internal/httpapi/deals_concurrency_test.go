@@ -1,0 +1,147 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/apptest"
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+	"github.com/liuzhou-techmarket/techmarket/internal/store"
+	"github.com/liuzhou-techmarket/techmarket/internal/store/storetest"
+)
+
+func requireMySQL(t *testing.T) {
+	t.Helper()
+	if os.Getenv(storetest.MySQLEnv) == "" {
+		t.Skipf("%s not set: concurrency test needs MariaDB/MySQL", storetest.MySQLEnv)
+	}
+}
+
+// racePayments fires n payments of amount at one deal, spread over the
+// given instances, and checks that the database never holds more than the
+// contract amount and that every 201 stands for exactly one stored payment.
+func racePayments(t *testing.T, envs []*apptest.Env, token, id string, n int, amount, contract int64) {
+	t.Helper()
+	var wg sync.WaitGroup
+	statuses := make([]int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := envs[i%len(envs)]
+			statuses[i] = e.Do("POST", "/api/v1/transactions/"+id+"/payments", token, payment(amount, fmt.Sprintf("RACE-%03d", i))).Status
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for i, s := range statuses {
+		switch s {
+		case 201:
+			created++
+		case 422: // over the contract amount
+		default:
+			t.Errorf("payment %d: status %d", i, s)
+		}
+	}
+	e := envs[0]
+	var sum, paid int64
+	var rows int
+	if err := e.Sys.DB.SQL().QueryRow("SELECT COALESCE(SUM(amount_fen), 0), COUNT(*) FROM payments WHERE transaction_id = ?", id).Scan(&sum, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Sys.DB.SQL().QueryRow("SELECT paid_fen FROM transactions WHERE id = ?", id).Scan(&paid); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d payments of %d: %d created, sum %d of contract %d", n, amount, created, sum, contract)
+	if sum > contract {
+		t.Fatalf("payments sum %d exceeds the contract amount %d", sum, contract)
+	}
+	if int64(created)*amount != sum || rows != created || paid != sum {
+		t.Fatalf("%d answered 201 × %d = %d, but the database holds %d in %d rows, paid_fen %d",
+			created, amount, int64(created)*amount, sum, rows, paid)
+	}
+	if want := min(int64(n)*amount, contract) / amount; int64(created) != want {
+		t.Fatalf("%d payments accepted, want %d", created, want)
+	}
+}
+
+func TestConcurrentPaymentsNeverOverflow(t *testing.T) {
+	requireMySQL(t)
+	e := apptest.New(t, store.DialectMySQL, nil)
+	p := newParties(e)
+	id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) {
+		m["contract_amount_fen"], m["tech_amount_fen"] = 50_000, 50_000
+	})
+	racePayments(t, []*apptest.Env{e}, p.opL.Token, id, 100, 1_000, 50_000)
+}
+
+// TestConcurrentPaymentsTwoInstances runs two app instances on one
+// database and one Redis: the row lock holds across processes, not just
+// inside one.
+func TestConcurrentPaymentsTwoInstances(t *testing.T) {
+	requireMySQL(t)
+	cfg := apptest.Config(t, store.DialectMySQL)
+	e1 := apptest.NewWithConfig(t, cfg)
+	e2 := apptest.NewWithConfig(t, cfg)
+	p := newParties(e1)
+	id := newDeal(e1, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) {
+		m["contract_amount_fen"], m["tech_amount_fen"] = 77_000, 60_000
+	})
+	// The second instance serves the same deal to the same token.
+	e2.Must(200, "GET", "/api/v1/transactions/"+id, p.opL.Token, nil)
+	racePayments(t, []*apptest.Env{e1, e2}, p.opL.Token, id, 100, 1_000, 77_000)
+}
+
+// TestConcurrentContractNo logs one contract 50 times at once, half in
+// each market: exactly one deal exists afterwards and every refusal names
+// it.
+func TestConcurrentContractNo(t *testing.T) {
+	requireMySQL(t)
+	cfg := apptest.Config(t, store.DialectMySQL)
+	e1 := apptest.NewWithConfig(t, cfg)
+	e2 := apptest.NewWithConfig(t, cfg)
+	p := newParties(e1)
+	const n = 50
+	var wg sync.WaitGroup
+	res := make([]*apptest.Response, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mkt, op, e := market.MarketLiuzhou, p.opL, e1
+			if i%2 == 1 {
+				mkt, op, e = market.MarketGuizhong, p.opG, e2
+			}
+			body := dealBody(p, mkt, market.ChannelOffline)
+			body["contract_no"] = "RACE-2026-0001"
+			res[i] = e.Do("POST", "/api/v1/transactions", op.Token, body)
+		}()
+	}
+	wg.Wait()
+	var winner string
+	for _, r := range res {
+		if r.Status == 201 {
+			if winner != "" {
+				t.Fatalf("two deals created: %s and %s", winner, r.Str("id"))
+			}
+			winner = r.Str("id")
+		}
+	}
+	if winner == "" {
+		t.Fatal("no deal created")
+	}
+	for i, r := range res {
+		if r.Status == 201 {
+			continue
+		}
+		if r.Status != 409 || !strings.Contains(r.Str("detail"), winner) {
+			t.Errorf("attempt %d: %d %s, want 409 naming %s", i, r.Status, r.Body, winner)
+		}
+	}
+	if k := count(t, e1, "transactions", "contract_no = ?", "RACE-2026-0001"); k != 1 {
+		t.Fatalf("%d deals with the contract number, want 1", k)
+	}
+}

@@ -1,0 +1,417 @@
+package market
+
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Transaction (技术交易) lifecycle states.
+const (
+	DealSigned     = "signed"
+	DealRegistered = "registered"
+	DealPaid       = "paid"
+	DealCompleted  = "completed"
+	DealCancelled  = "cancelled"
+)
+
+// DealStatuses lists every state, for validating filters.
+var DealStatuses = []string{DealSigned, DealRegistered, DealPaid, DealCompleted, DealCancelled}
+
+// Channels of a deal.
+const (
+	ChannelOnline  = "online"
+	ChannelOffline = "offline"
+)
+
+// Transaction actions. Settle is never asked for: it is taken by itself
+// once a registered deal is fully paid.
+const (
+	ActionRegister = "register"
+	ActionPay      = "pay"
+	ActionSettle   = "settle"
+	ActionComplete = "complete"
+	ActionCancel   = "cancel"
+)
+
+// dealTransitions is the one lifecycle table of transactions: action →
+// from states → to state. A payment keeps the state; settling moves a
+// registered deal whose tech amount is paid to paid, whichever of
+// registration and payment came last.
+var dealTransitions = map[string]map[string]string{
+	ActionRegister: {DealSigned: DealRegistered},
+	ActionPay:      {DealSigned: DealSigned, DealRegistered: DealRegistered},
+	ActionSettle:   {DealRegistered: DealPaid},
+	ActionComplete: {DealPaid: DealCompleted},
+	ActionCancel:   {DealSigned: DealCancelled, DealRegistered: DealCancelled},
+}
+
+// DealTransition returns the state an action moves a transaction to, or a
+// conflict naming the current state.
+func DealTransition(from, action string) (string, error) {
+	to, ok := dealTransitions[action][from]
+	if !ok {
+		return "", Errorf(ECONFLICT, "cannot %s a transaction that is %s", action, from)
+	}
+	return to, nil
+}
+
+// MaxAmountFen bounds every amount (one trillion yuan), so sums of many
+// deals stay far from overflowing int64.
+const MaxAmountFen = 100_000_000_000_000
+
+// clockSkew is how far ahead of the server's clock a client's instant may
+// lie before it counts as "in the future".
+const clockSkew = 5 * time.Minute
+
+// earliest is the first instant accepted for signing, registration and
+// payment: older dates are typing mistakes, not deals.
+var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Payment is one payment made on a deal.
+type Payment struct {
+	ID            string    `json:"id"`
+	TransactionID string    `json:"transaction_id"`
+	AmountFen     int64     `json:"amount_fen"`
+	PaidAt        time.Time `json:"paid_at"`
+	VoucherNo     string    `json:"voucher_no"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// Transaction is one technology contract, online or offline.
+type Transaction struct {
+	ID                string `json:"id"`
+	Market            string `json:"market"`
+	Channel           string `json:"channel"`
+	ContractType      string `json:"contract_type"`
+	ContractNo        string `json:"contract_no"`
+	Title             string `json:"title"`
+	BuyerOrgID        string `json:"buyer_org_id"`
+	SellerOrgID       string `json:"seller_org_id"`
+	AchievementID     string `json:"achievement_id,omitempty"`
+	DemandID          string `json:"demand_id,omitempty"`
+	IntentID          string `json:"intent_id,omitempty"`
+	ContractAmountFen int64  `json:"contract_amount_fen"`
+	// TechAmountFen is the certified amount once there is one, the declared
+	// amount before.
+	TechAmountFen          int64      `json:"tech_amount_fen"`
+	DeclaredTechAmountFen  int64      `json:"declared_tech_amount_fen"`
+	CertifiedTechAmountFen *int64     `json:"certified_tech_amount_fen,omitempty"`
+	PaidFen                int64      `json:"paid_fen"`
+	Status                 string     `json:"status"`
+	SignedAt               time.Time  `json:"signed_at"`
+	RegistrationNo         string     `json:"registration_no,omitempty"`
+	RegisteredAt           *time.Time `json:"registered_at,omitempty"`
+	CompletedAt            *time.Time `json:"completed_at,omitempty"`
+	CancelledAt            *time.Time `json:"cancelled_at,omitempty"`
+	CancelReason           string     `json:"cancel_reason,omitempty"`
+	CreatedByOrgID         string     `json:"created_by_org_id"`
+	Payments               []Payment  `json:"payments"`
+	CreatedAt              time.Time  `json:"created_at"`
+	UpdatedAt              time.Time  `json:"updated_at"`
+}
+
+// IsParty reports whether org is the buyer or the seller.
+func (t *Transaction) IsParty(orgID string) bool {
+	return orgID != "" && (orgID == t.BuyerOrgID || orgID == t.SellerOrgID)
+}
+
+// settle takes the settle transition when it applies: the deal is
+// registered and its tech amount fully paid.
+func (t *Transaction) settle() {
+	if t.PaidFen < t.TechAmountFen {
+		return
+	}
+	if to, err := DealTransition(t.Status, ActionSettle); err == nil {
+		t.Status = to
+	}
+}
+
+// Register records the contract's registration (认定登记). A certified
+// tech amount replaces the declared one; a deal already fully paid moves
+// straight on to paid.
+func (t *Transaction) Register(r DealRegistration, now time.Time) error {
+	to, err := DealTransition(t.Status, ActionRegister)
+	if err != nil {
+		return err
+	}
+	if r.registeredAt.Before(t.SignedAt) {
+		return Invalid("registered_at", "must not lie before signed_at (%s)", t.SignedAt.Format(time.RFC3339))
+	}
+	if r.CertifiedTechAmountFen != nil {
+		if *r.CertifiedTechAmountFen > t.ContractAmountFen {
+			return Invalid("certified_tech_amount_fen", "must not exceed contract_amount_fen (%d)", t.ContractAmountFen)
+		}
+		c := *r.CertifiedTechAmountFen
+		t.CertifiedTechAmountFen, t.TechAmountFen = &c, c
+	}
+	at := r.registeredAt
+	t.Status, t.RegistrationNo, t.RegisteredAt, t.UpdatedAt = to, r.RegistrationNo, &at, now
+	t.settle()
+	return nil
+}
+
+// AddPayment appends a payment. The sum of payments (PaidFen) never
+// exceeds the contract amount, and a voucher is booked once per deal: the
+// payments in t.Payments are checked here, and storage must refuse a
+// voucher booked before too (it need not load them all).
+func (t *Transaction) AddPayment(p Payment, now time.Time) error {
+	to, err := DealTransition(t.Status, ActionPay)
+	if err != nil {
+		return err
+	}
+	for _, q := range t.Payments {
+		if q.VoucherNo == p.VoucherNo {
+			return &Error{Code: ECONFLICT, Message: "voucher_no " + p.VoucherNo + " is already booked on this transaction as payment " + q.ID,
+				Fields: []FieldError{{Field: "voucher_no", Message: "already booked on this transaction"}}}
+		}
+	}
+	if left := t.ContractAmountFen - t.PaidFen; p.AmountFen > left {
+		return Invalid("amount_fen", "would take the paid sum past contract_amount_fen (%d): at most %d fen is left to pay", t.ContractAmountFen, left)
+	}
+	t.Payments = append(t.Payments, p)
+	t.PaidFen += p.AmountFen
+	t.Status, t.UpdatedAt = to, now
+	t.settle()
+	return nil
+}
+
+// Complete closes a paid deal.
+func (t *Transaction) Complete(now time.Time) error {
+	to, err := DealTransition(t.Status, ActionComplete)
+	if err != nil {
+		return err
+	}
+	t.Status, t.CompletedAt, t.UpdatedAt = to, &now, now
+	return nil
+}
+
+// Cancel cancels a deal that is not yet paid.
+func (t *Transaction) Cancel(c Cancellation, now time.Time) error {
+	to, err := DealTransition(t.Status, ActionCancel)
+	if err != nil {
+		return err
+	}
+	t.Status, t.CancelledAt, t.CancelReason, t.UpdatedAt = to, &now, c.Reason, now
+	return nil
+}
+
+// NewTransaction is the body of POST /transactions. Online deals may name
+// an accepted intent instead of the parties and item.
+type NewTransaction struct {
+	Market            string `json:"market"`
+	Channel           string `json:"channel"`
+	ContractType      string `json:"contract_type"`
+	ContractNo        string `json:"contract_no"`
+	Title             string `json:"title"`
+	BuyerOrgID        string `json:"buyer_org_id"`
+	SellerOrgID       string `json:"seller_org_id"`
+	AchievementID     string `json:"achievement_id"`
+	DemandID          string `json:"demand_id"`
+	IntentID          string `json:"intent_id"`
+	ContractAmountFen int64  `json:"contract_amount_fen"`
+	TechAmountFen     int64  `json:"tech_amount_fen"`
+	SignedAt          string `json:"signed_at"`
+}
+
+// Defaults fills what the caller left out and can only mean one thing:
+// operators log offline deals of their own market; parties make online
+// deals.
+func (n *NewTransaction) Defaults(a *Actor) {
+	if a == nil {
+		return
+	}
+	if n.Channel == "" {
+		n.Channel = ChannelOnline
+		if a.IsOperator() {
+			n.Channel = ChannelOffline
+		}
+	}
+	if n.Market == "" && a.IsOperator() {
+		n.Market = a.Market
+	}
+}
+
+// Transaction validates the body and returns the deal it describes, in
+// state signed. Parties and item may still be empty when an intent is
+// named; the caller fills them from the intent and calls CheckParties.
+func (n *NewTransaction) Transaction(now time.Time) (*Transaction, error) {
+	var p Problems
+	n.Title = strings.TrimSpace(n.Title)
+	n.BuyerOrgID = strings.TrimSpace(n.BuyerOrgID)
+	n.SellerOrgID = strings.TrimSpace(n.SellerOrgID)
+	n.AchievementID = strings.TrimSpace(n.AchievementID)
+	n.DemandID = strings.TrimSpace(n.DemandID)
+	n.IntentID = strings.TrimSpace(n.IntentID)
+	if !HasCode(Markets, n.Market) {
+		p.Add("market", "must be liuzhou or guizhong")
+	}
+	if !HasCode(Channels, n.Channel) {
+		p.Add("channel", "must be online or offline")
+	}
+	if !HasCode(ContractTypes, n.ContractType) {
+		p.Add("contract_type", "must be one of development, transfer, license, consulting, service")
+	}
+	n.ContractNo = normaliseNo(n.ContractNo)
+	checkNo(&p, "contract_no", n.ContractNo)
+	if c := utf8.RuneCountInString(n.Title); c < 2 || c > 200 {
+		p.Add("title", "is required, 2 to 200 characters")
+	}
+	for field, id := range map[string]string{"buyer_org_id": n.BuyerOrgID, "seller_org_id": n.SellerOrgID,
+		"achievement_id": n.AchievementID, "demand_id": n.DemandID, "intent_id": n.IntentID} {
+		if len(id) > 26 {
+			p.Add(field, "is not an id")
+		}
+	}
+	if n.IntentID == "" {
+		if n.BuyerOrgID == "" {
+			p.Add("buyer_org_id", "is required (or name an accepted intent_id)")
+		}
+		if n.SellerOrgID == "" {
+			p.Add("seller_org_id", "is required (or name an accepted intent_id)")
+		}
+	} else if n.Channel == ChannelOffline {
+		p.Add("intent_id", "only online deals grow from an intent")
+	}
+	if n.BuyerOrgID != "" && n.BuyerOrgID == n.SellerOrgID {
+		p.Add("seller_org_id", "must differ from buyer_org_id")
+	}
+	checkAmount(&p, "contract_amount_fen", n.ContractAmountFen)
+	checkAmount(&p, "tech_amount_fen", n.TechAmountFen)
+	if n.TechAmountFen > n.ContractAmountFen && n.ContractAmountFen > 0 {
+		p.Add("tech_amount_fen", "must not exceed contract_amount_fen")
+	}
+	signed := checkInstant(&p, "signed_at", n.SignedAt, now)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return &Transaction{
+		Market: n.Market, Channel: n.Channel, ContractType: n.ContractType, ContractNo: n.ContractNo,
+		Title: n.Title, BuyerOrgID: n.BuyerOrgID, SellerOrgID: n.SellerOrgID, AchievementID: n.AchievementID,
+		DemandID: n.DemandID, IntentID: n.IntentID, ContractAmountFen: n.ContractAmountFen,
+		TechAmountFen: n.TechAmountFen, DeclaredTechAmountFen: n.TechAmountFen, Status: DealSigned,
+		SignedAt: signed, Payments: []Payment{}, CreatedAt: now, UpdatedAt: now,
+	}, nil
+}
+
+// FromIntent makes the deal inherit the parties and the item of an
+// accepted intent. Parties or an item named in the body must agree with it.
+func (t *Transaction) FromIntent(in *Intent) error {
+	if in.Status != IntentAccepted {
+		return Invalid("intent_id", "intent %s is %s; only an accepted intent becomes a transaction", in.ID, in.Status)
+	}
+	var p Problems
+	buyer, seller := in.BuyerSeller()
+	if t.BuyerOrgID != "" && t.BuyerOrgID != buyer {
+		p.Add("buyer_org_id", "differs from the buyer of intent %s (%s)", in.ID, buyer)
+	}
+	if t.SellerOrgID != "" && t.SellerOrgID != seller {
+		p.Add("seller_org_id", "differs from the seller of intent %s (%s)", in.ID, seller)
+	}
+	if t.AchievementID != "" && t.AchievementID != in.AchievementID {
+		p.Add("achievement_id", "differs from the item of intent %s", in.ID)
+	}
+	if t.DemandID != "" && t.DemandID != in.DemandID {
+		p.Add("demand_id", "differs from the item of intent %s", in.ID)
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	t.BuyerOrgID, t.SellerOrgID = buyer, seller
+	t.AchievementID, t.DemandID = in.AchievementID, in.DemandID
+	return nil
+}
+
+// DealRegistration is the body of POST /transactions/{id}/register.
+type DealRegistration struct {
+	RegistrationNo         string `json:"registration_no"`
+	RegisteredAt           string `json:"registered_at"`
+	CertifiedTechAmountFen *int64 `json:"certified_tech_amount_fen"`
+	registeredAt           time.Time
+}
+
+// Validate checks the body on its own; Transaction.Register checks it
+// against the deal.
+func (r *DealRegistration) Validate(now time.Time) error {
+	var p Problems
+	r.RegistrationNo = normaliseNo(r.RegistrationNo)
+	checkNo(&p, "registration_no", r.RegistrationNo)
+	r.registeredAt = checkInstant(&p, "registered_at", r.RegisteredAt, now)
+	if r.CertifiedTechAmountFen != nil {
+		checkAmount(&p, "certified_tech_amount_fen", *r.CertifiedTechAmountFen)
+	}
+	return p.Err()
+}
+
+// NewPayment is the body of POST /transactions/{id}/payments.
+type NewPayment struct {
+	AmountFen int64  `json:"amount_fen"`
+	PaidAt    string `json:"paid_at"`
+	VoucherNo string `json:"voucher_no"`
+}
+
+// Payment validates the body and returns the payment it describes.
+func (n *NewPayment) Payment(now time.Time) (Payment, error) {
+	var p Problems
+	checkAmount(&p, "amount_fen", n.AmountFen)
+	at := checkInstant(&p, "paid_at", n.PaidAt, now)
+	n.VoucherNo = normaliseNo(n.VoucherNo)
+	checkNo(&p, "voucher_no", n.VoucherNo)
+	return Payment{AmountFen: n.AmountFen, PaidAt: at, VoucherNo: n.VoucherNo, CreatedAt: now}, p.Err()
+}
+
+// Cancellation is the body of POST /transactions/{id}/cancel.
+type Cancellation struct {
+	Reason string `json:"reason"`
+}
+
+// Validate requires a reason.
+func (c *Cancellation) Validate() error {
+	c.Reason = strings.TrimSpace(c.Reason)
+	if n := utf8.RuneCountInString(c.Reason); n < 1 || n > 500 {
+		return Invalid("reason", "is required, at most 500 characters")
+	}
+	return nil
+}
+
+// normaliseNo trims a contract, registration or voucher number, folds
+// letters to upper case and runs of spaces to one, so "ht-1 " and "HT-1"
+// are the same contract on every database.
+func normaliseNo(s string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(s), " "))
+}
+
+func checkNo(p *Problems, field, s string) {
+	n := utf8.RuneCountInString(s)
+	if n < 1 || n > 64 {
+		p.Add(field, "is required, at most 64 characters")
+		return
+	}
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		p.Add(field, "must be printable text")
+	}
+}
+
+func checkAmount(p *Problems, field string, v int64) {
+	switch {
+	case v <= 0:
+		p.Add(field, "must be a positive amount in fen")
+	case v > MaxAmountFen:
+		p.Add(field, "must be at most %d fen", int64(MaxAmountFen))
+	}
+}
+
+// checkInstant parses an RFC 3339 instant that may not lie in the future.
+func checkInstant(p *Problems, field, s string, now time.Time) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		p.Add(field, "must be an RFC 3339 instant such as 2026-03-01T10:00:00+08:00")
+	case t.After(now.Add(clockSkew)):
+		p.Add(field, "must not lie in the future")
+	case t.Before(earliest):
+		p.Add(field, "must not lie before 2000")
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}

@@ -1,0 +1,371 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+)
+
+type dealRow struct {
+	ID                     string `gorm:"primaryKey"`
+	Market                 string
+	Channel                string
+	ContractType           string
+	ContractNo             string
+	Title                  string
+	BuyerOrgID             string
+	SellerOrgID            string
+	AchievementID          string
+	DemandID               string
+	IntentID               string
+	ContractAmountFen      int64
+	DeclaredTechAmountFen  int64
+	TechAmountFen          int64
+	CertifiedTechAmountFen *int64
+	PaidFen                int64
+	Status                 string
+	SignedAt               time.Time
+	RegistrationNo         *string // NULL until registered: the unique index ignores NULLs
+	RegisteredAt           *time.Time
+	CompletedAt            *time.Time
+	CancelledAt            *time.Time
+	CancelReason           string
+	CreatedByOrgID         string
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+func (dealRow) TableName() string { return "transactions" }
+
+func (r *dealRow) deal() *market.Transaction {
+	t := &market.Transaction{
+		ID: r.ID, Market: r.Market, Channel: r.Channel, ContractType: r.ContractType, ContractNo: r.ContractNo,
+		Title: r.Title, BuyerOrgID: r.BuyerOrgID, SellerOrgID: r.SellerOrgID, AchievementID: r.AchievementID,
+		DemandID: r.DemandID, IntentID: r.IntentID, ContractAmountFen: r.ContractAmountFen,
+		TechAmountFen: r.TechAmountFen, DeclaredTechAmountFen: r.DeclaredTechAmountFen,
+		CertifiedTechAmountFen: r.CertifiedTechAmountFen, PaidFen: r.PaidFen, Status: r.Status,
+		SignedAt: r.SignedAt.UTC(), RegisteredAt: utcPtr(r.RegisteredAt), CompletedAt: utcPtr(r.CompletedAt),
+		CancelledAt: utcPtr(r.CancelledAt), CancelReason: r.CancelReason, CreatedByOrgID: r.CreatedByOrgID,
+		Payments: []market.Payment{}, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if r.RegistrationNo != nil {
+		t.RegistrationNo = *r.RegistrationNo
+	}
+	return t
+}
+
+func rowFromDeal(t *market.Transaction) dealRow {
+	r := dealRow{
+		ID: t.ID, Market: t.Market, Channel: t.Channel, ContractType: t.ContractType, ContractNo: t.ContractNo,
+		Title: t.Title, BuyerOrgID: t.BuyerOrgID, SellerOrgID: t.SellerOrgID, AchievementID: t.AchievementID,
+		DemandID: t.DemandID, IntentID: t.IntentID, ContractAmountFen: t.ContractAmountFen,
+		DeclaredTechAmountFen: t.DeclaredTechAmountFen, TechAmountFen: t.TechAmountFen,
+		CertifiedTechAmountFen: t.CertifiedTechAmountFen, PaidFen: t.PaidFen, Status: t.Status, SignedAt: t.SignedAt,
+		RegisteredAt: t.RegisteredAt, CompletedAt: t.CompletedAt, CancelledAt: t.CancelledAt,
+		CancelReason: t.CancelReason, CreatedByOrgID: t.CreatedByOrgID, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+	}
+	if t.RegistrationNo != "" {
+		no := t.RegistrationNo
+		r.RegistrationNo = &no
+	}
+	return r
+}
+
+type paymentRow struct {
+	ID              string `gorm:"primaryKey"`
+	TransactionID   string
+	AmountFen       int64
+	PaidAt          time.Time
+	VoucherNo       string
+	CreatedByUserID string
+	CreatedAt       time.Time
+}
+
+func (paymentRow) TableName() string { return "payments" }
+
+func (r *paymentRow) payment() market.Payment {
+	return market.Payment{ID: r.ID, TransactionID: r.TransactionID, AmountFen: r.AmountFen,
+		PaidAt: r.PaidAt.UTC(), VoucherNo: r.VoucherNo, CreatedAt: r.CreatedAt.UTC()}
+}
+
+// auditView is the deal as the audit trail records it: payments are
+// events of their own, so the list is left out.
+func auditView(t *market.Transaction) *market.Transaction {
+	c := *t
+	c.Payments = nil
+	return &c
+}
+
+func dealNotFound(id string) error {
+	return market.Errorf(market.ENOTFOUND, "transaction %s not found", id)
+}
+
+var _ market.TransactionService = (*DB)(nil)
+
+// CreateTransaction creates a deal in state signed: an online deal by one
+// of its parties (optionally from an accepted intent), an offline deal by
+// the operator of its market.
+func (db *DB) CreateTransaction(ctx context.Context, n market.NewTransaction) (*market.Transaction, error) {
+	a := market.ActorFrom(ctx)
+	n.Defaults(a)
+	now := db.now()
+	t, err := n.Transaction(now)
+	if err != nil {
+		return nil, err
+	}
+	if err := market.CanCreateTransaction(a, t.Channel, t.Market); err != nil {
+		return nil, err
+	}
+	t.ID, t.CreatedByOrgID = ulid.Make().String(), a.OrgID
+	err = db.tx(ctx, func(tx *gorm.DB) error {
+		if t.IntentID != "" {
+			var ir intentRow
+			err := tx.First(&ir, "id = ?", t.IntentID).Error
+			if errors.Is(err, errNotFound) || (err == nil && !market.CanSeeIntent(a, ir.intent())) {
+				return market.Invalid("intent_id", "no intent %s between your org and another", t.IntentID)
+			}
+			if err != nil {
+				return err
+			}
+			if err := t.FromIntent(ir.intent()); err != nil {
+				return err
+			}
+		}
+		if err := market.CanBeParty(a, t); err != nil {
+			return err
+		}
+		if err := checkDealRefs(tx, t); err != nil {
+			return err
+		}
+		row := rowFromDeal(t)
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, "create", "transaction", t.ID, nil, auditView(t))
+	})
+	if duplicateOn(err, "transactions_contract_no", "transactions.contract_no") {
+		return nil, db.contractConflict(ctx, t.ContractNo)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// checkDealRefs checks that the parties are verified trading orgs and that
+// a named achievement is the seller's and a named demand the buyer's.
+func checkDealRefs(tx *gorm.DB, t *market.Transaction) error {
+	var p market.Problems
+	var orgs []orgRow
+	if err := tx.Where("id IN ?", []string{t.BuyerOrgID, t.SellerOrgID}).Find(&orgs).Error; err != nil {
+		return err
+	}
+	for _, side := range []struct{ field, id string }{{"buyer_org_id", t.BuyerOrgID}, {"seller_org_id", t.SellerOrgID}} {
+		i := indexOf(orgs, func(o orgRow) bool { return o.ID == side.id })
+		switch {
+		case i < 0:
+			p.Add(side.field, "no org %s", side.id)
+		case orgs[i].Kind == market.OrgOperator || orgs[i].Kind == market.OrgGovernment:
+			p.Add(side.field, "a %s org does not buy or sell technology", orgs[i].Kind)
+		case !orgs[i].Verified:
+			p.Add(side.field, "org %s is not verified; only verified orgs trade", side.id)
+		}
+	}
+	for _, ref := range []struct {
+		field, id, owner, ownerRole string
+		kind                        market.ItemKind
+	}{
+		{"achievement_id", t.AchievementID, t.SellerOrgID, "seller", market.KindAchievement},
+		{"demand_id", t.DemandID, t.BuyerOrgID, "buyer", market.KindDemand},
+	} {
+		if ref.id == "" {
+			continue
+		}
+		var it itemRow
+		err := tx.Select("id, org_id").First(&it, "id = ? AND kind = ?", ref.id, string(ref.kind)).Error
+		switch {
+		case errors.Is(err, errNotFound):
+			p.Add(ref.field, "no %s %s", ref.kind, ref.id)
+		case err != nil:
+			return err
+		case it.OrgID != ref.owner:
+			p.Add(ref.field, "the %s must be the %s's own", ref.kind, ref.ownerRole)
+		}
+	}
+	return p.Err()
+}
+
+func indexOf[T any](s []T, f func(T) bool) int {
+	for i := range s {
+		if f(s[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// contractConflict names the deal that already holds a contract number.
+func (db *DB) contractConflict(ctx context.Context, contractNo string) error {
+	e := &market.Error{Code: market.ECONFLICT, Message: "contract_no " + contractNo + " is already logged",
+		Fields: []market.FieldError{{Field: "contract_no", Message: "already logged"}}}
+	var row dealRow
+	if err := db.gorm.WithContext(ctx).Select("id, market").First(&row, "contract_no = ?", contractNo).Error; err == nil {
+		e.Message += " as transaction " + row.ID + " in the " + row.Market + " market"
+	}
+	return e
+}
+
+// findDeal reads a deal and checks that the caller may see it; withPayments
+// reads its payments too. lock takes the row lock that serialises every
+// change of the deal.
+func findDeal(ctx context.Context, q *gorm.DB, id string, lock, withPayments bool) (*market.Transaction, error) {
+	if lock {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var row dealRow
+	err := q.First(&row, "id = ?", id).Error
+	if errors.Is(err, errNotFound) {
+		return nil, dealNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := row.deal()
+	if !market.CanSeeTransaction(market.ActorFrom(ctx), t) {
+		return nil, dealNotFound(id)
+	}
+	if !withPayments {
+		return t, nil
+	}
+	ps, err := loadPayments(q.Session(&gorm.Session{NewDB: true}), id)
+	if err != nil {
+		return nil, err
+	}
+	if p := ps[id]; p != nil {
+		t.Payments = p
+	}
+	return t, nil
+}
+
+// auditEntry is one more audit event a deal action writes.
+type auditEntry struct {
+	action, entity, id string
+	before, after      any
+}
+
+// changeDeal runs one action on a deal: it locks the row (SELECT ... FOR
+// UPDATE, so concurrent changes on any number of server instances queue
+// here), checks visibility and permission, lets mutate apply the action,
+// saves and audits, all in one transaction. The audit events come last:
+// appending one locks the chain's head, which every write in the system
+// shares, so it is held for as short a time as possible. The answer is
+// read after the commit, outside the row lock.
+func (db *DB) changeDeal(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
+	mutate func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error)) (*market.Transaction, error) {
+	a := market.ActorFrom(ctx)
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		t, err := findDeal(ctx, tx, id, true, false)
+		if err != nil {
+			return err
+		}
+		if err := allowed(a, t); err != nil {
+			return err
+		}
+		before := auditView(t)
+		extra, err := mutate(tx, t, db.now())
+		if err != nil {
+			return err
+		}
+		row := rowFromDeal(t)
+		if err := tx.Select("*").Save(&row).Error; err != nil {
+			return err
+		}
+		if err := db.audit(ctx, tx, action, "transaction", id, before, auditView(t)); err != nil {
+			return err
+		}
+		for _, e := range extra {
+			if err := db.audit(ctx, tx, e.action, e.entity, e.id, e.before, e.after); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.FindTransaction(ctx, id)
+}
+
+// RegisterTransaction records the contract registration; the operator of
+// the deal's market may.
+func (db *DB) RegisterTransaction(ctx context.Context, id string, r market.DealRegistration) (*market.Transaction, error) {
+	if err := r.Validate(db.now()); err != nil {
+		return nil, err
+	}
+	t, err := db.changeDeal(ctx, id, market.ActionRegister, market.CanOperateTransaction,
+		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
+			return nil, t.Register(r, now)
+		})
+	if duplicateOn(err, "transactions_registration_no", "transactions.registration_no") {
+		return nil, &market.Error{Code: market.ECONFLICT,
+			Message: "registration_no " + r.RegistrationNo + " is already recorded on another transaction",
+			Fields:  []market.FieldError{{Field: "registration_no", Message: "already recorded"}}}
+	}
+	return t, err
+}
+
+// AddPayment books a payment. The deal's row lock makes the overflow check
+// and the insert one step, so the sum never passes the contract amount
+// whatever the concurrency.
+func (db *DB) AddPayment(ctx context.Context, id string, n market.NewPayment) (*market.Transaction, error) {
+	p, err := n.Payment(db.now())
+	if err != nil {
+		return nil, err
+	}
+	a := market.ActorFrom(ctx)
+	t, err := db.changeDeal(ctx, id, market.ActionPay, market.CanAddPayment,
+		func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
+			p.ID, p.TransactionID, p.CreatedAt = ulid.Make().String(), t.ID, now
+			// The overflow check needs only paid_fen, kept on the locked
+			// row; a voucher booked before is caught by the unique index.
+			if err := t.AddPayment(p, now); err != nil {
+				return nil, err
+			}
+			row := paymentRow{ID: p.ID, TransactionID: t.ID, AmountFen: p.AmountFen, PaidAt: p.PaidAt,
+				VoucherNo: p.VoucherNo, CreatedByUserID: a.UserID, CreatedAt: now}
+			if err := tx.Create(&row).Error; err != nil {
+				return nil, err
+			}
+			return []auditEntry{{"create", "payment", p.ID, nil, p}}, nil
+		})
+	if duplicateOn(err, "payments_voucher", "payments.voucher_no") {
+		return nil, &market.Error{Code: market.ECONFLICT, Message: "voucher_no " + p.VoucherNo + " is already booked on this transaction",
+			Fields: []market.FieldError{{Field: "voucher_no", Message: "already booked on this transaction"}}}
+	}
+	return t, err
+}
+
+// CompleteTransaction closes a paid deal.
+func (db *DB) CompleteTransaction(ctx context.Context, id string) (*market.Transaction, error) {
+	return db.changeDeal(ctx, id, market.ActionComplete, market.CanOperateTransaction,
+		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
+			return nil, t.Complete(now)
+		})
+}
+
+// CancelTransaction cancels a deal that is not paid yet.
+func (db *DB) CancelTransaction(ctx context.Context, id string, c market.Cancellation) (*market.Transaction, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return db.changeDeal(ctx, id, market.ActionCancel, market.CanOperateTransaction,
+		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
+			return nil, t.Cancel(c, now)
+		})
+}

@@ -1,0 +1,271 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+)
+
+type intentRow struct {
+	ID         string `gorm:"primaryKey"`
+	FromOrgID  string
+	ToOrgID    string
+	ItemKind   string
+	ItemID     string
+	Message    string
+	Status     string
+	PendingKey *string
+	ReasonCode string
+	Reason     string
+	DecidedAt  *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+func (intentRow) TableName() string { return "intents" }
+
+func (r *intentRow) intent() *market.Intent {
+	in := &market.Intent{
+		ID: r.ID, FromOrgID: r.FromOrgID, ToOrgID: r.ToOrgID, Message: r.Message, Status: r.Status,
+		ReasonCode: r.ReasonCode, Reason: r.Reason, DecidedAt: utcPtr(r.DecidedAt),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if r.ItemKind == string(market.KindDemand) {
+		in.DemandID = r.ItemID
+	} else {
+		in.AchievementID = r.ItemID
+	}
+	return in
+}
+
+func rowFromIntent(in *market.Intent) intentRow {
+	r := intentRow{
+		ID: in.ID, FromOrgID: in.FromOrgID, ToOrgID: in.ToOrgID, ItemKind: string(in.ItemKind()), ItemID: in.ItemID(),
+		Message: in.Message, Status: in.Status, ReasonCode: in.ReasonCode, Reason: in.Reason, DecidedAt: in.DecidedAt,
+		CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt,
+	}
+	// Only a pending intent holds the (org, item) slot.
+	if in.Status == market.IntentPending {
+		k := in.FromOrgID + ":" + in.ItemID()
+		r.PendingKey = &k
+	}
+	return r
+}
+
+func intentNotFound(id string) error {
+	return market.Errorf(market.ENOTFOUND, "intent %s not found", id)
+}
+
+var _ market.IntentService = (*DB)(nil)
+
+// CreateIntent records the caller's org's interest in another org's
+// published item.
+func (db *DB) CreateIntent(ctx context.Context, n market.NewIntent) (*market.Intent, error) {
+	a := market.ActorFrom(ctx)
+	if err := market.CanCreateIntent(a); err != nil {
+		return nil, err
+	}
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	kind, itemID, field := market.KindAchievement, n.AchievementID, "achievement_id"
+	if n.DemandID != "" {
+		kind, itemID, field = market.KindDemand, n.DemandID, "demand_id"
+	}
+	now := db.now()
+	in := &market.Intent{ID: ulid.Make().String(), FromOrgID: a.OrgID, Message: n.Message,
+		Status: market.IntentPending, CreatedAt: now, UpdatedAt: now}
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		var item itemRow
+		err := tx.First(&item, "id = ? AND kind = ?", itemID, string(kind)).Error
+		if errors.Is(err, errNotFound) {
+			return market.Errorf(market.ENOTFOUND, "%s %s not found", kind, itemID)
+		}
+		if err != nil {
+			return err
+		}
+		it := item.item()
+		switch {
+		case !market.CanSeeItem(a, it):
+			return market.Errorf(market.ENOTFOUND, "%s %s not found", kind, itemID)
+		case it.OrgID == a.OrgID:
+			return market.Invalid(field, "is your own org's %s; intents go to other orgs", kind)
+		case it.Status != market.StatusPublished:
+			return market.Errorf(market.ECONFLICT, "%s %s is %s; intents go to published items", kind, itemID, it.Status)
+		}
+		in.ToOrgID, in.ItemTitle = it.OrgID, it.Title
+		if kind == market.KindDemand {
+			in.DemandID = itemID
+		} else {
+			in.AchievementID = itemID
+		}
+		row := rowFromIntent(in)
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, "create", "intent", in.ID, nil, in)
+	})
+	if duplicateOn(err, "intents_pending_key", "intents.pending_key") {
+		return nil, db.pendingConflict(ctx, a.OrgID, itemID, kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// pendingConflict names the pending intent that holds the (org, item) slot.
+func (db *DB) pendingConflict(ctx context.Context, orgID, itemID string, kind market.ItemKind) error {
+	var row intentRow
+	msg := "your org already has a pending intent on this " + string(kind)
+	if err := db.gorm.WithContext(ctx).First(&row, "pending_key = ?", orgID+":"+itemID).Error; err == nil {
+		msg += ": intent " + row.ID
+	}
+	return &market.Error{Code: market.ECONFLICT, Message: msg,
+		Fields: []market.FieldError{{Field: string(kind) + "_id", Message: "already has a pending intent from your org"}}}
+}
+
+// FindIntent returns an intent to one of its two orgs.
+func (db *DB) FindIntent(ctx context.Context, id string) (*market.Intent, error) {
+	var row intentRow
+	err := db.gorm.WithContext(ctx).First(&row, "id = ?", id).Error
+	if errors.Is(err, errNotFound) {
+		return nil, intentNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	in := row.intent()
+	if !market.CanSeeIntent(market.ActorFrom(ctx), in) {
+		return nil, intentNotFound(id)
+	}
+	return db.withItemTitles(ctx, in), nil
+}
+
+// ListIntents lists the intents the caller's org sent, received, or both,
+// newest first.
+func (db *DB) ListIntents(ctx context.Context, f market.IntentFilter) (market.Page[market.Intent], error) {
+	var out market.Page[market.Intent]
+	a := market.ActorFrom(ctx)
+	if a == nil || a.OrgID == "" {
+		return out, market.Errorf(market.EFORBIDDEN, "only orgs have intents")
+	}
+	q := db.gorm.WithContext(ctx).Model(&intentRow{})
+	switch f.Role {
+	case market.IntentRoleSent:
+		q = q.Where("from_org_id = ?", a.OrgID)
+	case market.IntentRoleReceived:
+		q = q.Where("to_org_id = ?", a.OrgID)
+	default:
+		q = q.Where("(from_org_id = ? OR to_org_id = ?)", a.OrgID, a.OrgID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Page.After != "" {
+		q = q.Where("id < ?", f.Page.After)
+	}
+	var rows []intentRow
+	if err := q.Order("id DESC").Limit(f.Page.Limit + 1).Find(&rows).Error; err != nil {
+		return out, err
+	}
+	list := make([]*market.Intent, 0, len(rows))
+	for i := range rows {
+		if i == f.Page.Limit {
+			out.NextCursor = market.EncodeCursor(rows[i-1].ID)
+			break
+		}
+		list = append(list, rows[i].intent())
+	}
+	db.withItemTitles(ctx, list...)
+	out.Items = make([]market.Intent, len(list))
+	for i, in := range list {
+		out.Items[i] = *in
+	}
+	return out, nil
+}
+
+// withItemTitles fills the titles of the intents' items in one query; a
+// failure leaves them empty rather than failing the read.
+func (db *DB) withItemTitles(ctx context.Context, list ...*market.Intent) *market.Intent {
+	if len(list) == 0 {
+		return nil
+	}
+	ids := make([]string, len(list))
+	for i, in := range list {
+		ids[i] = in.ItemID()
+	}
+	var rows []struct{ ID, Title string }
+	_ = db.gorm.WithContext(ctx).Model(&itemRow{}).Select("id, title").Where("id IN ?", ids).Find(&rows).Error
+	titles := make(map[string]string, len(rows))
+	for _, r := range rows {
+		titles[r.ID] = r.Title
+	}
+	for _, in := range list {
+		in.ItemTitle = titles[in.ItemID()]
+	}
+	return list[0]
+}
+
+// AcceptIntent accepts a pending intent; the item's owner may.
+func (db *DB) AcceptIntent(ctx context.Context, id string) (*market.Intent, error) {
+	return db.decideIntent(ctx, id, market.ActionAccept, func(*market.Intent) {})
+}
+
+// DeclineIntent declines a pending intent with a reason.
+func (db *DB) DeclineIntent(ctx context.Context, id string, d market.Decline) (*market.Intent, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	return db.decideIntent(ctx, id, market.ActionDecline, func(in *market.Intent) {
+		in.ReasonCode, in.Reason = d.ReasonCode, d.Reason
+	})
+}
+
+// decideIntent locks the intent, checks visibility, permission and the
+// transition, applies it and audits, in one transaction.
+func (db *DB) decideIntent(ctx context.Context, id, action string, mutate func(*market.Intent)) (*market.Intent, error) {
+	a := market.ActorFrom(ctx)
+	var out *market.Intent
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		var row intentRow
+		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ?", id).Error
+		if errors.Is(err, errNotFound) {
+			return intentNotFound(id)
+		}
+		if err != nil {
+			return err
+		}
+		in := row.intent()
+		if !market.CanSeeIntent(a, in) {
+			return intentNotFound(id)
+		}
+		if err := market.CanDecideIntent(a, in); err != nil {
+			return err
+		}
+		to, err := market.IntentTransition(in.Status, action)
+		if err != nil {
+			return err
+		}
+		before := *in
+		now := db.now()
+		in.Status, in.DecidedAt, in.UpdatedAt = to, &now, now
+		mutate(in)
+		nr := rowFromIntent(in)
+		if err := tx.Select("*").Save(&nr).Error; err != nil {
+			return err
+		}
+		out = in
+		return db.audit(ctx, tx, action, "intent", id, &before, in)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return db.withItemTitles(ctx, out), nil
+}
