@@ -1,0 +1,132 @@
+package httpapi
+
+import (
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/export"
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+)
+
+// Catalogs: POST and GET /catalogs, GET and PATCH /catalogs/{id}, POST
+// /catalogs/{id}/publish, GET /catalogs/{id}/items and GET
+// /catalogs/{id}/export.
+
+func (s *Server) createCatalog(c *fiber.Ctx) error {
+	var in market.CatalogInput
+	if err := s.decode(c, &in, false); err != nil {
+		return err
+	}
+	cat, err := s.deps.Catalogs.CreateCatalog(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	return created(c, cat)
+}
+
+func (s *Server) updateCatalog(c *fiber.Ctx) error {
+	var in market.CatalogInput
+	if err := s.decode(c, &in, false); err != nil {
+		return err
+	}
+	cat, err := s.deps.Catalogs.UpdateCatalog(c.UserContext(), c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(cat)
+}
+
+func (s *Server) getCatalog(c *fiber.Ctx) error {
+	cat, err := s.deps.Catalogs.FindCatalog(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(cat)
+}
+
+func (s *Server) listCatalogs(c *fiber.Ctx) error {
+	pr, err := page(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.deps.Catalogs.ListCatalogs(c.UserContext(), market.CatalogListFilter{
+		Kind: c.Query("kind"), Period: c.Query("period"), Market: c.Query("market"), Status: c.Query("status"), Page: pr,
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (s *Server) publishCatalog(c *fiber.Ctx) error {
+	if err := s.decode(c, &struct{}{}, true); err != nil {
+		return err
+	}
+	cat, err := s.deps.Catalogs.PublishCatalog(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(cat)
+}
+
+func (s *Server) listCatalogItems(c *fiber.Ctx) error {
+	pr, err := page(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.deps.Catalogs.ListCatalogItems(c.UserContext(), c.Params("id"), pr)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+// exportCatalog streams the export. Everything that can fail with a
+// problem document (format, visibility) is checked first; then a goroutine
+// writes the file into a pipe the server sends from, batch by batch. It may
+// not touch c, which Fiber recycles when the handler returns. If the export
+// fails midway the pipe is closed with the error, so the server aborts the
+// response instead of ending it as if it were complete.
+func (s *Server) exportCatalog(c *fiber.Ctx) error {
+	f, err := export.ParseFormat(c.Query("format"))
+	if err != nil {
+		return err
+	}
+	ctx := c.UserContext()
+	cat, err := s.deps.Catalogs.FindCatalog(ctx, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	items := s.deps.Catalogs.CatalogItems(ctx, cat)
+	c.Set(fiber.HeaderContentType, f.ContentType())
+	c.Set(fiber.HeaderContentDisposition, export.ContentDisposition(cat, f))
+	if cat.Status == market.CatalogPublished {
+		// A published catalog never changes; a draft is a live preview.
+		c.Set(fiber.HeaderCacheControl, "public, max-age=3600")
+	} else {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+	}
+	pr, pw := io.Pipe()
+	log, id := s.deps.Log, cat.ID
+	go func() {
+		err := export.Write(pw, f, cat, items)
+		if err != nil && !isClosedPipe(err) {
+			log.Error("catalog export failed", "catalog_id", id, "format", f, "err", err)
+		}
+		pw.CloseWithError(err)
+	}()
+	c.Context().SetBodyStream(pr, -1)
+	return nil
+}
+
+func isClosedPipe(err error) bool { return errors.Is(err, io.ErrClosedPipe) }
+
+// streamsBody reports whether a route streams its response body. The ETag
+// middleware must skip those: it hashes the whole body, which would pull a
+// stream into memory.
+func streamsBody(c *fiber.Ctx) bool {
+	return c.Method() == fiber.MethodGet && strings.HasPrefix(c.Path(), "/api/v1/catalogs/") && strings.HasSuffix(c.Path(), "/export")
+}
