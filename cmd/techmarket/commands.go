@@ -12,6 +12,7 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/config"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
+	"github.com/liuzhou-techmarket/techmarket/internal/outbox"
 )
 
 // open loads the configuration and opens the system, logging to logw.
@@ -33,6 +34,12 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout io.Writer)
 		return fmt.Errorf("load revocations: %w", err)
 	}
 	srv := sys.Server()
+	// The outbox worker runs in every instance; leases keep them from
+	// applying the same change twice.
+	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan struct{})
+	go func() { defer close(workerDone); sys.Outbox.Run(wctx) }()
+	defer func() { stopWorker(); <-workerDone }()
 	ln, err := net.Listen("tcp", sys.Cfg.Addr)
 	if err != nil {
 		return err
@@ -89,5 +96,20 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	fmt.Fprintf(stdout, "created platform admin %s (id %s)\n", u.Account, u.ID)
+	return nil
+}
+
+// cmdReindex rebuilds the search indexes from the database.
+func cmdReindex(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	sys, err := open(ctx, getenv, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	n, err := outbox.Reindex(ctx, sys.DB, sys.Search, stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "reindexed %d published items\n", n)
 	return nil
 }

@@ -29,6 +29,7 @@ commands:
   admin create --account A --password P [--name N]
                                           create a platform admin
   seed --demo [--password P]              load the demo data set
+  reindex                                 rebuild the search indexes from the database
 
 configuration comes from TECHMARKET_* environment variables (see README.md).
 `
@@ -48,6 +49,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdAdmin(ctx, args[1:], getenv, stdout)
 	case "seed":
 		return cmdSeed(ctx, args[1:], getenv, stdout)
+	case "reindex":
+		return cmdReindex(ctx, getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

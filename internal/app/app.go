@@ -19,7 +19,13 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/auth"
 	"github.com/liuzhou-techmarket/techmarket/internal/cache"
 	"github.com/liuzhou-techmarket/techmarket/internal/config"
+	"github.com/liuzhou-techmarket/techmarket/internal/files"
 	"github.com/liuzhou-techmarket/techmarket/internal/httpapi"
+	"github.com/liuzhou-techmarket/techmarket/internal/matching"
+	"github.com/liuzhou-techmarket/techmarket/internal/outbox"
+	"github.com/liuzhou-techmarket/techmarket/internal/search"
+	"github.com/liuzhou-techmarket/techmarket/internal/search/bleve"
+	"github.com/liuzhou-techmarket/techmarket/internal/search/meili"
 	"github.com/liuzhou-techmarket/techmarket/internal/store"
 )
 
@@ -36,6 +42,13 @@ type System struct {
 		cache.Limiter
 	}
 	Auth *auth.Service
+	// Search is the full-text engine: Meilisearch when configured, else
+	// the embedded bleve index under SearchDir.
+	Search search.Engine
+	// Outbox applies item changes to Search; serve runs it.
+	Outbox *outbox.Worker
+	// Files keeps deal evidence.
+	Files files.Store
 }
 
 // NewLogger returns a JSON logger at the configured level.
@@ -49,7 +62,7 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, error) {
 	var err error
 	sys := &System{Cfg: cfg, Log: log}
-	sys.DB, err = store.Open(ctx, cfg.DBDSN, cfg.DataDir, store.Options{PasswordCost: cfg.PasswordCost})
+	sys.DB, err = store.Open(ctx, cfg.DBDSN, cfg.DataDir, store.Options{PasswordCost: cfg.PasswordCost, MaxOpenConns: cfg.DBMaxConns})
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +80,19 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 	} else {
 		sys.Cache = cache.NewMemory()
 	}
+	filesDir := cfg.FilesDir
+	if filesDir == "" {
+		filesDir = filepath.Join(cfg.DataDir, "files")
+	}
+	if sys.Files, err = files.NewLocal(filesDir); err != nil {
+		sys.Close()
+		return nil, err
+	}
+	if sys.Search, err = openSearch(ctx, cfg, log); err != nil {
+		sys.Close()
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	sys.Outbox = &outbox.Worker{Store: sys.DB, Engine: sys.Search, Log: log}
 	secret, err := jwtSecret(cfg)
 	if err != nil {
 		sys.Close()
@@ -83,8 +109,28 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 	return sys, nil
 }
 
+// openSearch opens Meilisearch when configured, else the embedded engine.
+// A Meilisearch that is down at start-up does not stop the service: writes
+// go on, the outbox holds the changes, and /readyz reports search down.
+func openSearch(ctx context.Context, cfg config.Config, log *slog.Logger) (search.Engine, error) {
+	if cfg.MeiliURL == "" {
+		return bleve.Open(cfg.SearchDir)
+	}
+	eng, err := meili.New(cfg.MeiliURL, cfg.MeiliKey, meili.WithIndexPrefix(cfg.MeiliPrefix))
+	if err != nil {
+		return nil, err
+	}
+	if err := eng.Setup(ctx); err != nil {
+		log.Warn("meilisearch settings not applied at start-up; search is degraded until it answers", "err", err)
+	}
+	return eng, nil
+}
+
 // Close releases the connections.
 func (s *System) Close() {
+	if s.Search != nil {
+		s.Search.Close()
+	}
 	if s.Cache != nil {
 		s.Cache.Close()
 	}
@@ -122,10 +168,14 @@ func jwtSecret(cfg config.Config) ([]byte, error) {
 // Server builds the HTTP app on an open system.
 func (s *System) Server() *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
-		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Limiter: s.Cache, Log: s.Log,
-		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping}},
+		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.DB, Limiter: s.Cache, Log: s.Log,
+		Intents: s.DB, Transactions: s.DB, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache,
+		Search: &matching.Service{Items: s.DB, Engine: s.Search},
+		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},
+			{Name: "search", Check: s.Search.Ping}},
 	}, httpapi.Config{
 		BodyLimit: s.Cfg.BodyLimit, UploadLimit: s.Cfg.UploadLimit, RateLimit: s.Cfg.RateLimit,
 		CORSOrigins: s.Cfg.CORSOrigins, TrustProxy: s.Cfg.TrustProxy,
+		IdempotencyTTL: s.Cfg.IdempotencyTTL,
 	})
 }

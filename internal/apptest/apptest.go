@@ -71,7 +71,11 @@ func Config(tb testing.TB, backend string) config.Config {
 		tb.Fatal(err)
 	}
 	cfg.DataDir = tb.TempDir()
+	cfg.SearchDir = ""
 	cfg.PasswordCost = 4
+	// Test packages run side by side against one server: keep each
+	// instance's pool small so they stay under max_connections.
+	cfg.DBMaxConns = 12
 	cfg.JWTSecret = "test-secret-test-secret-test-secret-0123"
 	cfg.DBDSN = storetest.DSN(tb, backend)
 	if backend == store.DialectMySQL {
@@ -97,6 +101,11 @@ func New(tb testing.TB, backend string, tweak func(*config.Config)) *Env {
 // NewWithConfig starts a system on an explicit configuration.
 func NewWithConfig(tb testing.TB, cfg config.Config) *Env {
 	tb.Helper()
+	if cfg.SearchDir == "" {
+		// The embedded index belongs to one process: instances sharing a
+		// database each get their own.
+		cfg.SearchDir = tb.TempDir()
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("TECHMARKET_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -295,4 +304,19 @@ func (e *Env) Publish(path string, owner Org, operator Org, body map[string]any)
 	e.Must(200, "POST", "/api/v1/"+path+"/"+id+"/submit", owner.Token, nil)
 	e.Must(200, "POST", "/api/v1/"+path+"/"+id+"/review", operator.Token, map[string]string{"decision": "approve"})
 	return id
+}
+
+// DrainOutbox applies every pending search outbox entry now, so a test
+// sees the index as the worker would leave it.
+func (e *Env) DrainOutbox() {
+	e.T.Helper()
+	for {
+		n, err := e.Sys.Outbox.Drain(context.Background())
+		if err != nil {
+			e.T.Fatalf("drain outbox: %v", err)
+		}
+		if n == 0 {
+			return
+		}
+	}
 }

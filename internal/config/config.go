@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -14,12 +15,23 @@ import (
 type Config struct {
 	Addr    string // TECHMARKET_ADDR, default :8080
 	DataDir string // TECHMARKET_DATA_DIR, default ./data
+	// FilesDir keeps uploaded evidence files (TECHMARKET_FILES_DIR); empty
+	// means DataDir/files. Several instances must share it (or use an
+	// object store behind the same interface).
+	FilesDir string
 
 	DBDSN       string // TECHMARKET_DB_DSN; empty = SQLite under DataDir
+	DBMaxConns  int    // TECHMARKET_DB_MAX_CONNS, MySQL pool size per instance, default 50
 	RedisURL    string // TECHMARKET_REDIS_URL; empty = in-process cache
 	RedisPrefix string // TECHMARKET_REDIS_PREFIX, default "techmarket:"
 	MeiliURL    string // TECHMARKET_MEILI_URL; empty = in-process search under DataDir
 	MeiliKey    string // TECHMARKET_MEILI_KEY
+	// MeiliPrefix prefixes the Meilisearch index names
+	// (TECHMARKET_MEILI_INDEX_PREFIX, default "techmarket_").
+	MeiliPrefix string
+	// SearchDir holds the embedded engine's index (TECHMARKET_SEARCH_DIR,
+	// default DataDir/search). Only one process may open it.
+	SearchDir string
 
 	// JWTSecret signs access tokens (TECHMARKET_JWT_SECRET). Empty: a key
 	// is generated once and kept in DataDir/jwt.key. Several instances must
@@ -42,6 +54,10 @@ type Config struct {
 	LogLevel     string // TECHMARKET_LOG_LEVEL: debug|info|warn|error, default info
 
 	ShutdownTimeout time.Duration // TECHMARKET_SHUTDOWN_TIMEOUT, default 20s
+
+	// IdempotencyTTL is how long Idempotency-Key answers are kept
+	// (TECHMARKET_IDEMPOTENCY_TTL, default 24h).
+	IdempotencyTTL time.Duration
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map
@@ -82,15 +98,20 @@ func Load(getenv func(string) string) (Config, error) {
 		Addr:            str("TECHMARKET_ADDR", ":8080"),
 		DataDir:         str("TECHMARKET_DATA_DIR", "./data"),
 		DBDSN:           str("TECHMARKET_DB_DSN", ""),
+		DBMaxConns:      num("TECHMARKET_DB_MAX_CONNS", 50),
 		RedisURL:        str("TECHMARKET_REDIS_URL", ""),
 		RedisPrefix:     str("TECHMARKET_REDIS_PREFIX", "techmarket:"),
 		MeiliURL:        str("TECHMARKET_MEILI_URL", ""),
 		MeiliKey:        str("TECHMARKET_MEILI_KEY", ""),
+		MeiliPrefix:     str("TECHMARKET_MEILI_INDEX_PREFIX", "techmarket_"),
+		SearchDir:       str("TECHMARKET_SEARCH_DIR", ""),
 		JWTSecret:       str("TECHMARKET_JWT_SECRET", ""),
 		AccessTTL:       dur("TECHMARKET_ACCESS_TTL", 15*time.Minute),
 		RefreshTTL:      dur("TECHMARKET_REFRESH_TTL", 30*24*time.Hour),
 		BodyLimit:       num("TECHMARKET_BODY_LIMIT", 1<<20),
 		UploadLimit:     num("TECHMARKET_UPLOAD_LIMIT", 20<<20),
+		FilesDir:        str("TECHMARKET_FILES_DIR", ""),
+		IdempotencyTTL:  dur("TECHMARKET_IDEMPOTENCY_TTL", 24*time.Hour),
 		RateLimit:       num("TECHMARKET_RATE_LIMIT", 1200),
 		LoginLimit:      num("TECHMARKET_LOGIN_LIMIT", 10),
 		LoginIPLimit:    num("TECHMARKET_LOGIN_IP_LIMIT", 100),
@@ -98,6 +119,9 @@ func Load(getenv func(string) string) (Config, error) {
 		CORSOrigins:     str("TECHMARKET_CORS_ORIGINS", "*"),
 		LogLevel:        str("TECHMARKET_LOG_LEVEL", "info"),
 		ShutdownTimeout: dur("TECHMARKET_SHUTDOWN_TIMEOUT", 20*time.Second),
+	}
+	if c.SearchDir == "" {
+		c.SearchDir = filepath.Join(c.DataDir, "search")
 	}
 	if v := getenv("TECHMARKET_JWT_OLD_SECRETS"); v != "" {
 		for _, s := range strings.Split(v, ",") {

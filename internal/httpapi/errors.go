@@ -1,10 +1,15 @@
 package httpapi
 
 import (
+	"context"
+	"database/sql/driver"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
+	"syscall"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -55,6 +60,10 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 			}
 		case errors.As(err, &fe):
 			p.Status, p.Detail = fe.Code, fe.Message
+		case dependencyDown(err):
+			p.Status, p.Detail = http.StatusServiceUnavailable, "a service this request needs is unavailable; try again shortly"
+			c.Set(fiber.HeaderRetryAfter, "5")
+			log.Warn("dependency unavailable", "method", c.Method(), "path", c.Path(), "request_id", p.RequestID, "err", err)
 		default:
 			p.Status, p.Detail = http.StatusInternalServerError, "an internal error occurred; it has been logged"
 			log.Error("internal error", "method", c.Method(), "path", c.Path(), "request_id", p.RequestID, "err", err)
@@ -69,6 +78,16 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		b, _ := c.App().Config().JSONEncoder(p)
 		return c.Send(b)
 	}
+}
+
+// dependencyDown reports whether err says a database, cache or engine
+// could not be reached (refused, reset, timed out, connection gone), as
+// opposed to a bug: those are 503s that clients may retry.
+func dependencyDown(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 func slugOf(status int) string {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/liuzhou-techmarket/techmarket/api"
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
+	"github.com/liuzhou-techmarket/techmarket/internal/search"
 )
 
 // routes lists every route of the service. api/openapi.yaml describes the
@@ -46,7 +47,36 @@ func (s *Server) routes() {
 		v1.Post(k.path+"/:id/submit", requireAuth, h.submit)
 		v1.Post(k.path+"/:id/review", requireAuth, h.review)
 		v1.Post(k.path+"/:id/close", requireAuth, h.close)
+		v1.Get(k.path+"/:id/matches", requireAuth, s.matchesHandler(k.kind))
 	}
+
+	v1.Post("/catalogs", requireAuth, s.createCatalog)
+	v1.Get("/catalogs", s.listCatalogs)
+	v1.Get("/catalogs/:id", s.getCatalog)
+	v1.Patch("/catalogs/:id", requireAuth, s.updateCatalog)
+	v1.Post("/catalogs/:id/publish", requireAuth, s.publishCatalog)
+	v1.Get("/catalogs/:id/items", s.listCatalogItems)
+	v1.Get("/catalogs/:id/export", s.exportCatalog)
+
+	v1.Post("/intents", requireAuth, s.idempotent, s.createIntent)
+	v1.Get("/intents", requireAuth, s.listIntents)
+	v1.Get("/intents/:id", requireAuth, s.getIntent)
+	v1.Post("/intents/:id/accept", requireAuth, s.idempotent, s.acceptIntent)
+	v1.Post("/intents/:id/decline", requireAuth, s.idempotent, s.declineIntent)
+
+	v1.Post("/transactions", requireAuth, s.idempotent, s.createTransaction)
+	v1.Get("/transactions", requireAuth, s.listTransactions)
+	v1.Get("/transactions/:id", requireAuth, s.getTransaction)
+	v1.Post("/transactions/:id/register", requireAuth, s.idempotent, s.registerTransaction)
+	v1.Post("/transactions/:id/payments", requireAuth, s.idempotent, s.addPayment)
+	v1.Post("/transactions/:id/complete", requireAuth, s.idempotent, s.completeTransaction)
+	v1.Post("/transactions/:id/cancel", requireAuth, s.idempotent, s.cancelTransaction)
+	v1.Post("/transactions/:id/evidence", requireAuth, s.idempotent, s.addEvidence)
+	v1.Get("/transactions/:id/evidence", requireAuth, s.listEvidence)
+	v1.Get("/transactions/:id/evidence/:eid", requireAuth, s.getEvidence)
+
+	v1.Get("/search/achievements", s.searchHandler(search.KindAchievement))
+	v1.Get("/search/demands", s.searchHandler(search.KindDemand))
 
 	v1.Get("/audit", requireAuth, s.listAudit)
 	v1.Get("/audit/verify", requireAuth, s.verifyAudit)

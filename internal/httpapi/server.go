@@ -22,6 +22,7 @@ import (
 
 	"github.com/liuzhou-techmarket/techmarket/internal/cache"
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
+	"github.com/liuzhou-techmarket/techmarket/internal/matching"
 )
 
 // Config holds the HTTP layer's limits.
@@ -33,6 +34,9 @@ type Config struct {
 	// TrustProxy makes the client IP come from X-Forwarded-For (behind a
 	// load balancer).
 	TrustProxy bool
+	// IdempotencyTTL is how long an Idempotency-Key and its answer are
+	// kept (default 24h).
+	IdempotencyTTL time.Duration
 }
 
 // Checker is a dependency /readyz asks.
@@ -43,15 +47,25 @@ type Checker struct {
 
 // Deps are the services the handlers call.
 type Deps struct {
-	Orgs    market.OrgService
-	Items   market.ItemService
-	Auth    market.AuthService
-	Audit   market.AuditService
+	Orgs  market.OrgService
+	Items market.ItemService
+	Auth  market.AuthService
+	Audit market.AuditService
+	// Search runs full-text queries and matching.
+	Search  *matching.Service
 	Limiter cache.Limiter
 	Ready   []Checker
 	Log     *slog.Logger
 	// Registry collects metrics; nil makes a fresh one.
 	Registry *prometheus.Registry
+	// Catalogs compiles, publishes and exports catalogs.
+	Catalogs market.CatalogService
+	// Intents, Transactions and Evidence serve deals.
+	Intents      market.IntentService
+	Transactions market.TransactionService
+	Evidence     market.EvidenceService
+	// Cache holds Idempotency-Key records, shared by every instance.
+	Cache cache.Cache
 }
 
 // Server is the Fiber app with its dependencies.
@@ -68,7 +82,9 @@ func New(deps Deps, cfg Config) *Server {
 		deps.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{deps: deps, cfg: cfg, metrics: newMetrics(deps.Registry)}
-	bodyLimit := max(cfg.BodyLimit, cfg.UploadLimit)
+	// A file of exactly UploadLimit bytes still fits with its multipart
+	// framing; the upload handler checks the file itself.
+	bodyLimit := max(cfg.BodyLimit, cfg.UploadLimit+64<<10)
 	s.App = fiber.New(fiber.Config{
 		AppName:      "techmarket",
 		ErrorHandler: errorHandler(deps.Log),
@@ -92,7 +108,7 @@ func New(deps Deps, cfg Config) *Server {
 		ExposeHeaders: "ETag, Retry-After, X-Request-Id",
 	}))
 	s.App.Use(compress.New())
-	s.App.Use(etag.New())
+	s.App.Use(etag.New(etag.Config{Next: streamsBody}))
 	s.App.Use(s.authenticate)
 	s.App.Use(s.rateLimit)
 	s.routes()
@@ -144,7 +160,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 // client learns at once that it must refresh.
 func (s *Server) authenticate(c *fiber.Ctx) error {
 	h := c.Get(fiber.HeaderAuthorization)
-	if h == "" {
+	if h == "" || operational(c.Path()) {
 		return c.Next()
 	}
 	token, ok := strings.CutPrefix(h, "Bearer ")
@@ -166,6 +182,12 @@ func tokenKey(token string) string {
 }
 
 // requireAuth refuses anonymous calls.
+// operational reports whether path is a probe or scrape endpoint, which
+// load balancers and Prometheus call without limits or credentials.
+func operational(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics"
+}
+
 func requireAuth(c *fiber.Ctx) error {
 	if market.ActorFrom(c.UserContext()) == nil {
 		return market.Errorf(market.EUNAUTHORIZED, "sign in first: send Authorization: Bearer <access_token>")
@@ -177,7 +199,7 @@ func requireAuth(c *fiber.Ctx) error {
 // anonymous calls. If the limiter's store is down the request goes through:
 // reads keep working when Redis does not.
 func (s *Server) rateLimit(c *fiber.Ctx) error {
-	if s.cfg.RateLimit <= 0 || s.deps.Limiter == nil {
+	if s.cfg.RateLimit <= 0 || s.deps.Limiter == nil || operational(c.Path()) {
 		return c.Next()
 	}
 	key := "api:ip:" + c.IP()

@@ -125,7 +125,7 @@ func (w *Worker) apply(ctx context.Context, entries []store.OutboxEntry, itemIDs
 	for _, id := range itemIDs {
 		it, ok := byID[id]
 		if ok && it.Status == market.StatusPublished {
-			upserts = append(upserts, Document(it))
+			upserts = append(upserts, search.FromItem(it))
 			continue
 		}
 		kind := kindOf(entries, id)
@@ -160,21 +160,4 @@ func backoff(attempts int, limit time.Duration) time.Duration {
 		d *= 2
 	}
 	return min(d, limit)
-}
-
-// Document turns an item into what the engines index.
-func Document(it *market.Item) search.Document {
-	d := search.Document{
-		ID: it.ID, Kind: search.Kind(it.Kind), OrgID: it.OrgID, OrgName: it.OrgName, Title: it.Title,
-		Keywords: it.Keywords, Body: it.Body, Industry: it.Industry, Modes: it.Modes, RegionCode: it.RegionCode,
-	}
-	if it.PublishedAt != nil {
-		d.PublishedAt = *it.PublishedAt
-	}
-	if it.Kind == market.KindDemand {
-		d.BudgetMinFen, d.BudgetMaxFen = it.BudgetMinFen, it.BudgetMaxFen
-	} else {
-		d.Maturity, d.PriceFen = it.Maturity, it.AskingPriceFen
-	}
-	return d
 }

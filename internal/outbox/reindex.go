@@ -44,7 +44,7 @@ func Reindex(ctx context.Context, db *store.DB, eng search.Engine, w io.Writer) 
 			}
 			docs := make([]search.Document, len(items))
 			for i, it := range items {
-				docs[i] = Document(it)
+				docs[i] = search.FromItem(it)
 			}
 			if err := eng.Upsert(ctx, docs); err != nil {
 				return total, err

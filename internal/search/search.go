@@ -58,6 +58,9 @@ type Query struct {
 	// terms, ranked by how many and how well (used by matching); by default
 	// every term must match.
 	MatchAny bool
+	// NoFacets skips the facet counts, which cost a pass over every
+	// matching document; Result.Facets is then nil. Matching sets it.
+	NoFacets bool
 }
 
 // Hit is one result: the document, a relevance score (engine specific,

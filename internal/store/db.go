@@ -49,6 +49,9 @@ type Options struct {
 	// Now is the clock; tests may fix it. Times are stored in UTC with
 	// microsecond precision so they round-trip through MySQL's DATETIME(6).
 	Now func() time.Time
+	// MaxOpenConns bounds the MySQL pool (default 50). Mind the server's
+	// max_connections across all instances.
+	MaxOpenConns int
 	// PasswordCost is the bcrypt cost of new password hashes (default 12;
 	// tests use the minimum to stay fast).
 	PasswordCost int
@@ -103,8 +106,11 @@ func Open(ctx context.Context, dsn, dataDir string, opt Options) (*DB, error) {
 		// this process, which is what row locks do on MySQL.
 		sqlDB.SetMaxOpenConns(1)
 	} else {
-		sqlDB.SetMaxOpenConns(50)
-		sqlDB.SetMaxIdleConns(25)
+		if opt.MaxOpenConns == 0 {
+			opt.MaxOpenConns = 50
+		}
+		sqlDB.SetMaxOpenConns(opt.MaxOpenConns)
+		sqlDB.SetMaxIdleConns(max(2, opt.MaxOpenConns/2))
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	}
 	db.gorm, db.sql = g, sqlDB
@@ -129,6 +135,9 @@ func MySQLDSN(dsn string) (string, error) {
 	}
 	c.Params["charset"] = "utf8mb4"
 	c.Collation = "utf8mb4_unicode_ci"
+	// Send parameterised statements in one round trip instead of a
+	// prepare/execute/close triple: every write here makes many.
+	c.InterpolateParams = true
 	return c.FormatDSN(), nil
 }
 

@@ -46,7 +46,7 @@ func ForEach(t *testing.T, fn func(t *testing.T, dialect string)) {
 func Open(tb testing.TB, dialect string) *store.DB {
 	tb.Helper()
 	dsn := DSN(tb, dialect)
-	db, err := store.Open(context.Background(), dsn, tb.TempDir(), store.Options{PasswordCost: 4})
+	db, err := store.Open(context.Background(), dsn, tb.TempDir(), store.Options{PasswordCost: 4, MaxOpenConns: 12})
 	if err != nil {
 		tb.Fatalf("open %s: %v", dialect, err)
 	}

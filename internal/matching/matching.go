@@ -1,0 +1,219 @@
+// Package matching ranks published items of the other side for a demand
+// or an achievement: achievements that may solve a demand, demands an
+// achievement may serve. It runs on any search.Engine: the engine finds
+// candidates that share words with the source (synonyms included), and
+// this package re-scores them on what the text alone cannot see: industry,
+// cooperation modes, price against budget and maturity.
+package matching
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+	"github.com/liuzhou-techmarket/techmarket/internal/search"
+)
+
+// Limits of Match.
+const (
+	DefaultLimit = 10
+	MaxLimit     = 100
+	// candidates is how many hits the engine is asked for before
+	// re-scoring: recall matters more here than in the final list.
+	candidates = 50
+)
+
+// Item is one ranked item of the other side, as GET /demands/{id}/matches
+// and GET /achievements/{id}/matches list it under "items". (It is not
+// called Match: that name is the function.)
+type Item struct {
+	ID      string   `json:"id"`
+	Title   string   `json:"title"`
+	Score   float64  `json:"score"` // 0..1, rounded to 3 decimals
+	Reasons []string `json:"reasons"`
+}
+
+// weights of the score components; they sum to 1 so the score stays in
+// 0..1.
+type weights struct {
+	text, shared, industry, modes, price, maturity float64
+}
+
+var defaultWeights = weights{text: 0.10, shared: 0.40, industry: 0.18, modes: 0.12, price: 0.10, maturity: 0.10}
+
+// Match returns up to limit published items of the other kind ranked by
+// how well they fit src, best first; equal scores are ordered by ID. A
+// limit of 0 means DefaultLimit. Items of src's own organisation are left
+// out.
+func Match(ctx context.Context, eng search.Engine, src search.Document, limit int) ([]Item, error) {
+	return match(ctx, eng, src, limit, defaultWeights)
+}
+
+func match(ctx context.Context, eng search.Engine, src search.Document, limit int, w weights) ([]Item, error) {
+	var other search.Kind
+	switch src.Kind {
+	case search.KindDemand:
+		other = search.KindAchievement
+	case search.KindAchievement:
+		other = search.KindDemand
+	default:
+		return nil, market.Invalid("kind", "must be demand or achievement")
+	}
+	if limit == 0 {
+		limit = DefaultLimit
+	}
+	if limit < 0 || limit > MaxLimit {
+		return nil, market.Invalid("limit", "must be between 1 and %d", MaxLimit)
+	}
+	concepts := sourceConcepts(src)
+	if len(concepts) == 0 {
+		return []Item{}, nil
+	}
+	res, err := eng.Search(ctx, search.Query{
+		Kind:     other,
+		Text:     queryText(concepts),
+		MatchAny: true,
+		NoFacets: true,
+		Limit:    candidates,
+	})
+	if err != nil {
+		return nil, err
+	}
+	maxScore := 0.0
+	for _, h := range res.Hits {
+		maxScore = max(maxScore, h.Score)
+	}
+	out := make([]Item, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		if src.OrgID != "" && h.OrgID == src.OrgID {
+			continue
+		}
+		text := 0.0
+		if maxScore > 0 {
+			text = h.Score / maxScore
+		}
+		out = append(out, score(src, h.Document, concepts, text, w))
+	}
+	slices.SortFunc(out, func(a, b Item) int {
+		if a.Score != b.Score {
+			if a.Score > b.Score {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// score rates one candidate. text is its engine relevance scaled to 0..1
+// among the candidates.
+func score(src, cand search.Document, concepts []concept, text float64, w weights) Item {
+	var reasons []string
+
+	// Shared terms, synonyms included, saturating: the first shared terms
+	// say most.
+	candText := itemText(cand)
+	var found []string
+	shared := 0.0
+	for _, c := range concepts {
+		if v := findVariant(candText, c); v != "" {
+			shared += c.weight
+			found = appendOnce(found, displayTerm(cand, v))
+		} else if p := partialMatch(candText, c); p > 0 {
+			shared += c.weight * p
+		}
+	}
+	sharedScore := 1 - math.Exp(-shared/1.5)
+	if len(found) > 0 {
+		reasons = append(reasons, "共同关键词: "+strings.Join(found[:min(len(found), 5)], "、"))
+	}
+
+	ind := industryAffinity(src.Industry, cand.Industry)
+	switch {
+	case ind == 1:
+		reasons = append(reasons, "同属"+label(industryLabels, src.Industry)+"行业")
+	case ind > 0:
+		reasons = append(reasons, "相关行业: "+label(industryLabels, cand.Industry)+" ↔ "+label(industryLabels, src.Industry))
+	}
+
+	modes := 0.5 // unknown on either side: neutral
+	if len(src.Modes) > 0 && len(cand.Modes) > 0 {
+		modes = 0
+		var common []string
+		for _, m := range src.Modes {
+			if slices.Contains(cand.Modes, m) {
+				common = append(common, label(modeLabels, m))
+			}
+		}
+		if len(common) > 0 {
+			modes = 1
+			reasons = append(reasons, "合作方式契合: "+strings.Join(common, "、"))
+		}
+	}
+
+	demand, ach := src, cand
+	if src.Kind == search.KindAchievement {
+		demand, ach = cand, src
+	}
+	price, priceReason := priceFit(ach.PriceFen, demand.BudgetMaxFen)
+	if priceReason != "" {
+		reasons = append(reasons, priceReason)
+	}
+
+	maturity, ok := maturityScores[ach.Maturity]
+	if !ok {
+		maturity = 0.5
+	}
+	if ach.Maturity == "pilot" || ach.Maturity == "industrialized" {
+		reasons = append(reasons, "成熟度: "+label(maturityLabels, ach.Maturity))
+	}
+
+	total := w.text*text + w.shared*sharedScore + w.industry*ind + w.modes*modes + w.price*price + w.maturity*maturity
+	if reasons == nil {
+		reasons = []string{}
+	}
+	return Item{ID: cand.ID, Title: cand.Title, Score: math.Round(total*1000) / 1000, Reasons: reasons}
+}
+
+// priceFit rates an asking price against a budget ceiling: within budget
+// 1, negotiable or unknown budget 0.6, above budget falling to 0 at twice
+// the budget. An item above budget is ranked lower, never hidden.
+func priceFit(priceFen, budgetMaxFen int64) (float64, string) {
+	switch {
+	case priceFen == 0:
+		return 0.6, "报价面议"
+	case budgetMaxFen <= 0:
+		return 0.6, ""
+	case priceFen <= budgetMaxFen:
+		return 1, "报价在预算内"
+	}
+	over := float64(priceFen-budgetMaxFen) / float64(budgetMaxFen)
+	return math.Max(0, 1-over), ""
+}
+
+// displayTerm shows a matched term as the candidate writes it (AGV rather
+// than agv) when the candidate's text allows it.
+func displayTerm(cand search.Document, v string) string {
+	for _, s := range append([]string{cand.Title, cand.Body}, cand.Keywords...) {
+		if len(search.Normalize(s)) != len(s) {
+			continue // full-width text: offsets differ
+		}
+		if i := strings.Index(strings.ToLower(s), v); i >= 0 {
+			return s[i : i+len(v)]
+		}
+	}
+	return v
+}
+
+func appendOnce(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}

@@ -1,0 +1,278 @@
+package matching
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+	"github.com/liuzhou-techmarket/techmarket/internal/search"
+	"github.com/liuzhou-techmarket/techmarket/internal/search/bleve"
+	"github.com/liuzhou-techmarket/techmarket/internal/search/searchtest"
+)
+
+func fixtureEngine(t *testing.T, extra ...search.Document) search.Engine {
+	t.Helper()
+	eng, err := bleve.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	docs := append(append(searchtest.Achievements(), searchtest.Demands()...), extra...)
+	if err := eng.Upsert(context.Background(), docs); err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+func demand(id string) search.Document {
+	for _, d := range searchtest.Demands() {
+		if d.ID == id {
+			return d
+		}
+	}
+	panic(id)
+}
+
+func find(items []Item, id string) (Item, int) {
+	for i, it := range items {
+		if it.ID == id {
+			return it, i
+		}
+	}
+	return Item{}, -1
+}
+
+func TestMatchDemandFindsAchievementsWithReasons(t *testing.T) {
+	eng := fixtureEngine(t)
+	items, err := Match(context.Background(), eng, demand("d1"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) == 0 || items[0].ID != "a1" {
+		t.Fatalf("Match(d1) = %+v, want a1 (轻量化 for 减重) first", items)
+	}
+	want := []string{"共同关键词: 轻量化", "同属汽车行业", "合作方式契合: 技术转让", "报价在预算内", "成熟度: 中试"}
+	got := strings.Join(items[0].Reasons, " | ")
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("reasons %q: missing %q", got, w)
+		}
+	}
+	// a4 (steel) says 汽车 and is from a related industry: it still matches.
+	a4, _ := find(items, "a4")
+	if a4.ID == "" || !slices.Contains(a4.Reasons, "相关行业: 钢铁 ↔ 汽车") {
+		t.Errorf("a4 = %+v, want it listed with 相关行业: 钢铁 ↔ 汽车", a4)
+	}
+	for i, it := range items {
+		if it.Score < 0 || it.Score > 1 || math.Abs(it.Score*1000-math.Round(it.Score*1000)) > 1e-9 {
+			t.Errorf("score %v: want 0..1 with 3 decimals", it.Score)
+		}
+		if i > 0 && it.Score > items[i-1].Score {
+			t.Errorf("not best first: %+v", items)
+		}
+		if it.Title == "" || it.Reasons == nil {
+			t.Errorf("item %+v lacks title or reasons", it)
+		}
+	}
+}
+
+func TestMatchAchievementFindsDemands(t *testing.T) {
+	eng := fixtureEngine(t)
+	items, err := Match(context.Background(), eng, searchtest.Achievements()[0], 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) == 0 || items[0].ID != "d1" {
+		t.Fatalf("Match(a1) = %+v, want d1 first", items)
+	}
+	if len(items) > 5 {
+		t.Errorf("%d items for limit 5", len(items))
+	}
+	for _, it := range items {
+		if !strings.HasPrefix(it.ID, "d") {
+			t.Errorf("an achievement matched an achievement: %+v", it)
+		}
+	}
+}
+
+func TestOverBudgetRanksLowerButStays(t *testing.T) {
+	base := searchtest.Achievements()[0]
+	cheap, dear := base, base
+	cheap.ID, cheap.OrgID, cheap.PriceFen = "x1", "ox1", demand("d1").BudgetMaxFen
+	dear.ID, dear.OrgID, dear.PriceFen = "x0", "ox0", demand("d1").BudgetMaxFen*3/2
+	eng := fixtureEngine(t, cheap, dear)
+	items, err := Match(context.Background(), eng, demand("d1"), 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ci := find(items, "x1")
+	d, di := find(items, "x0")
+	if ci < 0 || di < 0 {
+		t.Fatalf("both should be listed: %+v", items)
+	}
+	if !(c.Score > d.Score && ci < di) {
+		t.Errorf("within budget %v (#%d) should beat over budget %v (#%d)", c.Score, ci, d.Score, di)
+	}
+	if slices.Contains(d.Reasons, "报价在预算内") {
+		t.Errorf("over budget item says 报价在预算内: %v", d.Reasons)
+	}
+}
+
+func TestTiesAreOrderedByID(t *testing.T) {
+	base := searchtest.Achievements()[0]
+	var twins []search.Document
+	for _, id := range []string{"t3", "t1", "t2"} {
+		d := base
+		d.ID, d.OrgID = id, "o"+id
+		twins = append(twins, d)
+	}
+	eng := fixtureEngine(t, twins...)
+	for range 3 { // and the same every time
+		items, err := Match(context.Background(), eng, demand("d1"), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		var scores []float64
+		for _, it := range items {
+			if strings.HasPrefix(it.ID, "t") {
+				got = append(got, it.ID)
+				scores = append(scores, it.Score)
+			}
+		}
+		if !slices.Equal(got, []string{"t1", "t2", "t3"}) || scores[0] != scores[2] {
+			t.Fatalf("twins %v scores %v, want t1 t2 t3 with equal scores", got, scores)
+		}
+	}
+}
+
+func TestOwnOrganisationIsLeftOut(t *testing.T) {
+	eng := fixtureEngine(t)
+	d1 := demand("d1")
+	d1.OrgID = "u1" // the university of a1, a3 and a6
+	items, err := Match(context.Background(), eng, d1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a1", "a3", "a6"} {
+		if _, i := find(items, id); i >= 0 {
+			t.Errorf("%s of the same org matched: %+v", id, items)
+		}
+	}
+}
+
+func TestMatchErrors(t *testing.T) {
+	eng := fixtureEngine(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		src   search.Document
+		limit int
+		code  string
+	}{
+		{search.Document{Kind: "org", Title: "x"}, 10, market.EINVALID},
+		{demand("d1"), -1, market.EINVALID},
+		{demand("d1"), MaxLimit + 1, market.EINVALID},
+	} {
+		if _, err := Match(ctx, eng, tc.src, tc.limit); market.ErrorCode(err) != tc.code {
+			t.Errorf("Match(%s, %d) = %v, want %s", tc.src.Kind, tc.limit, err, tc.code)
+		}
+	}
+	items, err := Match(ctx, eng, search.Document{Kind: search.KindDemand, Title: "的"}, 10)
+	if err != nil || items == nil || len(items) != 0 {
+		t.Errorf("nothing to match on: %v, %v; want an empty list", items, err)
+	}
+	closed, _ := bleve.OpenMemory()
+	closed.Close()
+	if _, err := Match(ctx, closed, demand("d1"), 10); market.ErrorCode(err) != market.EUNAVAILABLE {
+		t.Errorf("closed engine: %v, want %s", err, market.EUNAVAILABLE)
+	}
+}
+
+func TestPriceFit(t *testing.T) {
+	for _, tc := range []struct {
+		price, budget int64
+		want          float64
+		reason        string
+	}{
+		{0, 100, 0.6, "报价面议"},
+		{50, 0, 0.6, ""},
+		{100, 100, 1, "报价在预算内"},
+		{150, 100, 0.5, ""},
+		{300, 100, 0, ""},
+	} {
+		got, reason := priceFit(tc.price, tc.budget)
+		if math.Abs(got-tc.want) > 1e-9 || reason != tc.reason {
+			t.Errorf("priceFit(%d, %d) = %v %q, want %v %q", tc.price, tc.budget, got, reason, tc.want, tc.reason)
+		}
+	}
+}
+
+func TestIndustryAffinity(t *testing.T) {
+	if industryAffinity("automotive", "automotive") != 1 {
+		t.Error("same industry")
+	}
+	if a := industryAffinity("electronic_info", "automotive"); a <= 0 || a >= 1 || a != industryAffinity("automotive", "electronic_info") {
+		t.Errorf("radar → cars: %v, want related both ways", a)
+	}
+	if industryAffinity("chemical", "steel") <= 0 {
+		t.Error("new materials → steel")
+	}
+	if industryAffinity("bio_pharma", "steel") != 0 || industryAffinity("", "steel") != 0 {
+		t.Error("unrelated or unknown")
+	}
+	for pair := range affinity {
+		for _, code := range pair {
+			if _, ok := industryLabels[code]; !ok {
+				t.Errorf("affinity names unknown industry %q", code)
+			}
+		}
+		if _, dup := affinity[[2]string{pair[1], pair[0]}]; dup {
+			t.Errorf("pair %v listed both ways", pair)
+		}
+	}
+}
+
+func TestTerms(t *testing.T) {
+	for text, want := range map[string][]string{
+		"汽车车身减重方案征集":       {"汽车", "车身减重"},
+		"动力电池包微通道液冷板与温控策略": {"动力电池", "包微通道液冷板", "温控策略"},
+		"基于激光SLAM的AGV":     {"激光slam", "agv"},
+		"技术需求":             nil,
+	} {
+		if got := terms(text); !slices.Equal(got, want) {
+			t.Errorf("terms(%q) = %q, want %q", text, got, want)
+		}
+	}
+	cs := sourceConcepts(demand("d1"))
+	if len(cs) == 0 || cs[0].term != "减重" || !slices.Contains(cs[0].variants, "轻量化") || cs[0].weight != weightKeyword {
+		t.Errorf("concepts of d1 start %+v, want 减重 (keyword) with 轻量化 among its variants", cs[:min(1, len(cs))])
+	}
+}
+
+func TestContainsWordAndPartial(t *testing.T) {
+	for _, tc := range []struct {
+		text, term string
+		want       bool
+	}{
+		{"radar and ar glasses", "ar", true},
+		{"radar", "ar", false},
+		{"5g网关", "5g", true},
+		{"15g", "5g", false},
+		{"铝合金车门", "合金", true},
+		{"", "x", false},
+	} {
+		if got := containsWord(tc.text, tc.term); got != tc.want {
+			t.Errorf("containsWord(%q, %q) = %v", tc.text, tc.term, got)
+		}
+	}
+	c := concept{term: "线路巡检", variants: []string{"线路巡检"}}
+	if p := partialMatch("无人机航拍输电线路，开展巡检", c); math.Abs(p-2.0/3) > 1e-9 {
+		t.Errorf("partialMatch = %v, want 2/3 (线路, 巡检 of 线路 路巡 巡检)", p)
+	}
+	if p := partialMatch("减重", concept{term: "轻量化", variants: []string{"轻量化", "减重"}}); p != 0 {
+		t.Errorf("thesaurus terms get no partial credit: %v", p)
+	}
+}

@@ -1,0 +1,44 @@
+package matching
+
+import (
+	"context"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+	"github.com/liuzhou-techmarket/techmarket/internal/search"
+)
+
+// Service answers GET /demands/{id}/matches and /achievements/{id}/matches.
+type Service struct {
+	Items  market.ItemService
+	Engine search.Engine
+}
+
+// Matches ranks the published items of the other kind for one item. Its
+// owner and operators may ask; the item itself must be published (only
+// published items are matchable).
+func (s *Service) Matches(ctx context.Context, kind market.ItemKind, id string, limit int) ([]Item, error) {
+	if limit < 1 || limit > MaxLimit {
+		return nil, market.Invalid("limit", "must be an integer from 1 to %d", MaxLimit)
+	}
+	it, err := s.Items.FindItem(ctx, kind, id)
+	if err != nil {
+		return nil, err
+	}
+	a := market.ActorFrom(ctx)
+	if market.CanReviewItems(a) != nil && market.CanChangeItem(a, it) != nil {
+		return nil, market.Errorf(market.EFORBIDDEN, "only the owner and market operators see matches")
+	}
+	if it.Status != market.StatusPublished {
+		return nil, market.Errorf(market.ECONFLICT, "only published items are matched; this one is %s", it.Status)
+	}
+	items, err := Match(ctx, s.Engine, search.FromItem(it), limit)
+	if items == nil && err == nil {
+		items = []Item{}
+	}
+	return items, err
+}
+
+// Search runs a full-text query over published items.
+func (s *Service) Search(ctx context.Context, q search.Query) (search.Result, error) {
+	return s.Engine.Search(ctx, q)
+}

@@ -1,0 +1,212 @@
+package bleve_test
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/matching"
+	"github.com/liuzhou-techmarket/techmarket/internal/search"
+	"github.com/liuzhou-techmarket/techmarket/internal/search/bleve"
+)
+
+// BenchmarkIndex measures indexing throughput on disk, in batches of 1000
+// synthetic achievements.
+func BenchmarkIndex(b *testing.B) {
+	eng, err := bleve.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	s := newSynth(1)
+	const batch = 1000
+	docs := make([]search.Document, 0, batch)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		docs = append(docs, s.achievement(i))
+		if len(docs) == batch || i == b.N-1 {
+			if err := eng.Upsert(context.Background(), docs); err != nil {
+				b.Fatal(err)
+			}
+			docs = docs[:0]
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+}
+
+// BenchmarkSearch10K and BenchmarkMatch10K measure latency on a 10,000
+// achievement index; TestScale100K does the same at 100,000.
+func BenchmarkSearch10K(b *testing.B) {
+	eng := syntheticIndex(b, b.TempDir(), 10_000)
+	s := newSynth(3)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := eng.Search(context.Background(), s.query()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMatch10K(b *testing.B) {
+	eng := syntheticIndex(b, b.TempDir(), 10_000)
+	s := newSynth(4)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := matching.Match(context.Background(), eng, s.demand(i), 10); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// syntheticIndex opens an engine in dir holding n synthetic achievements.
+func syntheticIndex(tb testing.TB, dir string, n int) *bleve.Engine {
+	tb.Helper()
+	eng, err := bleve.Open(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = eng.Close() })
+	s := newSynth(1)
+	docs := make([]search.Document, 0, 1000)
+	for i := 0; i < n; i++ {
+		docs = append(docs, s.achievement(i))
+		if len(docs) == cap(docs) || i == n-1 {
+			if err := eng.Upsert(context.Background(), docs); err != nil {
+				tb.Fatal(err)
+			}
+			docs = docs[:0]
+		}
+	}
+	eng.WaitMerged(tb, 5*time.Minute)
+	return eng
+}
+
+// TestScale100K indexes 100,000 synthetic achievements on disk and reports
+// indexing throughput, index size, heap, and search and match latency
+// percentiles. It takes minutes, so it runs only with
+// TECHMARKET_BENCH_100K=1.
+func TestScale100K(t *testing.T) {
+	if os.Getenv("TECHMARKET_BENCH_100K") != "1" {
+		t.Skip("set TECHMARKET_BENCH_100K=1 to run the 100,000-document benchmark")
+	}
+	const n = 100_000
+	dir := t.TempDir()
+	ctx := context.Background()
+	t.Logf("machine: %d CPUs, load average %s", runtime.NumCPU(), loadavg())
+
+	start := time.Now()
+	eng := syntheticIndex(t, dir, n)
+	took := time.Since(start)
+	t.Logf("indexed %d achievements in %v (merges included): %.0f docs/s", n, took.Round(time.Millisecond), n/took.Seconds())
+	if err := eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	eng, err := bleve.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	t.Logf("reopened in %v (reads the attribute table back)", time.Since(start).Round(time.Millisecond))
+
+	res, err := eng.Search(ctx, search.Query{Kind: search.KindAchievement})
+	if err != nil || res.Total != n {
+		t.Fatalf("index holds %d documents (%v), want %d", res.Total, err, n)
+	}
+
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("heap in use after GC %.1f MiB (sys %.1f MiB); index on disk %.1f MiB",
+		mib(ms.HeapInuse), mib(ms.Sys), mib(uint64(dirSize(t, dir))))
+
+	s := newSynth(7)
+	warm := 50
+	const searches, matches = 2000, 500
+	searchLat := make([]time.Duration, 0, searches)
+	totals := 0
+	for i := 0; i < searches+warm; i++ {
+		q := s.query()
+		t0 := time.Now()
+		res, err := eng.Search(ctx, q)
+		d := time.Since(t0)
+		if err != nil {
+			t.Fatalf("Search(%+v): %v", q, err)
+		}
+		if i >= warm {
+			searchLat = append(searchLat, d)
+			totals += res.Total
+		}
+	}
+	p50, p99 := percentiles(searchLat)
+	t.Logf("search: %d queries, p50 %v, p99 %v, max %v (mean hits per query %d)",
+		searches, p50, p99, slices.Max(searchLat), totals/searches)
+	if p99 > 30*time.Millisecond {
+		t.Errorf("search p99 %v over the 30ms target", p99)
+	}
+
+	matchLat := make([]time.Duration, 0, matches)
+	for i := 0; i < matches+warm; i++ {
+		d := s.demand(i)
+		t0 := time.Now()
+		if _, err := matching.Match(ctx, eng, d, 10); err != nil {
+			t.Fatalf("Match: %v", err)
+		}
+		if i >= warm {
+			matchLat = append(matchLat, time.Since(t0))
+		}
+	}
+	p50, p99 = percentiles(matchLat)
+	t.Logf("match: %d demands, p50 %v, p99 %v, max %v", matches, p50, p99, slices.Max(matchLat))
+	if p99 > 60*time.Millisecond {
+		t.Errorf("match p99 %v over the 60ms target", p99)
+	}
+
+	runtime.ReadMemStats(&ms)
+	t.Logf("after the queries: heap in use %.1f MiB; load average %s", mib(ms.HeapInuse), loadavg())
+}
+
+// loadavg is /proc/loadavg where there is one: latency figures mean little
+// without it on a shared machine.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func percentiles(d []time.Duration) (p50, p99 time.Duration) {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)*50/100], s[len(s)*99/100]
+}
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+func dirSize(t *testing.T, dir string) int64 {
+	var total int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			total += info.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return total
+}

@@ -1,0 +1,39 @@
+package bleve
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// WaitMerged blocks until scorch has persisted and merged the segments of
+// a bulk load, so that latency measurements do not compete with background
+// merging. For tests only.
+func (e *Engine) WaitMerged(tb testing.TB, timeout time.Duration) {
+	tb.Helper()
+	state := func() string {
+		e.mu.RLock()
+		defer e.mu.RUnlock()
+		s := ""
+		for _, k := range kinds {
+			m, _ := e.indexes[k].StatsMap()["index"].(map[string]any)
+			s += fmt.Sprint(m["num_root_memorysegments"], m["num_root_filesegments"], m["num_files_on_disk"], m["num_recs_to_persist"], ";")
+		}
+		return s
+	}
+	deadline := time.Now().Add(timeout)
+	last, same := "", 0
+	for time.Now().Before(deadline) {
+		s := state()
+		if s == last {
+			same++
+			if same >= 4 {
+				return
+			}
+		} else {
+			last, same = s, 0
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	tb.Logf("index still merging after %v: %s", timeout, last)
+}

@@ -1,0 +1,287 @@
+package bleve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+	"github.com/liuzhou-techmarket/techmarket/internal/search"
+)
+
+// Search runs q: bleve finds and scores the documents matching the text
+// (every document when there is none), the attribute table filters them,
+// counts the facets and keeps the page in the requested order, and the
+// page's documents are read back from the index.
+func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, error) {
+	start := time.Now()
+	q, err := q.Normalized()
+	if err != nil {
+		return search.Result{}, err
+	}
+	plan := buildText(q, e.qa)
+	var out search.Result
+	err = e.withIndex(q.Kind, func(idx bleve.Index, t *table) error {
+		adv, err := idx.Advanced()
+		if err != nil {
+			return err
+		}
+		r, err := adv.Reader()
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		out, err = run(ctx, q, plan, idx, r, t)
+		return err
+	})
+	var me *market.Error
+	switch {
+	case errors.As(err, &me):
+		return search.Result{}, err
+	case err != nil && ctx.Err() != nil:
+		return search.Result{}, &market.Error{Code: market.EUNAVAILABLE, Message: "search cancelled", Err: err}
+	case err != nil:
+		return search.Result{}, internal("search", err)
+	}
+	out.ProcessingTimeMS = time.Since(start).Milliseconds()
+	return out, nil
+}
+
+// run does the work of Search on one index snapshot.
+func run(ctx context.Context, q search.Query, plan textPlan, idx bleve.Index, r index.IndexReader, t *table) (search.Result, error) {
+	t.mu.RLock()
+	f := t.compile(q)
+	var c *counts
+	if !q.NoFacets {
+		c = t.newCounts()
+	}
+	var tq query.Query
+	if plan.units != nil {
+		tq = plan.query(commonTokens(ctx, r, len(t.rows)))
+	}
+	top := &topK{k: q.Page * q.Limit, less: order(q, tq != nil)}
+	total := 0
+	consider := func(rw *row, score float64) {
+		if !f.pass(rw) {
+			return
+		}
+		total++
+		if c != nil {
+			c.add(rw)
+		}
+		top.offer(hit{row: rw, score: score})
+	}
+
+	switch {
+	case tq == nil:
+		for i := range t.rows {
+			consider(&t.rows[i], 0)
+		}
+	case c == nil && q.Sort == "" && !f.any():
+		// Nothing needs every match (matching asks this): let bleve's
+		// collector keep the best, reading IDs for those only.
+		n, err := topText(ctx, tq, idx, t, top)
+		if err != nil {
+			t.mu.RUnlock()
+			return search.Result{}, err
+		}
+		total = n
+	default:
+		if err := matchText(ctx, tq, true || q.Sort == "", idx, r, t, consider); err != nil {
+			t.mu.RUnlock()
+			return search.Result{}, err
+		}
+	}
+
+	ranked := top.sorted()
+	from := min((q.Page-1)*q.Limit, len(ranked))
+	page := make([]hit, len(ranked)-from)
+	copy(page, ranked[from:])
+	ids := make([]string, len(page))
+	for i, h := range page {
+		ids[i] = h.row.id
+	}
+	out := search.Result{Total: total, Hits: make([]search.Hit, 0, len(page))}
+	if c != nil {
+		out.Facets = t.facets(c)
+	}
+	t.mu.RUnlock() // rows may move from here on; ids and scores are copied
+
+	for i, id := range ids {
+		d, err := loadDocument(r, id)
+		if err != nil {
+			return search.Result{}, err
+		}
+		if d.ID == "" { // deleted since it was matched
+			continue
+		}
+		out.Hits = append(out.Hits, search.Hit{
+			Document: d,
+			Score:    page[i].score,
+			Formatted: map[string]string{
+				"title": highlight(d.Title, matchSpans(d.Title, plan.terms)),
+				"body":  snippet(d.Body, matchSpans(d.Body, plan.terms)),
+			},
+		})
+	}
+	return out, nil
+}
+
+// matchText iterates the documents matching the text query, with their
+// scores when scored (without, bleve combines the postings as bitmaps,
+// which is much cheaper). Walking bleve's searcher directly, rather than
+// through a collector, reads no doc values: the IDs are enough to find the
+// rows.
+func matchText(ctx context.Context, tq query.Query, scored bool, idx bleve.Index, r index.IndexReader, t *table, consider func(*row, float64)) error {
+	opts := bsearch.SearcherOptions{}
+	if !scored {
+		opts.Score = "none"
+	}
+	s, err := tq.Searcher(ctx, r, idx.Mapping(), opts)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(s.DocumentMatchPoolSize()+1, 0)}
+	n := 0
+	for {
+		dm, err := s.Next(sctx)
+		if err != nil {
+			return err
+		}
+		if dm == nil {
+			return nil
+		}
+		if n++; n%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		id, err := r.ExternalID(dm.IndexInternalID)
+		score := dm.Score
+		sctx.DocumentMatchPool.Put(dm)
+		if err != nil {
+			return err
+		}
+		if i, ok := t.byID[id]; ok {
+			consider(&t.rows[i], score)
+		}
+	}
+}
+
+// topText asks bleve for the best page*limit matches by score and offers
+// them to top; it returns the number of matches.
+func topText(ctx context.Context, tq query.Query, idx bleve.Index, t *table, top *topK) (int, error) {
+	req := bleve.NewSearchRequestOptions(tq, top.k, 0, false)
+	req.SortBy([]string{"-_score"})
+	res, err := idx.SearchInContext(ctx, req)
+	if err != nil {
+		return 0, err
+	}
+	for _, h := range res.Hits {
+		if i, ok := t.byID[h.ID]; ok {
+			top.offer(hit{row: &t.rows[i], score: h.Score})
+		}
+	}
+	return int(res.Total), nil
+}
+
+// Loose queries skip tokens found in more than commonShare of the
+// documents, once an index holds commonFrom documents or more (below that
+// every token is cheap).
+const (
+	commonShare = 0.05
+	commonFrom  = 10_000
+)
+
+// commonTokens returns the cutoff test for an index of n documents, or nil
+// when the index is too small to need one.
+func commonTokens(ctx context.Context, r index.IndexReader, n int) func(field, token string) bool {
+	if n < commonFrom {
+		return nil
+	}
+	limit := uint64(commonShare * float64(n))
+	return func(field, token string) bool {
+		tfr, err := r.TermFieldReader(ctx, []byte(token), field, false, false, false)
+		if err != nil {
+			return false
+		}
+		defer tfr.Close()
+		return tfr.Count() > limit
+	}
+}
+
+// loadDocument reads the stored document id; a zero Document when it is
+// gone.
+func loadDocument(r index.IndexReader, id string) (search.Document, error) {
+	doc, err := r.Document(id)
+	if err != nil || doc == nil {
+		return search.Document{}, err
+	}
+	var src []byte
+	doc.VisitFields(func(f index.Field) {
+		if f.Name() == fieldSource {
+			src = f.Value()
+		}
+	})
+	var d search.Document
+	if len(src) == 0 {
+		return d, nil
+	}
+	if err := json.Unmarshal(src, &d); err != nil {
+		return d, fmt.Errorf("decode %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// loadTable reads every stored document of idx into a new table. It runs
+// once, when the engine opens.
+func loadTable(idx bleve.Index) (*table, error) {
+	t := newTable()
+	adv, err := idx.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	all, err := r.DocIDReaderAll()
+	if err != nil {
+		return nil, err
+	}
+	defer all.Close()
+	var docs []search.Document
+	for {
+		iid, err := all.Next()
+		if err != nil {
+			return nil, err
+		}
+		if iid == nil {
+			break
+		}
+		id, err := r.ExternalID(iid)
+		if err != nil {
+			return nil, err
+		}
+		d, err := loadDocument(r, id)
+		if err != nil {
+			return nil, err
+		}
+		if d.ID != "" {
+			docs = append(docs, d)
+		}
+		if len(docs) == batchSize {
+			t.put(docs)
+			docs = docs[:0]
+		}
+	}
+	t.put(docs)
+	return t, nil
+}

@@ -1,0 +1,293 @@
+package bleve
+
+import (
+	"container/heap"
+	"strings"
+	"sync"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/search"
+)
+
+// table holds, for every document of one index, the attributes that
+// filters, facets and sort orders read, dictionary-coded in memory. bleve
+// answers "which documents match this text, how well"; the table answers
+// the rest. Reading those attributes from bleve's doc values costs
+// microseconds per document, which at 100,000 documents is most of a
+// search; here it costs nanoseconds.
+type table struct {
+	mu   sync.RWMutex
+	rows []row
+	byID map[string]int
+	dict dictionary
+}
+
+// row is one document's attributes. Codes index table.dict; 0 is "none".
+type row struct {
+	id                          string
+	industry, maturity, region  uint32
+	modes                       []uint32
+	price, budgetMin, budgetMax int64
+	published                   int64 // Unix milliseconds
+}
+
+// dictionary codes strings as small integers, 1-based.
+type dictionary struct {
+	codes  map[string]uint32
+	values []string // values[code-1]
+}
+
+func (d *dictionary) code(v string) uint32 {
+	if v == "" {
+		return 0
+	}
+	if c, ok := d.codes[v]; ok {
+		return c
+	}
+	if d.codes == nil {
+		d.codes = map[string]uint32{}
+	}
+	d.values = append(d.values, v)
+	c := uint32(len(d.values))
+	d.codes[v] = c
+	return c
+}
+
+func newTable() *table { return &table{byID: map[string]int{}} }
+
+// put adds or replaces documents.
+func (t *table) put(docs []search.Document) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, d := range docs {
+		r := row{
+			id:        d.ID,
+			industry:  t.dict.code(d.Industry),
+			maturity:  t.dict.code(d.Maturity),
+			region:    t.dict.code(d.RegionCode),
+			price:     d.PriceFen,
+			budgetMin: d.BudgetMinFen,
+			budgetMax: d.BudgetMaxFen,
+			published: d.PublishedAt.UnixMilli(),
+		}
+		for _, m := range d.Modes {
+			r.modes = append(r.modes, t.dict.code(m))
+		}
+		if i, ok := t.byID[d.ID]; ok {
+			t.rows[i] = r
+			continue
+		}
+		t.byID[d.ID] = len(t.rows)
+		t.rows = append(t.rows, r)
+	}
+}
+
+// remove deletes documents by ID; unknown IDs are ignored. The last row
+// moves into the hole.
+func (t *table) remove(ids []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, id := range ids {
+		i, ok := t.byID[id]
+		if !ok {
+			continue
+		}
+		last := len(t.rows) - 1
+		if i != last {
+			t.rows[i] = t.rows[last]
+			t.byID[t.rows[i].id] = i
+		}
+		t.rows[last] = row{}
+		t.rows = t.rows[:last]
+		delete(t.byID, id)
+	}
+}
+
+func (t *table) clear() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.rows, t.byID = nil, map[string]int{}
+}
+
+// filter is a query's filters compiled against the dictionary.
+type filter struct {
+	industry, maturity, modes, region map[uint32]bool // nil: any
+	demand                            bool
+	min, max                          *int64
+}
+
+// compile builds the filter of q. Call with t.mu held.
+func (t *table) compile(q search.Query) filter {
+	set := func(values []string) map[uint32]bool {
+		if len(values) == 0 {
+			return nil
+		}
+		m := make(map[uint32]bool, len(values))
+		for _, v := range values {
+			if c, ok := t.dict.codes[v]; ok {
+				m[c] = true
+			}
+		}
+		return m // possibly empty: nothing passes
+	}
+	return filter{
+		industry: set(q.Industries),
+		maturity: set(q.Maturities),
+		modes:    set(q.Modes),
+		region:   set(q.RegionCodes),
+		demand:   q.Kind == search.KindDemand,
+		min:      q.MinFen,
+		max:      q.MaxFen,
+	}
+}
+
+// any reports whether the filter restricts anything.
+func (f *filter) any() bool {
+	return f.industry != nil || f.maturity != nil || f.modes != nil || f.region != nil || f.min != nil || f.max != nil
+}
+
+func (f *filter) pass(r *row) bool {
+	if f.industry != nil && !f.industry[r.industry] ||
+		f.maturity != nil && !f.maturity[r.maturity] ||
+		f.region != nil && !f.region[r.region] {
+		return false
+	}
+	if f.modes != nil {
+		ok := false
+		for _, m := range r.modes {
+			if f.modes[m] {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if f.demand {
+		// The budget range [min, max] overlaps [MinFen, MaxFen].
+		return (f.min == nil || r.budgetMax >= *f.min) && (f.max == nil || r.budgetMin <= *f.max)
+	}
+	return (f.min == nil || r.price >= *f.min) && (f.max == nil || r.price <= *f.max)
+}
+
+// counts accumulates facet counts, indexed by code.
+type counts struct {
+	industry, maturity, modes, region []int
+}
+
+// newCounts sizes counts for the dictionary. Call with t.mu held.
+func (t *table) newCounts() *counts {
+	n := len(t.dict.values) + 1
+	return &counts{make([]int, n), make([]int, n), make([]int, n), make([]int, n)}
+}
+
+func (c *counts) add(r *row) {
+	c.industry[r.industry]++
+	c.maturity[r.maturity]++
+	c.region[r.region]++
+	for _, m := range r.modes {
+		c.modes[m]++
+	}
+}
+
+// facets decodes the counts. Call with t.mu held.
+func (t *table) facets(c *counts) map[string]map[string]int {
+	decode := func(byCode []int) map[string]int {
+		out := map[string]int{}
+		for code, n := range byCode {
+			if code != 0 && n != 0 {
+				out[t.dict.values[code-1]] = n
+			}
+		}
+		return out
+	}
+	return map[string]map[string]int{
+		search.FacetIndustry:   decode(c.industry),
+		search.FacetMaturity:   decode(c.maturity),
+		search.FacetModes:      decode(c.modes),
+		search.FacetRegionCode: decode(c.region),
+	}
+}
+
+// hit is a candidate for the page: a row and its text score.
+type hit struct {
+	row   *row
+	score float64
+}
+
+// order ranks hits for one sort order; less(a, b) means a comes first.
+// Every order ends on the ID, so equal keys come back the same way each
+// time.
+func order(q search.Query, hasText bool) func(a, b *hit) bool {
+	price := func(r *row) int64 { return r.price }
+	if q.Kind == search.KindDemand {
+		price = func(r *row) int64 { return r.budgetMax }
+	}
+	newest := func(a, b *hit) bool {
+		if a.row.published != b.row.published {
+			return a.row.published > b.row.published
+		}
+		return strings.Compare(a.row.id, b.row.id) < 0
+	}
+	switch {
+	case q.Sort == search.SortNewest || (q.Sort == "" && !hasText):
+		return newest
+	case q.Sort == search.SortPriceAsc:
+		return func(a, b *hit) bool {
+			if pa, pb := price(a.row), price(b.row); pa != pb {
+				return pa < pb
+			}
+			return newest(a, b)
+		}
+	case q.Sort == search.SortPriceDesc:
+		return func(a, b *hit) bool {
+			if pa, pb := price(a.row), price(b.row); pa != pb {
+				return pa > pb
+			}
+			return newest(a, b)
+		}
+	}
+	return func(a, b *hit) bool {
+		if a.score != b.score {
+			return a.score > b.score
+		}
+		return newest(a, b)
+	}
+}
+
+// topK keeps the k best hits seen, by less. Its heap has the worst kept
+// hit on top so a better one can replace it.
+type topK struct {
+	k    int
+	less func(a, b *hit) bool
+	h    []hit
+}
+
+func (t *topK) Len() int           { return len(t.h) }
+func (t *topK) Less(i, j int) bool { return t.less(&t.h[j], &t.h[i]) }
+func (t *topK) Swap(i, j int)      { t.h[i], t.h[j] = t.h[j], t.h[i] }
+func (t *topK) Push(x any)         { t.h = append(t.h, x.(hit)) }
+func (t *topK) Pop() any {
+	x := t.h[len(t.h)-1]
+	t.h = t.h[:len(t.h)-1]
+	return x
+}
+
+func (t *topK) offer(h hit) {
+	switch {
+	case len(t.h) < t.k:
+		heap.Push(t, h)
+	case t.less(&h, &t.h[0]):
+		t.h[0] = h
+		heap.Fix(t, 0)
+	}
+}
+
+// sorted returns the kept hits, best first.
+func (t *topK) sorted() []hit {
+	out := make([]hit, len(t.h))
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i] = heap.Pop(t).(hit)
+	}
+	return out
+}
