@@ -65,11 +65,15 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout io.Writer)
 }
 
 func cmdMigrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
-	sys, err := open(ctx, getenv, stdout)
+	cfg, err := config.Load(getenv)
 	if err != nil {
 		return err
 	}
-	sys.Close()
+	db, err := app.OpenDB(ctx, cfg, app.NewLogger(cfg, stdout))
+	if err != nil {
+		return err
+	}
+	db.Close()
 	fmt.Fprintln(stdout, "schema is up to date")
 	return nil
 }

@@ -58,16 +58,25 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl}))
 }
 
+// OpenDB connects to the database and migrates it; it needs nothing else,
+// so `techmarket migrate` runs before Redis or Meilisearch are up.
+func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.DBDSN, cfg.DataDir, store.Options{PasswordCost: cfg.PasswordCost, MaxOpenConns: cfg.DBMaxConns})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 // Open connects to the database (migrating it) and to the cache.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, error) {
 	var err error
 	sys := &System{Cfg: cfg, Log: log}
-	sys.DB, err = store.Open(ctx, cfg.DBDSN, cfg.DataDir, store.Options{PasswordCost: cfg.PasswordCost, MaxOpenConns: cfg.DBMaxConns})
-	if err != nil {
-		return nil, err
-	}
-	if err := sys.DB.Migrate(ctx, sys.Log); err != nil {
-		sys.DB.Close()
+	if sys.DB, err = OpenDB(ctx, cfg, log); err != nil {
 		return nil, err
 	}
 	if cfg.RedisURL != "" {
@@ -168,7 +177,7 @@ func jwtSecret(cfg config.Config) ([]byte, error) {
 // Server builds the HTTP app on an open system.
 func (s *System) Server() *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
-		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.DB, Limiter: s.Cache, Log: s.Log,
+		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.DB, Stats: s.DB, Limiter: s.Cache, Log: s.Log,
 		Intents: s.DB, Transactions: s.DB, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache,
 		Search: &matching.Service{Items: s.DB, Engine: s.Search},
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},

@@ -78,6 +78,8 @@ func (s *Server) routes() {
 	v1.Get("/search/achievements", s.searchHandler(search.KindAchievement))
 	v1.Get("/search/demands", s.searchHandler(search.KindDemand))
 
+	v1.Get("/stats/overview", requireAuth, s.statsOverview)
+
 	v1.Get("/audit", requireAuth, s.listAudit)
 	v1.Get("/audit/verify", requireAuth, s.verifyAudit)
 }

@@ -64,8 +64,10 @@ type Deps struct {
 	Intents      market.IntentService
 	Transactions market.TransactionService
 	Evidence     market.EvidenceService
-	// Cache holds Idempotency-Key records, shared by every instance.
+	// Cache holds Idempotency-Key records and cached statistics, shared by
+	// every instance.
 	Cache cache.Cache
+	Stats market.StatsService
 }
 
 // Server is the Fiber app with its dependencies.
