@@ -89,27 +89,15 @@ func (db *DB) ListAudit(ctx context.Context, f market.AuditFilter) (market.Page[
 	if err := market.CanReadAudit(market.ActorFrom(ctx)); err != nil {
 		return out, err
 	}
-	q := db.gorm.WithContext(ctx).Model(&auditRow{})
-	if f.Entity != "" {
-		q = q.Where("entity = ?", f.Entity)
-	}
-	if f.EntityID != "" {
-		q = q.Where("entity_id = ?", f.EntityID)
-	}
-	if f.Page.After != "" {
-		q = q.Where("id > ?", f.Page.After)
-	}
-	var rows []auditRow
-	if err := q.Order("id ASC").Limit(f.Page.Limit + 1).Find(&rows).Error; err != nil {
+	q := whereEq(db.gorm.WithContext(ctx).Model(&auditRow{}), "entity", f.Entity, "entity_id", f.EntityID)
+	rows, next, err := fetchPage(q, f.Page, false, func(r *auditRow) string { return r.ID })
+	if err != nil {
 		return out, err
 	}
-	out.Items = make([]market.AuditEvent, 0, len(rows))
+	out.NextCursor = next
+	out.Items = make([]market.AuditEvent, len(rows))
 	for i := range rows {
-		if i == f.Page.Limit {
-			out.NextCursor = market.EncodeCursor(rows[i-1].ID)
-			break
-		}
-		out.Items = append(out.Items, rows[i].event())
+		out.Items[i] = rows[i].event()
 	}
 	return out, nil
 }

@@ -330,24 +330,14 @@ func (db *DB) ListCatalogs(ctx context.Context, f market.CatalogListFilter) (mar
 	if !market.CanSeeDraftCatalogs(market.ActorFrom(ctx)) {
 		q = q.Where("status = ?", market.CatalogPublished)
 	}
-	for col, v := range map[string]string{"kind": f.Kind, "period": f.Period, "market": f.Market, "status": f.Status} {
-		if v != "" {
-			q = q.Where(col+" = ?", v)
-		}
-	}
-	if f.Page.After != "" {
-		q = q.Where("id < ?", f.Page.After)
-	}
-	var rows []catalogRow
-	if err := q.Order("id DESC").Limit(f.Page.Limit + 1).Find(&rows).Error; err != nil {
+	q = whereEq(q, "kind", f.Kind, "period", f.Period, "market", f.Market, "status", f.Status)
+	rows, next, err := fetchPage(q, f.Page, true, func(r *catalogRow) string { return r.ID })
+	if err != nil {
 		return out, err
 	}
+	out.NextCursor = next
 	out.Items = make([]market.Catalog, 0, len(rows))
 	for i := range rows {
-		if i == f.Page.Limit {
-			out.NextCursor = market.EncodeCursor(rows[i-1].ID)
-			break
-		}
 		c := rows[i].catalog()
 		if err := db.countLive(ctx, c); err != nil {
 			return out, err

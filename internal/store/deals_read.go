@@ -69,12 +69,8 @@ func (db *DB) ListTransactions(ctx context.Context, f market.TransactionFilter) 
 			default:
 				q = q.Where("(buyer_org_id = ? OR seller_org_id = ?)", scope.OrgID, scope.OrgID)
 			}
-			for col, v := range map[string]string{"market": f.Market, "channel": f.Channel, "contract_type": f.ContractType,
-				"status": f.Status, "buyer_org_id": f.BuyerOrgID, "seller_org_id": f.SellerOrgID} {
-				if v != "" {
-					q = q.Where(col+" = ?", v)
-				}
-			}
+			q = whereEq(q, "market", f.Market, "channel", f.Channel, "contract_type", f.ContractType,
+				"status", f.Status, "buyer_org_id", f.BuyerOrgID, "seller_org_id", f.SellerOrgID)
 			if f.From != nil {
 				q = q.Where("signed_at >= ?", *f.From)
 			}
@@ -88,23 +84,16 @@ func (db *DB) ListTransactions(ctx context.Context, f market.TransactionFilter) 
 			Scan(&out.Totals).Error; err != nil {
 			return err
 		}
-		q := filtered()
-		if f.Page.After != "" {
-			q = q.Where("id < ?", f.Page.After)
-		}
-		var rows []dealRow
-		if err := q.Order("id DESC").Limit(f.Page.Limit + 1).Find(&rows).Error; err != nil {
+		rows, next, err := fetchPage(filtered(), f.Page, true, func(r *dealRow) string { return r.ID })
+		if err != nil {
 			return err
 		}
-		out.Items = make([]market.Transaction, 0, len(rows))
-		ids := make([]string, 0, len(rows))
+		out.NextCursor = next
+		out.Items = make([]market.Transaction, len(rows))
+		ids := make([]string, len(rows))
 		for i := range rows {
-			if i == f.Page.Limit {
-				out.NextCursor = market.EncodeCursor(rows[i-1].ID)
-				break
-			}
-			out.Items = append(out.Items, *rows[i].deal())
-			ids = append(ids, rows[i].ID)
+			out.Items[i] = *rows[i].deal()
+			ids[i] = rows[i].ID
 		}
 		ps, err := loadPayments(tx.Session(&gorm.Session{NewDB: true}), ids...)
 		if err != nil {

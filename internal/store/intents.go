@@ -165,23 +165,14 @@ func (db *DB) ListIntents(ctx context.Context, f market.IntentFilter) (market.Pa
 	default:
 		q = q.Where("(from_org_id = ? OR to_org_id = ?)", a.OrgID, a.OrgID)
 	}
-	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
-	}
-	if f.Page.After != "" {
-		q = q.Where("id < ?", f.Page.After)
-	}
-	var rows []intentRow
-	if err := q.Order("id DESC").Limit(f.Page.Limit + 1).Find(&rows).Error; err != nil {
+	rows, next, err := fetchPage(whereEq(q, "status", f.Status), f.Page, true, func(r *intentRow) string { return r.ID })
+	if err != nil {
 		return out, err
 	}
-	list := make([]*market.Intent, 0, len(rows))
+	out.NextCursor = next
+	list := make([]*market.Intent, len(rows))
 	for i := range rows {
-		if i == f.Page.Limit {
-			out.NextCursor = market.EncodeCursor(rows[i-1].ID)
-			break
-		}
-		list = append(list, rows[i].intent())
+		list[i] = rows[i].intent()
 	}
 	db.withItemTitles(ctx, list...)
 	out.Items = make([]market.Intent, len(list))

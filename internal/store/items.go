@@ -273,26 +273,16 @@ func (db *DB) ListItems(ctx context.Context, f market.ItemFilter) (market.Page[m
 			q = q.Where("status = ?", market.StatusPublished)
 		}
 	}
-	for col, v := range map[string]string{"industry": f.Industry, "status": f.Status, "org_id": f.OrgID, "region_code": f.RegionCode} {
-		if v != "" {
-			q = q.Where(col+" = ?", v)
-		}
-	}
-	if f.Page.After != "" {
-		q = q.Where("id < ?", f.Page.After)
-	}
-	var rows []itemRow
-	if err := q.Order("id DESC").Limit(f.Page.Limit + 1).Find(&rows).Error; err != nil {
+	q = whereEq(q, "industry", f.Industry, "status", f.Status, "org_id", f.OrgID, "region_code", f.RegionCode)
+	rows, next, err := fetchPage(q, f.Page, true, func(r *itemRow) string { return r.ID })
+	if err != nil {
 		return out, err
 	}
+	out.NextCursor = next
 	out.Items = make([]market.Item, 0, len(rows))
-	items := make([]*market.Item, 0, len(rows))
+	items := make([]*market.Item, len(rows))
 	for i := range rows {
-		if i == f.Page.Limit {
-			out.NextCursor = market.EncodeCursor(rows[i-1].ID)
-			break
-		}
-		items = append(items, rows[i].item())
+		items[i] = rows[i].item()
 	}
 	if err := db.fillOrgNames(ctx, items); err != nil {
 		return out, err

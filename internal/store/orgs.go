@@ -149,27 +149,18 @@ func (db *DB) ListOrgs(ctx context.Context, f market.OrgFilter) (market.Page[mar
 	if a := market.ActorFrom(ctx); !a.CanVerifyOrgs() && !a.IsGovernment() {
 		return out, market.Errorf(market.EFORBIDDEN, "only operators, the bureau and admins may list orgs")
 	}
-	q := db.gorm.WithContext(ctx).Model(&orgRow{})
-	if f.Kind != "" {
-		q = q.Where("kind = ?", f.Kind)
-	}
+	q := whereEq(db.gorm.WithContext(ctx).Model(&orgRow{}), "kind", f.Kind)
 	if f.Verified != nil {
 		q = q.Where("verified = ?", *f.Verified)
 	}
-	if f.Page.After != "" {
-		q = q.Where("id < ?", f.Page.After)
-	}
-	var rows []orgRow
-	if err := q.Order("id DESC").Limit(f.Page.Limit + 1).Find(&rows).Error; err != nil {
+	rows, next, err := fetchPage(q, f.Page, true, func(r *orgRow) string { return r.ID })
+	if err != nil {
 		return out, err
 	}
-	out.Items = make([]market.Org, 0, len(rows))
+	out.NextCursor = next
+	out.Items = make([]market.Org, len(rows))
 	for i := range rows {
-		if i == f.Page.Limit {
-			out.NextCursor = market.EncodeCursor(rows[i-1].ID)
-			break
-		}
-		out.Items = append(out.Items, *rows[i].org())
+		out.Items[i] = *rows[i].org()
 	}
 	return out, nil
 }
