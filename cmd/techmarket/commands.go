@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/app"
 	"github.com/liuzhou-techmarket/techmarket/internal/config"
@@ -40,10 +41,11 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout io.Writer)
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); sys.Outbox.Run(wctx) }()
 	defer func() { stopWorker(); <-workerDone }()
-	ln, err := net.Listen("tcp", sys.Cfg.Addr)
+	tcp, err := net.Listen("tcp", sys.Cfg.Addr)
 	if err != nil {
 		return err
 	}
+	ln := newSilentConnListener(tcp)
 	sys.Log.Info("listening", "addr", ln.Addr().String(), "database", sys.DB.Dialect,
 		"redis", sys.Cfg.RedisURL != "", "data_dir", sys.Cfg.DataDir)
 	errc := make(chan error, 1)
@@ -57,7 +59,23 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout io.Writer)
 	sys.Log.Info("shutting down", "timeout", sys.Cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), sys.Cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(sctx) }()
+	// Shutdown closes the listener first; sweep silent connections until
+	// it is done, so one accepted just before the close goes too.
+	sweep := time.NewTicker(100 * time.Millisecond)
+	defer sweep.Stop()
+	var serr error
+wait:
+	for {
+		ln.closeSilent()
+		select {
+		case serr = <-done:
+			break wait
+		case <-sweep.C:
+		}
+	}
+	if err := serr; err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	sys.Log.Info("stopped")

@@ -91,9 +91,19 @@ func TestRun(t *testing.T) {
 	if len(page.Items) < 50 {
 		t.Fatalf("published demo achievements: %d", len(page.Items))
 	}
+	// A client that connected but sent nothing must not hold the shutdown.
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	stopAt := time.Now()
 	cancel()
 	select {
 	case err := <-done:
+		if took := time.Since(stopAt); took > 5*time.Second {
+			t.Fatalf("shutdown took %s with a silent connection open", took)
+		}
 		if err != nil {
 			t.Fatalf("serve: %v", err)
 		}

@@ -123,6 +123,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 // go on, the outbox holds the changes, and /readyz reports search down.
 func openSearch(ctx context.Context, cfg config.Config, log *slog.Logger) (search.Engine, error) {
 	if cfg.MeiliURL == "" {
+		if cfg.DBDSN != "" {
+			// Each instance's embedded index only sees the outbox rows its
+			// own worker claimed: with several instances, searches would
+			// find part of the catalogue.
+			log.Warn("embedded search index on a shared database: run a single instance, or set TECHMARKET_MEILI_URL to run several")
+		}
 		return bleve.Open(cfg.SearchDir)
 	}
 	eng, err := meili.New(cfg.MeiliURL, cfg.MeiliKey, meili.WithIndexPrefix(cfg.MeiliPrefix))
@@ -177,7 +183,7 @@ func jwtSecret(cfg config.Config) ([]byte, error) {
 // Server builds the HTTP app on an open system.
 func (s *System) Server() *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
-		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.DB, Stats: s.DB, Limiter: s.Cache, Log: s.Log,
+		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.DB, Stats: s.DB, Subsidies: s.DB, Limiter: s.Cache, Log: s.Log,
 		Intents: s.DB, Transactions: s.DB, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache,
 		Search: &matching.Service{Items: s.DB, Engine: s.Search},
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},

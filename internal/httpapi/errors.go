@@ -39,6 +39,9 @@ type Problem struct {
 	Instance  string              `json:"instance,omitempty"`
 	RequestID string              `json:"request_id,omitempty"`
 	Errors    []market.FieldError `json:"errors,omitempty"`
+	// Reasons is an extension member: coded causes, e.g. why a deal is not
+	// eligible for a subsidy.
+	Reasons []market.Reason `json:"reasons,omitempty"`
 }
 
 // errorHandler turns any error a handler returns into problem+json. Only
@@ -51,7 +54,7 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		switch {
 		case errors.As(err, &me) && me.Code != market.EINTERNAL:
 			p.Status = statusOf[me.Code]
-			p.Detail, p.Errors = me.Message, me.Fields
+			p.Detail, p.Errors, p.Reasons = me.Message, me.Fields, me.Reasons
 			if me.Code == market.ERATELIMIT && me.RetryAfter > 0 {
 				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(me.RetryAfter))
 			}
@@ -102,7 +105,7 @@ func slugOf(status int) string {
 		return "not-found"
 	case 409:
 		return "conflict"
-	case 413:
+	case 413, 431:
 		return "too-large"
 	case 422:
 		return "invalid"
