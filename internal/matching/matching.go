@@ -20,8 +20,9 @@ import (
 const (
 	DefaultLimit = 10
 	MaxLimit     = 100
-	// candidates is how many hits the engine is asked for before
-	// re-scoring: recall matters more here than in the final list.
+	// candidates is how many hits, at least, the engine is asked for
+	// before re-scoring, so that re-scoring can lift an item the text
+	// alone ranks lower. MaxLimit must not exceed search.MaxLimit.
 	candidates = 50
 )
 
@@ -76,7 +77,7 @@ func match(ctx context.Context, eng search.Engine, src search.Document, limit in
 		Text:     queryText(concepts),
 		MatchAny: true,
 		NoFacets: true,
-		Limit:    candidates,
+		Limit:    max(candidates, limit),
 	})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package matching
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -146,6 +147,23 @@ func TestTiesAreOrderedByID(t *testing.T) {
 		if !slices.Equal(got, []string{"t1", "t2", "t3"}) || scores[0] != scores[2] {
 			t.Fatalf("twins %v scores %v, want t1 t2 t3 with equal scores", got, scores)
 		}
+	}
+}
+
+func TestLimitAboveCandidates(t *testing.T) {
+	var many []search.Document
+	for i := range 70 {
+		d := searchtest.Achievements()[0]
+		d.ID, d.OrgID = fmt.Sprintf("m%02d", i), fmt.Sprintf("om%02d", i)
+		many = append(many, d)
+	}
+	eng := fixtureEngine(t, many...)
+	items, err := Match(context.Background(), eng, demand("d1"), MaxLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) < 70 {
+		t.Errorf("limit %d: %d items, want all 70 copies and more", MaxLimit, len(items))
 	}
 }
 

@@ -66,7 +66,7 @@ func (q Query) Normalized() (Query, error) {
 		p.Add("page", "must be 1 or more")
 	case q.Limit < 0 || q.Limit > MaxLimit:
 		p.Add("limit", "must be between 1 and %d", MaxLimit)
-	case q.Page*q.Limit > MaxWindow:
+	case q.Page > MaxWindow/q.Limit: // page × limit > MaxWindow, without overflow
 		p.Add("page", "only the first %d results can be paged through", MaxWindow)
 	}
 	if q.MinFen != nil && *q.MinFen < 0 {

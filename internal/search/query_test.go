@@ -1,6 +1,7 @@
 package search
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -38,6 +39,7 @@ func TestNormalizedRejects(t *testing.T) {
 		{Query{Kind: KindDemand, Limit: -1}, "limit"},
 		{Query{Kind: KindDemand, Limit: MaxLimit + 1}, "limit"},
 		{Query{Kind: KindDemand, Page: MaxWindow/MaxLimit + 1, Limit: MaxLimit}, "page"},
+		{Query{Kind: KindDemand, Page: math.MaxInt, Limit: MaxLimit}, "page"}, // would overflow
 		{Query{Kind: KindDemand, MinFen: v(-1)}, "min_fen"},
 		{Query{Kind: KindDemand, MaxFen: v(-1)}, "max_fen"},
 		{Query{Kind: KindDemand, MinFen: v(10), MaxFen: v(9)}, "max_fen"},

@@ -122,7 +122,11 @@ func createIndex(path string) (bleve.Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bleve: mapping: %w", err)
 	}
-	idx, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, nil)
+	idx, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, map[string]any{
+		// Fewer, larger segments: each query term is looked up in every
+		// segment, so their number weighs on every search.
+		"scorchMergePlanOptions": map[string]any{"MaxSegmentsPerTier": 3},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("bleve: create %s: %w", path, err)
 	}

@@ -56,7 +56,42 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 
 // run does the work of Search on one index snapshot.
 func run(ctx context.Context, q search.Query, plan textPlan, idx bleve.Index, r index.IndexReader, t *table) (search.Result, error) {
+	page, total, facets, err := collect(ctx, q, plan, idx, r, t)
+	if err != nil {
+		return search.Result{}, err
+	}
+	out := search.Result{Total: total, Facets: facets, Hits: make([]search.Hit, 0, len(page))}
+	for _, p := range page {
+		d, err := loadDocument(r, p.id)
+		if err != nil {
+			return search.Result{}, err
+		}
+		if d.ID == "" { // deleted since it was matched
+			continue
+		}
+		out.Hits = append(out.Hits, search.Hit{
+			Document: d,
+			Score:    p.score,
+			Formatted: map[string]string{
+				"title": highlight(d.Title, matchSpans(d.Title, plan.terms)),
+				"body":  snippet(d.Body, matchSpans(d.Body, plan.terms)),
+			},
+		})
+	}
+	return out, nil
+}
+
+// picked is one hit of the requested page.
+type picked struct {
+	id    string
+	score float64
+}
+
+// collect finds the matches, filters them, counts the facets (nil with
+// NoFacets) and returns the requested page, under the table's read lock.
+func collect(ctx context.Context, q search.Query, plan textPlan, idx bleve.Index, r index.IndexReader, t *table) ([]picked, int, map[string]map[string]int, error) {
 	t.mu.RLock()
+	defer t.mu.RUnlock()
 	f := t.compile(q)
 	var c *counts
 	if !q.NoFacets {
@@ -89,49 +124,25 @@ func run(ctx context.Context, q search.Query, plan textPlan, idx bleve.Index, r 
 		// collector keep the best, reading IDs for those only.
 		n, err := topText(ctx, tq, idx, t, top)
 		if err != nil {
-			t.mu.RUnlock()
-			return search.Result{}, err
+			return nil, 0, nil, err
 		}
 		total = n
 	default:
-		if err := matchText(ctx, tq, true || q.Sort == "", idx, r, t, consider); err != nil {
-			t.mu.RUnlock()
-			return search.Result{}, err
+		if err := matchText(ctx, tq, q.Sort == "", idx, r, t, consider); err != nil {
+			return nil, 0, nil, err
 		}
 	}
 
 	ranked := top.sorted()
-	from := min((q.Page-1)*q.Limit, len(ranked))
-	page := make([]hit, len(ranked)-from)
-	copy(page, ranked[from:])
-	ids := make([]string, len(page))
-	for i, h := range page {
-		ids[i] = h.row.id
+	var page []picked
+	for _, h := range ranked[min((q.Page-1)*q.Limit, len(ranked)):] {
+		page = append(page, picked{h.row.id, h.score})
 	}
-	out := search.Result{Total: total, Hits: make([]search.Hit, 0, len(page))}
+	var facets map[string]map[string]int
 	if c != nil {
-		out.Facets = t.facets(c)
+		facets = t.facets(c)
 	}
-	t.mu.RUnlock() // rows may move from here on; ids and scores are copied
-
-	for i, id := range ids {
-		d, err := loadDocument(r, id)
-		if err != nil {
-			return search.Result{}, err
-		}
-		if d.ID == "" { // deleted since it was matched
-			continue
-		}
-		out.Hits = append(out.Hits, search.Hit{
-			Document: d,
-			Score:    page[i].score,
-			Formatted: map[string]string{
-				"title": highlight(d.Title, matchSpans(d.Title, plan.terms)),
-				"body":  snippet(d.Body, matchSpans(d.Body, plan.terms)),
-			},
-		})
-	}
-	return out, nil
+	return page, total, facets, nil
 }
 
 // matchText iterates the documents matching the text query, with their
