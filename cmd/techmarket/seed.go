@@ -11,7 +11,8 @@ import (
 )
 
 // cmdSeed loads the demo data set: orgs of both markets (their admins sign
-// in with --password), and demands and achievements in every state.
+// in with --password), demands and achievements in every state, and the
+// bureau's subsidy policy.
 func cmdSeed(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fs.SetOutput(stdout)
@@ -32,7 +33,7 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer sys.Close()
-	n, err := seed.Apply(ctx, seed.Services{Orgs: sys.DB, Items: sys.DB}, data, *password)
+	n, err := seed.Apply(ctx, seed.Services{Orgs: sys.DB, Items: sys.DB, Subsidies: sys.DB}, data, *password)
 	if errors.Is(err, seed.ErrAlreadyLoaded) {
 		fmt.Fprintln(stdout, "demo data is already loaded; nothing to do")
 		return nil
@@ -40,7 +41,7 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "loaded %d orgs, %d demands, %d achievements; org admins sign in with password %q\n",
-		n.Orgs, n.Demands, n.Achievements, *password)
+	fmt.Fprintf(stdout, "loaded %d orgs, %d demands, %d achievements, %d subsidy policies; org admins sign in with password %q\n",
+		n.Orgs, n.Demands, n.Achievements, n.SubsidyPolicies, *password)
 	return nil
 }

@@ -26,24 +26,28 @@ func requireMySQL(t *testing.T) {
 func racePayments(t *testing.T, envs []*apptest.Env, token, id string, n int, amount, contract int64) {
 	t.Helper()
 	var wg sync.WaitGroup
-	statuses := make([]int, n)
+	res := make([]*apptest.Response, n)
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			e := envs[i%len(envs)]
-			statuses[i] = e.Do("POST", "/api/v1/transactions/"+id+"/payments", token, payment(amount, fmt.Sprintf("RACE-%03d", i))).Status
+			res[i] = e.Do("POST", "/api/v1/transactions/"+id+"/payments", token, payment(amount, fmt.Sprintf("RACE-%03d", i)))
 		}()
 	}
 	wg.Wait()
 	created := 0
-	for i, s := range statuses {
-		switch s {
+	refusal := ""
+	for i, r := range res {
+		switch r.Status {
 		case 201:
 			created++
 		case 422: // over the contract amount
+			if refusal == "" {
+				refusal = string(r.Body)
+			}
 		default:
-			t.Errorf("payment %d: status %d", i, s)
+			t.Errorf("payment %d: status %d %s", i, r.Status, r.Body)
 		}
 	}
 	e := envs[0]
@@ -64,7 +68,7 @@ func racePayments(t *testing.T, envs []*apptest.Env, token, id string, n int, am
 			created, amount, int64(created)*amount, sum, rows, paid)
 	}
 	if want := min(int64(n)*amount, contract) / amount; int64(created) != want {
-		t.Fatalf("%d payments accepted, want %d", created, want)
+		t.Fatalf("%d payments accepted, want %d; first refusal: %s", created, want, refusal)
 	}
 }
 

@@ -78,6 +78,19 @@ func (s *Server) routes() {
 	v1.Get("/search/achievements", s.searchHandler(search.KindAchievement))
 	v1.Get("/search/demands", s.searchHandler(search.KindDemand))
 
+	v1.Post("/subsidy-policies", requireAuth, s.idempotent, s.createSubsidyPolicy)
+	v1.Get("/subsidy-policies", s.listSubsidyPolicies)
+	v1.Get("/subsidy-policies/:id", s.getSubsidyPolicy)
+	v1.Patch("/subsidy-policies/:id", requireAuth, s.updateSubsidyPolicy)
+	v1.Post("/subsidy-policies/:id/versions", requireAuth, s.idempotent, s.versionSubsidyPolicy)
+	v1.Post("/subsidies/quote", requireAuth, s.quoteSubsidy)
+	v1.Post("/subsidy-applications", requireAuth, s.idempotent, s.createSubsidyApplication)
+	v1.Get("/subsidy-applications", requireAuth, s.listSubsidyApplications)
+	v1.Get("/subsidy-applications/:id", requireAuth, s.getSubsidyApplication)
+	v1.Post("/subsidy-applications/:id/withdraw", requireAuth, s.idempotent, s.withdrawSubsidyApplication)
+	v1.Post("/subsidy-applications/:id/review", requireAuth, s.idempotent, s.reviewSubsidyApplication)
+	v1.Post("/subsidy-applications/:id/disburse", requireAuth, s.idempotent, s.disburseSubsidyApplication)
+
 	v1.Get("/stats/overview", requireAuth, s.statsOverview)
 
 	v1.Get("/audit", requireAuth, s.listAudit)

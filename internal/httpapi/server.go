@@ -23,6 +23,7 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/cache"
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 	"github.com/liuzhou-techmarket/techmarket/internal/matching"
+	"github.com/liuzhou-techmarket/techmarket/internal/subsidy"
 )
 
 // Config holds the HTTP layer's limits.
@@ -68,6 +69,8 @@ type Deps struct {
 	// every instance.
 	Cache cache.Cache
 	Stats market.StatsService
+	// Subsidies serves subsidy policies, quotes and applications.
+	Subsidies subsidy.Service
 }
 
 // Server is the Fiber app with its dependencies.

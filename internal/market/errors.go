@@ -35,6 +35,9 @@ type Error struct {
 	Fields  []FieldError
 	// RetryAfter is set on ERATELIMIT, in seconds.
 	RetryAfter int
+	// Reasons are coded causes a client can act on, such as why a deal is
+	// not eligible for a subsidy; problem+json carries them as "reasons".
+	Reasons []Reason
 	// Err is the underlying cause, logged but never shown to clients.
 	Err error
 }
@@ -47,6 +50,12 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Reason is a coded cause with words for people.
+type Reason struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
 
 // Errorf returns an Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {

@@ -1,6 +1,7 @@
 // Package seed holds the demo data set loaded by `techmarket seed --demo`:
-// organisations of both markets with their first admin accounts, and
-// technology demands and achievements in every lifecycle state.
+// organisations of both markets with their first admin accounts,
+// technology demands and achievements in every lifecycle state, and the
+// bureau's subsidy policy.
 //
 // The data lives in demo.json, embedded in the binary. All organisations,
 // people, credit codes and patent numbers in it are invented; the credit
@@ -13,6 +14,8 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
 //go:embed demo.json
@@ -23,6 +26,15 @@ type Demo struct {
 	Orgs         []Org         `json:"orgs"`
 	Demands      []Demand      `json:"demands"`
 	Achievements []Achievement `json:"achievements"`
+	// SubsidyPolicies are created by the government org named by OrgKey.
+	SubsidyPolicies []SubsidyPolicy `json:"subsidy_policies"`
+}
+
+// SubsidyPolicy is a demo subsidy policy set by the org named by OrgKey,
+// written as the body of POST /subsidy-policies.
+type SubsidyPolicy struct {
+	OrgKey string `json:"org_key"`
+	market.SubsidyPolicyInput
 }
 
 // Org is a demo organisation and its first admin user. The seeder chooses

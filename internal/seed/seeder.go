@@ -5,26 +5,29 @@ import (
 	"fmt"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
+	"github.com/liuzhou-techmarket/techmarket/internal/subsidy"
 )
 
 // Services are what the seeder writes through. Going through the services
 // rather than the tables means demo data is validated, audited and indexed
 // like anything a user creates.
 type Services struct {
-	Orgs  market.OrgService
-	Items market.ItemService
+	Orgs      market.OrgService
+	Items     market.ItemService
+	Subsidies subsidy.Service
 }
 
 // Counts says what a seeding run created.
 type Counts struct {
-	Orgs, Demands, Achievements int
+	Orgs, Demands, Achievements, SubsidyPolicies int
 }
 
 // ErrAlreadyLoaded is returned when the demo orgs exist already.
 var ErrAlreadyLoaded = &market.Error{Code: market.ECONFLICT, Message: "the demo data set is already loaded"}
 
 // Apply loads the demo set. Every org's admin gets password. Items reach
-// their listed status through the real lifecycle (submit, review, close).
+// their listed status through the real lifecycle (submit, review, close);
+// subsidy policies are set by their government org.
 func Apply(ctx context.Context, svc Services, d Demo, password string) (Counts, error) {
 	var n Counts
 	admin := market.WithActor(ctx, &market.Actor{PlatformAdmin: true, Role: market.RoleAdmin})
@@ -72,7 +75,27 @@ func Apply(ctx context.Context, svc Services, d Demo, password string) (Counts, 
 		}
 		n.Achievements++
 	}
+	if len(d.SubsidyPolicies) > 0 && svc.Subsidies == nil {
+		return n, fmt.Errorf("the demo set has subsidy policies but no subsidy service was given")
+	}
+	for _, x := range d.SubsidyPolicies {
+		gov := orgs[x.OrgKey]
+		if gov == nil || gov.Kind != market.OrgGovernment {
+			return n, fmt.Errorf("subsidy policy %q: %q is not a government org of the demo set", deref(x.Name), x.OrgKey)
+		}
+		if _, err := svc.Subsidies.CreateSubsidyPolicy(actorOf(ctx, gov), x.SubsidyPolicyInput); err != nil {
+			return n, fmt.Errorf("subsidy policy %q: %w", deref(x.Name), err)
+		}
+		n.SubsidyPolicies++
+	}
 	return n, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // actorOf acts as a verified member of org.

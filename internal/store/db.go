@@ -154,6 +154,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // SQL exposes the pool for tests and tools that must bypass the services.
 func (db *DB) SQL() *sql.DB { return db.sql }
 
+// PasswordCost is the bcrypt cost of the password hashes db makes.
+func (db *DB) PasswordCost() int { return db.cost }
+
 // Migrate applies every pending migration. On MySQL a lock table makes
 // instances that start together take turns instead of racing.
 func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {

@@ -286,6 +286,15 @@ func (db *DB) changeDeal(ctx context.Context, id, action string, allowed func(*m
 		if err := tx.Select("*").Save(&row).Error; err != nil {
 			return err
 		}
+		// 免申即享: a deal that has just become paid gets its subsidy
+		// application from an auto_apply policy, in this same transaction.
+		if before.Status != market.DealPaid && t.Status == market.DealPaid {
+			applied, err := db.autoApplySubsidies(ctx, tx, t)
+			if err != nil {
+				return err
+			}
+			extra = append(extra, applied...)
+		}
 		if err := db.audit(ctx, tx, action, "transaction", id, before, auditView(t)); err != nil {
 			return err
 		}

@@ -78,6 +78,9 @@ func (db *DB) Overview(ctx context.Context, q market.StatsQuery) (*market.Stats,
 		Scan(&st.AchievementsTransferred.Count).Error; err != nil {
 		return nil, err
 	}
+	if st.Subsidies, err = subsidyTotals(g, q.Year); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 

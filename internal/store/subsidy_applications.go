@@ -1,0 +1,339 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+	"github.com/liuzhou-techmarket/techmarket/internal/subsidy"
+)
+
+type applicationRow struct {
+	ID                string `gorm:"primaryKey"`
+	PolicyID          string
+	TransactionID     string
+	BuyerOrgID        string
+	Status            string
+	LiveTransactionID *string // set while live: the unique index allows one per transaction
+	AmountFen         int64
+	Breakdown         string
+	AutoApplied       bool
+	ApprovedAmountFen int64
+	ApprovalBreakdown *string
+	ApprovalNote      string
+	RejectionReason   string
+	VoucherNo         *string // NULL until disbursed: the unique index ignores NULLs
+	SubmittedByUserID string
+	ReviewedByUserID  string
+	ReviewedAt        *time.Time
+	DisbursedAt       *time.Time
+	WithdrawnAt       *time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+func (applicationRow) TableName() string { return "subsidy_applications" }
+
+func (r *applicationRow) application() *market.SubsidyApplication {
+	app := &market.SubsidyApplication{
+		ID: r.ID, TransactionID: r.TransactionID, PolicyID: r.PolicyID, BuyerOrgID: r.BuyerOrgID, Status: r.Status,
+		AmountFen: r.AmountFen, Breakdown: json.RawMessage(r.Breakdown), AutoApplied: r.AutoApplied,
+		ApprovedAmountFen: r.ApprovedAmountFen, ApprovalNote: r.ApprovalNote, RejectionReason: r.RejectionReason,
+		SubmittedByUserID: r.SubmittedByUserID, ReviewedByUserID: r.ReviewedByUserID,
+		ReviewedAt: utcPtr(r.ReviewedAt), DisbursedAt: utcPtr(r.DisbursedAt), WithdrawnAt: utcPtr(r.WithdrawnAt),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if r.ApprovalBreakdown != nil {
+		app.ApprovalBreakdown = json.RawMessage(*r.ApprovalBreakdown)
+	}
+	if r.VoucherNo != nil {
+		app.VoucherNo = *r.VoucherNo
+	}
+	return app
+}
+
+func rowFromApplication(app *market.SubsidyApplication) applicationRow {
+	r := applicationRow{
+		ID: app.ID, PolicyID: app.PolicyID, TransactionID: app.TransactionID, BuyerOrgID: app.BuyerOrgID,
+		Status: app.Status, AmountFen: app.AmountFen, Breakdown: string(app.Breakdown), AutoApplied: app.AutoApplied,
+		ApprovedAmountFen: app.ApprovedAmountFen, ApprovalNote: app.ApprovalNote, RejectionReason: app.RejectionReason,
+		SubmittedByUserID: app.SubmittedByUserID, ReviewedByUserID: app.ReviewedByUserID, ReviewedAt: app.ReviewedAt,
+		DisbursedAt: app.DisbursedAt, WithdrawnAt: app.WithdrawnAt, CreatedAt: app.CreatedAt, UpdatedAt: app.UpdatedAt,
+	}
+	// Only a live application holds its transaction's slot.
+	if market.ApplicationLive(app.Status) {
+		id := app.TransactionID
+		r.LiveTransactionID = &id
+	}
+	if len(app.ApprovalBreakdown) > 0 {
+		b := string(app.ApprovalBreakdown)
+		r.ApprovalBreakdown = &b
+	}
+	if app.VoucherNo != "" {
+		v := app.VoucherNo
+		r.VoucherNo = &v
+	}
+	return r
+}
+
+func applicationNotFound(id string) error {
+	return market.Errorf(market.ENOTFOUND, "subsidy application %s not found", id)
+}
+
+// findApplication reads an application the caller may see; lock takes its
+// row lock.
+func findApplication(ctx context.Context, tx *gorm.DB, id string, lock bool) (*market.SubsidyApplication, error) {
+	if lock {
+		tx = tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var row applicationRow
+	err := tx.First(&row, "id = ?", id).Error
+	if errors.Is(err, errNotFound) {
+		return nil, applicationNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	app := row.application()
+	if !market.CanSeeSubsidyApplication(market.ActorFrom(ctx), app) {
+		return nil, applicationNotFound(id)
+	}
+	return app, nil
+}
+
+// quote computes the subsidy of deal t under policy p with what is already
+// committed: the buyer's approved and disbursed amounts in the policy's
+// lineage and year (the annual cap), and the policy's own counters (the
+// budget). Callers that go on to reserve hold p's row locks.
+func quote(tx *gorm.DB, p *market.SubsidyPolicy, t *market.Transaction) (subsidy.Quote, error) {
+	var buyer orgRow
+	if err := tx.Session(&gorm.Session{NewDB: true}).Select("id, region_code").First(&buyer, "id = ?", t.BuyerOrgID).Error; err != nil {
+		return subsidy.Quote{}, fmt.Errorf("buyer org of %s: %w", t.ID, err)
+	}
+	var orgUsed int64
+	err := tx.Session(&gorm.Session{NewDB: true}).Table("subsidy_applications AS a").
+		Joins("JOIN subsidy_policies p ON p.id = a.policy_id").
+		Where("p.lineage_id = ? AND p.year = ? AND a.buyer_org_id = ? AND a.status IN ?", p.LineageID, p.Year,
+			t.BuyerOrgID, []string{market.ApplicationApproved, market.ApplicationDisbursed}).
+		Select("COALESCE(SUM(a.approved_amount_fen), 0)").Scan(&orgUsed).Error
+	if err != nil {
+		return subsidy.Quote{}, err
+	}
+	return subsidy.Compute(subsidy.RulesOf(p), subsidy.DealOf(t, buyer.RegionCode),
+		subsidy.Usage{OrgUsedFen: orgUsed, BudgetUsedFen: p.Committed()}), nil
+}
+
+func reasonCodes(q *subsidy.Quote) string {
+	codes := make([]string, len(q.Reasons))
+	for i, r := range q.Reasons {
+		codes[i] = r.Code
+	}
+	return strings.Join(codes, ", ")
+}
+
+// QuoteSubsidy computes a deal's subsidy under a policy for the deal's
+// parties and the bureau, in one snapshot; nothing is stored.
+func (db *DB) QuoteSubsidy(ctx context.Context, in market.SubsidyRequest) (*subsidy.Quote, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	var q subsidy.Quote
+	err := db.snapshot(ctx, func(tx *gorm.DB) error {
+		t, err := findDeal(ctx, tx, in.TransactionID, false, false)
+		if err != nil {
+			return err
+		}
+		if err := market.CanQuoteSubsidy(market.ActorFrom(ctx), t); err != nil {
+			return err
+		}
+		p, err := findPolicy(tx.Session(&gorm.Session{NewDB: true}), in.PolicyID, false)
+		if err != nil {
+			return err
+		}
+		q, err = quote(tx, p, t)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
+
+// liveConflict names the live application that holds a transaction.
+func liveConflict(tx *gorm.DB, transactionID string) error {
+	msg := "transaction " + transactionID + " already has a live subsidy application"
+	var row applicationRow
+	if err := tx.Session(&gorm.Session{NewDB: true}).Select("id, status").
+		First(&row, "live_transaction_id = ?", transactionID).Error; err == nil {
+		msg += ": " + row.ID + " (" + row.Status + ")"
+	}
+	return &market.Error{Code: market.ECONFLICT, Message: msg,
+		Fields: []market.FieldError{{Field: "transaction_id", Message: "already has a live subsidy application"}}}
+}
+
+// ApplyForSubsidy files the buyer's application for a deal's subsidy
+// under a policy, with the amount and breakdown frozen as quoted now. An
+// ineligible deal is a 422 carrying the reasons. The policy's row lock
+// orders submissions against a new version superseding the policy.
+func (db *DB) ApplyForSubsidy(ctx context.Context, in market.SubsidyRequest) (*market.SubsidyApplication, error) {
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	a := market.ActorFrom(ctx)
+	var app *market.SubsidyApplication
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		t, err := findDeal(ctx, tx, in.TransactionID, false, false)
+		if err != nil {
+			return err
+		}
+		if err := market.CanApplyForSubsidy(a, t); err != nil {
+			return err
+		}
+		if held, err := hasLiveApplication(tx, t.ID); err != nil || held {
+			if err == nil {
+				err = liveConflict(tx, t.ID)
+			}
+			return err
+		}
+		p, err := findPolicy(tx.Session(&gorm.Session{NewDB: true}), in.PolicyID, true)
+		if err != nil {
+			return err
+		}
+		if p.Status == market.PolicySuperseded {
+			return supersededConflict(p)
+		}
+		q, err := quote(tx, p, t)
+		if err != nil {
+			return err
+		}
+		if !q.Eligible {
+			return &market.Error{Code: market.EINVALID, Reasons: q.ReasonList(),
+				Message: fmt.Sprintf("transaction %s is not eligible under subsidy policy %s: %s", t.ID, p.ID, reasonCodes(&q))}
+		}
+		if q.AmountFen == 0 {
+			return market.Errorf(market.EINVALID, "the subsidy of transaction %s under policy %s is 0 fen; there is nothing to apply for", t.ID, p.ID)
+		}
+		app, err = db.submit(ctx, tx, p, t, q, false)
+		return err
+	})
+	if duplicateOn(err, "subsidy_applications_live", "subsidy_applications.live_transaction_id") {
+		return nil, liveConflict(db.gorm.WithContext(ctx), in.TransactionID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return app, nil
+}
+
+func hasLiveApplication(tx *gorm.DB, transactionID string) (bool, error) {
+	var n int64
+	err := tx.Session(&gorm.Session{NewDB: true}).Model(&applicationRow{}).
+		Where("live_transaction_id = ?", transactionID).Count(&n).Error
+	return n > 0, err
+}
+
+// submit stores a submitted application for the eligible quote q. Its
+// audit event is left to the caller when auto is true (the deal's change
+// appends it with its own).
+func (db *DB) submit(ctx context.Context, tx *gorm.DB, p *market.SubsidyPolicy, t *market.Transaction,
+	q subsidy.Quote, auto bool) (*market.SubsidyApplication, error) {
+	breakdown, err := json.Marshal(q)
+	if err != nil {
+		return nil, err
+	}
+	now := db.now()
+	app := &market.SubsidyApplication{
+		ID: ulid.Make().String(), TransactionID: t.ID, PolicyID: p.ID, BuyerOrgID: t.BuyerOrgID,
+		Status: market.ApplicationSubmitted, AmountFen: q.AmountFen, Breakdown: breakdown, AutoApplied: auto,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if a := market.ActorFrom(ctx); a != nil && !auto {
+		app.SubmittedByUserID = a.UserID
+	}
+	row := rowFromApplication(app)
+	if err := tx.Session(&gorm.Session{NewDB: true}).Create(&row).Error; err != nil {
+		return nil, err
+	}
+	if auto {
+		return app, nil
+	}
+	return app, db.audit(ctx, tx, "create", "subsidy_application", app.ID, nil, app)
+}
+
+// autoApplySubsidies files the 免申即享 application of a deal that has just
+// become paid, inside the deal's own transaction: under the first auto_apply
+// policy covering its signed_at (latest effective_from first) whose quote is
+// eligible and above 0 fen. A deal with a live application already gets
+// none; the unique live-application key makes the rule hold under any
+// concurrency. It returns the audit events for the caller to append.
+func (db *DB) autoApplySubsidies(ctx context.Context, tx *gorm.DB, t *market.Transaction) ([]auditEntry, error) {
+	if held, err := hasLiveApplication(tx, t.ID); err != nil || held {
+		return nil, err
+	}
+	day := t.SignedAt.UTC().Format(time.DateOnly)
+	var ids []string
+	if err := tx.Session(&gorm.Session{NewDB: true}).Model(&policyRow{}).
+		Where("auto_apply = ? AND status = ? AND effective_from <= ? AND effective_to >= ?", true, market.PolicyActive, day, day).
+		Order("effective_from DESC, id DESC").Pluck("id", &ids).Error; err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		p, err := findPolicy(tx.Session(&gorm.Session{NewDB: true}), id, true)
+		if err != nil {
+			return nil, err
+		}
+		if !p.AutoApply || p.Status != market.PolicyActive || !subsidy.RulesOf(p).Covers(t.SignedAt) {
+			continue
+		}
+		q, err := quote(tx, p, t)
+		if err != nil {
+			return nil, err
+		}
+		if !q.Eligible || q.AmountFen <= 0 {
+			continue
+		}
+		app, err := db.submit(ctx, tx, p, t, q, true)
+		if err != nil {
+			return nil, err
+		}
+		return []auditEntry{{"auto_apply", "subsidy_application", app.ID, nil, app}}, nil
+	}
+	return nil, nil
+}
+
+// FindSubsidyApplication returns an application to its buyer and the bureau.
+func (db *DB) FindSubsidyApplication(ctx context.Context, id string) (*market.SubsidyApplication, error) {
+	return findApplication(ctx, db.gorm.WithContext(ctx), id, false)
+}
+
+// ListSubsidyApplications lists applications newest first: a buyer its
+// own, the bureau all.
+func (db *DB) ListSubsidyApplications(ctx context.Context, f market.SubsidyApplicationFilter) (market.Page[market.SubsidyApplication], error) {
+	var out market.Page[market.SubsidyApplication]
+	scope, err := market.SubsidyApplicationScope(market.ActorFrom(ctx))
+	if err != nil {
+		return out, err
+	}
+	if err := f.Validate(); err != nil {
+		return out, err
+	}
+	q := whereEq(db.gorm.WithContext(ctx).Model(&applicationRow{}), "buyer_org_id", scope, "status", f.Status,
+		"policy_id", f.PolicyID, "transaction_id", f.TransactionID, "buyer_org_id", f.BuyerOrgID)
+	rows, next, err := fetchPage(q, f.Page, true, func(r *applicationRow) string { return r.ID })
+	if err != nil {
+		return out, err
+	}
+	out.Items, out.NextCursor = make([]market.SubsidyApplication, len(rows)), next
+	for i := range rows {
+		out.Items[i] = *rows[i].application()
+	}
+	return out, nil
+}

@@ -1,0 +1,207 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+)
+
+// Locks: every subsidy write takes its row locks in one order — the
+// policy's lineage root, the policy, the application, the deal, and last
+// the audit chain's head — so concurrent writers on any number of
+// instances queue rather than deadlock. (A deal becoming paid locks its
+// deal before the policy for auto-apply; the rare cycle with an approval
+// of the same deal is broken by MySQL's deadlock detection and db.tx's
+// retry.)
+
+// changeApplication runs one action on an application in one transaction:
+// it finds the application (404 unless visible), checks permission, locks
+// what the action needs, applies the transition and lets mutate do the
+// rest, then saves and audits.
+func (db *DB) changeApplication(ctx context.Context, id, action string,
+	allowed func(*market.Actor, *market.SubsidyApplication) error,
+	mutate func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication) ([]auditEntry, error),
+) (*market.SubsidyApplication, error) {
+	a := market.ActorFrom(ctx)
+	var out *market.SubsidyApplication
+	err := db.tx(ctx, func(tx *gorm.DB) error {
+		app, err := findApplication(ctx, tx, id, false)
+		if err != nil {
+			return err
+		}
+		if err := allowed(a, app); err != nil {
+			return err
+		}
+		// Approving and disbursing move the policy's counters: its row
+		// locks come before the application's.
+		var p *market.SubsidyPolicy
+		if action == market.ActionApprove || action == market.ActionDisburse {
+			if p, err = findPolicy(tx.Session(&gorm.Session{NewDB: true}), app.PolicyID, true); err != nil {
+				return err
+			}
+		}
+		if app, err = findApplication(ctx, tx.Session(&gorm.Session{NewDB: true}), id, true); err != nil {
+			return err
+		}
+		to, err := market.ApplicationTransition(app.Status, action)
+		if err != nil {
+			return err
+		}
+		before := *app
+		app.Status, app.UpdatedAt = to, db.now()
+		extra, err := mutate(tx, p, app)
+		if err != nil {
+			return err
+		}
+		row := rowFromApplication(app)
+		if err := tx.Session(&gorm.Session{NewDB: true}).Select("*").Save(&row).Error; err != nil {
+			return err
+		}
+		if err := db.audit(ctx, tx, action, "subsidy_application", id, &before, app); err != nil {
+			return err
+		}
+		for _, e := range extra {
+			if err := db.audit(ctx, tx, e.action, e.entity, e.id, e.before, e.after); err != nil {
+				return err
+			}
+		}
+		out = app
+		return nil
+	})
+	return out, err
+}
+
+// WithdrawSubsidyApplication withdraws a submitted application; its buyer
+// may. The transaction is free for a new application afterwards.
+func (db *DB) WithdrawSubsidyApplication(ctx context.Context, id string) (*market.SubsidyApplication, error) {
+	return db.changeApplication(ctx, id, market.ActionWithdraw, market.CanWithdrawSubsidyApplication,
+		func(_ *gorm.DB, _ *market.SubsidyPolicy, app *market.SubsidyApplication) ([]auditEntry, error) {
+			now := app.UpdatedAt
+			app.WithdrawnAt = &now
+			return nil, nil
+		})
+}
+
+func reviewer(a *market.Actor, _ *market.SubsidyApplication) error {
+	return market.CanReviewSubsidies(a)
+}
+
+// ReviewSubsidyApplication approves or rejects a submitted application;
+// the bureau may. A rejection frees the transaction for a new application.
+//
+// Approval re-checks the application against the world as it is now: the
+// quote is computed again inside the transaction, with the policy's rows
+// locked and the deal's row locked, so a cancelled deal, a used-up annual
+// quota or budget refuses the approval (409 with the reason codes) and
+// the application stays submitted for the bureau to reject. The amount
+// reserved is the smaller of the frozen amount and the one computed now:
+// a budget or quota that has shrunk since submission trims it, and rules
+// that have grown more generous do not raise it. Both amounts and both
+// breakdowns are kept.
+//
+// The reservation is one conditional UPDATE under the policy's lock:
+// approved_fen grows only if approved + disbursed stays within budget_fen.
+func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.Review) (*market.SubsidyApplication, error) {
+	a := market.ActorFrom(ctx)
+	// Reviewing is the bureau's alone: anyone else gets 403 whatever the
+	// id, which tells nothing about which applications exist.
+	if err := market.CanReviewSubsidies(a); err != nil {
+		return nil, err
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	if r.Decision == market.ActionReject {
+		return db.changeApplication(ctx, id, market.ActionReject, reviewer,
+			func(_ *gorm.DB, _ *market.SubsidyPolicy, app *market.SubsidyApplication) ([]auditEntry, error) {
+				now := app.UpdatedAt
+				app.RejectionReason, app.ReviewedByUserID, app.ReviewedAt = r.Reason, a.UserID, &now
+				return nil, nil
+			})
+	}
+	return db.changeApplication(ctx, id, market.ActionApprove, reviewer,
+		func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication) ([]auditEntry, error) {
+			t, err := findDeal(ctx, tx.Session(&gorm.Session{NewDB: true}), app.TransactionID, true, false)
+			if err != nil {
+				return nil, err
+			}
+			q, err := quote(tx, p, t)
+			if err != nil {
+				return nil, err
+			}
+			if !q.Eligible {
+				return nil, &market.Error{Code: market.ECONFLICT, Reasons: q.ReasonList(),
+					Message: fmt.Sprintf("subsidy application %s cannot be approved now: %s", id, reasonCodes(&q))}
+			}
+			amount := min(app.AmountFen, q.AmountFen)
+			if amount <= 0 {
+				return nil, market.Errorf(market.ECONFLICT, "subsidy application %s cannot be approved now: its subsidy is 0 fen", id)
+			}
+			res := tx.Session(&gorm.Session{NewDB: true}).Model(&policyRow{}).
+				Where("id = ? AND approved_fen + disbursed_fen + ? <= budget_fen", p.ID, amount).
+				Updates(map[string]any{"approved_fen": gorm.Expr("approved_fen + ?", amount), "updated_at": app.UpdatedAt})
+			if res.Error != nil {
+				return nil, res.Error
+			}
+			if res.RowsAffected != 1 {
+				// Unreachable while the lock holds; never overspend if it does not.
+				return nil, &market.Error{Code: market.ECONFLICT, Message: "subsidy application " + id + " cannot be approved now: budget_exhausted",
+					Reasons: []market.Reason{{Code: "budget_exhausted", Message: "政策预算已用完 (the policy budget is used up)"}}}
+			}
+			recheck, err := json.Marshal(q)
+			if err != nil {
+				return nil, err
+			}
+			now := app.UpdatedAt
+			app.ApprovedAmountFen, app.ApprovalBreakdown, app.ApprovalNote = amount, recheck, r.Reason
+			app.ReviewedByUserID, app.ReviewedAt = a.UserID, &now
+			return db.policyMoved(tx, p, "reserve")
+		})
+}
+
+// DisburseSubsidyApplication records the payment of an approved
+// application; the bureau may. Its amount moves from approved_fen to
+// disbursed_fen, under the policy's lock. A voucher is booked once (409).
+func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d market.Disbursement) (*market.SubsidyApplication, error) {
+	if err := market.CanReviewSubsidies(market.ActorFrom(ctx)); err != nil {
+		return nil, err
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	app, err := db.changeApplication(ctx, id, market.ActionDisburse, reviewer,
+		func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication) ([]auditEntry, error) {
+			amount := app.ApprovedAmountFen
+			res := tx.Session(&gorm.Session{NewDB: true}).Model(&policyRow{}).Where("id = ? AND approved_fen >= ?", p.ID, amount).
+				Updates(map[string]any{"approved_fen": gorm.Expr("approved_fen - ?", amount),
+					"disbursed_fen": gorm.Expr("disbursed_fen + ?", amount), "updated_at": app.UpdatedAt})
+			if res.Error != nil {
+				return nil, res.Error
+			}
+			if res.RowsAffected != 1 {
+				return nil, fmt.Errorf("policy %s holds less approved than application %s's %d fen", p.ID, id, amount)
+			}
+			now := app.UpdatedAt
+			app.VoucherNo, app.DisbursedAt = d.VoucherNo, &now
+			return db.policyMoved(tx, p, "disburse")
+		})
+	if duplicateOn(err, "subsidy_applications_voucher", "subsidy_applications.voucher_no") {
+		return nil, &market.Error{Code: market.ECONFLICT, Message: "voucher_no " + d.VoucherNo + " is already booked on another subsidy application",
+			Fields: []market.FieldError{{Field: "voucher_no", Message: "already booked"}}}
+	}
+	return app, err
+}
+
+// policyMoved rereads a policy whose counters changed and returns the
+// audit event of the change.
+func (db *DB) policyMoved(tx *gorm.DB, before *market.SubsidyPolicy, action string) ([]auditEntry, error) {
+	after, err := findPolicy(tx.Session(&gorm.Session{NewDB: true}), before.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	return []auditEntry{{action, "subsidy_policy", before.ID, before, after}}, nil
+}
