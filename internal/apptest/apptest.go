@@ -101,14 +101,22 @@ func New(tb testing.TB, backend string, tweak func(*config.Config)) *Env {
 // NewWithConfig starts a system on an explicit configuration.
 func NewWithConfig(tb testing.TB, cfg config.Config) *Env {
 	tb.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("TECHMARKET_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return NewWithLogger(tb, cfg, log)
+}
+
+// NewWithLogger starts a system on an explicit configuration that logs to
+// log, so a test can read what the service writes to its logs (the
+// production logger is app.NewLogger).
+func NewWithLogger(tb testing.TB, cfg config.Config, log *slog.Logger) *Env {
+	tb.Helper()
 	if cfg.SearchDir == "" {
 		// The embedded index belongs to one process: instances sharing a
 		// database each get their own.
 		cfg.SearchDir = tb.TempDir()
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if os.Getenv("TECHMARKET_TEST_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	sys, err := app.Open(context.Background(), cfg, log)
 	if err != nil {

@@ -46,7 +46,9 @@ type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	// dummyHash is compared against when an account does not exist, so a
-	// failed login takes as long whether or not the account exists.
+	// failed login takes as long whether or not the account exists. It has
+	// the cost of real hashes: a cheaper one would answer unknown accounts
+	// faster and tell them apart.
 	dummyHash []byte
 }
 
@@ -54,7 +56,7 @@ var _ market.AuthService = (*Service)(nil)
 
 // New returns the service.
 func New(db *store.DB, c cache.Cache, l cache.Limiter, cfg Config, log *slog.Logger) *Service {
-	dummy, _ := bcrypt.GenerateFromPassword([]byte("not-a-password"), bcrypt.MinCost)
+	dummy, _ := bcrypt.GenerateFromPassword([]byte("not-a-password"), db.PasswordCost())
 	return &Service{db: db, cache: c, limiter: l, cfg: cfg, log: log, dummyHash: dummy}
 }
 
@@ -92,26 +94,28 @@ func (s *Service) Login(ctx context.Context, account, password, ip string) (*mar
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	for _, k := range []struct {
-		key   string
-		limit int
-	}{{"login:account:" + account, s.cfg.LoginLimit}, {"login:ip:" + ip, s.cfg.LoginIPLimit}} {
-		d, err := s.limiter.Allow(ctx, k.key, k.limit, s.cfg.LoginPeriod)
-		if err != nil {
-			return nil, &market.Error{Code: market.EUNAVAILABLE, Message: "login is unavailable, try again shortly", Err: err}
-		}
-		if !d.Allowed {
-			return nil, &market.Error{Code: market.ERATELIMIT, Message: "too many login attempts, try again later",
-				RetryAfter: retrySeconds(d.RetryAfter)}
-		}
+	if err := s.allowLogin(ctx, "login:ip:"+ip, s.cfg.LoginIPLimit); err != nil {
+		return nil, err
 	}
-	cred, err := s.db.FindCredentials(ctx, account)
-	if market.ErrorCode(err) == market.ENOTFOUND {
+	cred, findErr := s.db.FindCredentials(ctx, account)
+	unknown := market.ErrorCode(findErr) == market.ENOTFOUND
+	if findErr != nil && !unknown {
+		return nil, findErr
+	}
+	// The account budget belongs to the account the database matched, not
+	// to the text typed: MySQL compares accounts case-insensitively, so
+	// "USER@x.cn" reaches the same account as "user@x.cn" and must not get
+	// a budget of its own.
+	key := "login:account:" + account
+	if !unknown {
+		key = "login:user:" + cred.User.ID
+	}
+	if err := s.allowLogin(ctx, key, s.cfg.LoginLimit); err != nil {
+		return nil, err
+	}
+	if unknown {
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
 		return nil, market.Errorf(market.EUNAUTHORIZED, "account or password is wrong")
-	}
-	if err != nil {
-		return nil, err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(cred.PasswordHash), []byte(password)) != nil {
 		return nil, market.Errorf(market.EUNAUTHORIZED, "account or password is wrong")
@@ -125,6 +129,20 @@ func (s *Service) Login(ctx context.Context, account, password, ip string) (*mar
 		return nil, err
 	}
 	return s.tokens(cred.User.ID, sid, refresh)
+}
+
+// allowLogin spends one attempt of a login budget. A limiter that cannot
+// be reached refuses the login (503) rather than lift the limit.
+func (s *Service) allowLogin(ctx context.Context, key string, limit int) error {
+	d, err := s.limiter.Allow(ctx, key, limit, s.cfg.LoginPeriod)
+	if err != nil {
+		return &market.Error{Code: market.EUNAVAILABLE, Message: "login is unavailable, try again shortly", Err: err}
+	}
+	if !d.Allowed {
+		return &market.Error{Code: market.ERATELIMIT, Message: "too many login attempts, try again later",
+			RetryAfter: retrySeconds(d.RetryAfter)}
+	}
+	return nil
 }
 
 func retrySeconds(d time.Duration) int {
