@@ -114,3 +114,27 @@ func TestDatabaseDown(t *testing.T) {
 	e.Must(201, "POST", "/api/v1/demands", ent.Token, apptest.Demand())
 	e.Must(200, "GET", "/readyz", "", nil)
 }
+
+// Search engine down: search answers a 503 problem at once, while
+// publishing still works and leaves its change in the outbox for when the
+// engine returns (the catch-up itself is TestWorkerCatchesUpAfterOutage).
+func TestSearchEngineDown(t *testing.T) {
+	e := apptest.New(t, "sqlite", nil)
+	ent := e.NewOrg(market.OrgEnterprise, true)
+	op := e.NewOrg(market.OrgOperator, true)
+	if err := e.Sys.Search.Close(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r := e.Must(503, "GET", "/api/v1/search/demands?q=减重", "", nil)
+	if r.Header.Get("Content-Type") != "application/problem+json" || time.Since(start) > 2*time.Second {
+		t.Fatalf("search while the engine is down: %s after %s", r.Body, time.Since(start))
+	}
+	if ready := e.Must(503, "GET", "/readyz", "", nil).JSON(); ready["checks"].(map[string]any)["search"] != "down" {
+		t.Fatalf("readyz: %v", ready)
+	}
+	id := e.Publish("demands", ent, op, apptest.Demand())
+	if n := count(t, e, "search_outbox", "item_id = ?", id); n == 0 {
+		t.Fatal("the published demand left nothing in the outbox")
+	}
+}
