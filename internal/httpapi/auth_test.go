@@ -80,10 +80,14 @@ func TestLogoutAcrossInstances(t *testing.T) {
 }
 
 func TestExpiredToken(t *testing.T) {
-	e := apptest.New(t, "sqlite", func(c *config.Config) { c.AccessTTL = time.Second })
-	org := e.NewOrg(market.OrgEnterprise, true)
+	// JWT times are whole seconds, so a token lives between TTL-1 and TTL
+	// seconds: 3 s leaves room for the setup on a loaded machine. The org
+	// stays unverified so no admin token (with the same short life) is
+	// needed.
+	e := apptest.New(t, "sqlite", func(c *config.Config) { c.AccessTTL = 3 * time.Second })
+	org := e.NewOrg(market.OrgEnterprise, false)
 	e.Must(200, "GET", "/api/v1/auth/me", org.Token, nil)
-	time.Sleep(2100 * time.Millisecond)
+	time.Sleep(3100 * time.Millisecond)
 	r := e.Must(401, "GET", "/api/v1/auth/me", org.Token, nil)
 	if !strings.Contains(r.Str("detail"), "expired") {
 		t.Fatalf("detail: %s", r.Body)
