@@ -22,6 +22,7 @@ import (
 	"testing"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/app"
+	"github.com/liuzhou-techmarket/techmarket/internal/blackbox"
 	"github.com/liuzhou-techmarket/techmarket/internal/config"
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 	"github.com/liuzhou-techmarket/techmarket/internal/store"
@@ -230,29 +231,11 @@ type Org struct {
 	Token   string
 }
 
-// CreditCode returns a valid unified social credit code unique to this
-// test run.
-func CreditCode() string {
-	const charset = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	body := []byte("91450200")
-	for _, x := range b {
-		body = append(body, charset[int(x)%len(charset)])
-	}
-	body = append(body, '0')
-	c, ok := market.CreditCodeCheckChar(string(body))
-	if !ok {
-		panic("bad credit code body " + string(body))
-	}
-	return string(append(body, c))
-}
-
 // Registration returns a valid registration body of kind.
 func (e *Env) Registration(kind string) map[string]any {
 	n := e.seq.Add(1)
 	reg := map[string]any{
-		"kind": kind, "name": fmt.Sprintf("测试%s单位%d", kind, n), "credit_code": CreditCode(),
+		"kind": kind, "name": fmt.Sprintf("测试%s单位%d", kind, n), "credit_code": blackbox.CreditCode(),
 		"region_code": "450206", "contact_name": "联系人", "contact_phone": "0772-1234567",
 		"admin": map[string]any{"account": fmt.Sprintf("u%d-%s@example.com", n, randHex(3)), "password": "pass-word-1", "name": "管理员"},
 	}

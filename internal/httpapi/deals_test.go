@@ -267,6 +267,9 @@ func TestDealBadInput(t *testing.T) {
 		}
 		e.Must(400, "POST", "/api/v1/transactions", p.opL.Token, "{not json")
 		e.Must(400, "POST", "/api/v1/transactions", p.opL.Token, "")
+		if n := count(t, e, "audit_events", ""); n != audits {
+			t.Fatalf("refused creates audited: %d events, want %d", n, audits)
+		}
 
 		// Bad action bodies.
 		id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)

@@ -95,19 +95,6 @@ func (db *DB) RevokeSession(ctx context.Context, sessionID, refreshHash string) 
 	return q.Where("revoked_at IS NULL").Updates(map[string]any{"revoked_at": now, "updated_at": now}).Error
 }
 
-// SessionRevoked reports whether a session was revoked or has expired.
-func (db *DB) SessionRevoked(ctx context.Context, sessionID string) (bool, error) {
-	var row sessionRow
-	err := db.gorm.WithContext(ctx).Select("revoked_at", "expires_at").First(&row, "id = ?", sessionID).Error
-	if errors.Is(err, errNotFound) {
-		return true, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return row.RevokedAt != nil, nil
-}
-
 // RevokedSince lists sessions revoked after t, so a restarted process can
 // reload revocations that are still relevant into its cache.
 func (db *DB) RevokedSince(ctx context.Context, t time.Time) ([]string, error) {

@@ -41,6 +41,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/app"
+	"github.com/liuzhou-techmarket/techmarket/internal/blackbox"
 	"github.com/liuzhou-techmarket/techmarket/internal/config"
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
@@ -334,7 +335,7 @@ func (c *client) login(acct string) (string, error) {
 // org registers a verified org of kind (through the admin) and signs in.
 func (c *client) org(adminTok, kind, mkt string) (account, error) {
 	acct := fmt.Sprintf("%s-%s@example.com", kind, randHex(3))
-	reg := map[string]any{"kind": kind, "name": "压测" + kind + randHex(2), "credit_code": creditCode(),
+	reg := map[string]any{"kind": kind, "name": "压测" + kind + randHex(2), "credit_code": blackbox.CreditCode(),
 		"region_code": "450206", "contact_name": "联系人", "contact_phone": "0772-1234567",
 		"admin": map[string]any{"account": acct, "password": "bench-pass-1", "name": "管理员"}}
 	if mkt != "" {
@@ -355,22 +356,6 @@ func (c *client) org(adminTok, kind, mkt string) (account, error) {
 	}
 	t, err := c.login(acct)
 	return account{id, t}, err
-}
-
-func creditCode() string {
-	const charset = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-	for {
-		b := make([]byte, 8)
-		_, _ = rand.Read(b)
-		body := []byte("91450200")
-		for _, x := range b {
-			body = append(body, charset[int(x)%len(charset)])
-		}
-		body = append(body, '0')
-		if ch, ok := market.CreditCodeCheckChar(string(body)); ok {
-			return string(append(body, ch))
-		}
-	}
 }
 
 func randHex(n int) string {

@@ -472,19 +472,19 @@ type dealRef struct {
 
 // world is what setup made and the workload uses.
 type world struct {
-	tag                        string
-	adminToken                 string
-	opL, opG, gov              blackbox.Org
-	enterprises, universities  []blackbox.Org
-	signedAt                   time.Time
-	subsidy                    bool
-	subsidyNote                string
-	policyID                   string
-	mu                         sync.RWMutex
-	achievements, demands      []itemRef
-	quoteDeals                 []dealRef
-	seq                        atomic.Int64
-	setupItems, setupPublished int
+	tag                       string
+	adminToken                string
+	opL, opG, gov             blackbox.Org
+	enterprises, universities []blackbox.Org
+	signedAt                  time.Time
+	subsidy                   bool
+	subsidyNote               string
+	policyID                  string
+	mu                        sync.RWMutex
+	achievements, demands     []itemRef
+	quoteDeals                []dealRef
+	seq                       atomic.Int64
+	setupItems                int
 }
 
 func (w *world) operator(mkt string) blackbox.Org {
