@@ -64,9 +64,12 @@ func TestIdempotentPaymentAndActions(t *testing.T) {
 		base := "/api/v1/transactions/" + id
 		key := "Idempotency-Key"
 
-		p1 := e.Must(201, "POST", base+"/payments", p.opL.Token, payment(100_000, "K-1"), key, "pay-1")
+		// Each body is built once: a retry resends the same bytes, and the
+		// helpers stamp times from the clock.
+		pay := payment(100_000, "K-1")
+		p1 := e.Must(201, "POST", base+"/payments", p.opL.Token, pay, key, "pay-1")
 		for range 3 {
-			r := e.Must(201, "POST", base+"/payments", p.opL.Token, payment(100_000, "K-1"), key, "pay-1")
+			r := e.Must(201, "POST", base+"/payments", p.opL.Token, pay, key, "pay-1")
 			if !bytes.Equal(r.Body, p1.Body) {
 				t.Fatalf("payment replay differs:\n%s\n%s", p1.Body, r.Body)
 			}
@@ -76,8 +79,9 @@ func TestIdempotentPaymentAndActions(t *testing.T) {
 		}
 		// Replays of register and cancel do not act twice (a second real
 		// cancel would be a 409).
-		reg := e.Must(200, "POST", base+"/register", p.opL.Token, registration("DJ-IDEM", nil), key, "reg-1")
-		if r := e.Must(200, "POST", base+"/register", p.opL.Token, registration("DJ-IDEM", nil), key, "reg-1"); !bytes.Equal(r.Body, reg.Body) {
+		regBody := registration("DJ-IDEM", nil)
+		reg := e.Must(200, "POST", base+"/register", p.opL.Token, regBody, key, "reg-1")
+		if r := e.Must(200, "POST", base+"/register", p.opL.Token, regBody, key, "reg-1"); !bytes.Equal(r.Body, reg.Body) {
 			t.Fatal("register replay differs")
 		}
 		e.Must(200, "POST", base+"/cancel", p.opL.Token, map[string]string{"reason": "撤销"}, key, "cancel-1")
