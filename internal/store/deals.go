@@ -302,9 +302,22 @@ type auditEntry struct {
 // read after the commit, outside the row lock.
 func (db *DB) changeDeal(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
 	mutate func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error)) (*market.Transaction, error) {
+	return db.changeDealAfter(ctx, id, action, allowed, nil, mutate)
+}
+
+// changeDealAfter is changeDeal with prelock run first in the transaction,
+// to take the locks that the store's lock order puts before the deal's.
+func (db *DB) changeDealAfter(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
+	prelock func(tx *gorm.DB) error,
+	mutate func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error)) (*market.Transaction, error) {
 	a := market.ActorFrom(ctx)
 	err := db.tx(ctx, func(tx *gorm.DB) error {
-		t, err := findDeal(ctx, tx, id, true, false)
+		if prelock != nil {
+			if err := prelock(tx); err != nil {
+				return err
+			}
+		}
+		t, err := findDeal(ctx, tx.Session(&gorm.Session{NewDB: true}), id, true, false)
 		if err != nil {
 			return err
 		}
@@ -399,16 +412,5 @@ func (db *DB) CompleteTransaction(ctx context.Context, id string) (*market.Trans
 	return db.changeDeal(ctx, id, market.ActionComplete, market.CanOperateTransaction,
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Complete(now)
-		})
-}
-
-// CancelTransaction cancels a deal that is not paid yet.
-func (db *DB) CancelTransaction(ctx context.Context, id string, c market.Cancellation) (*market.Transaction, error) {
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	return db.changeDeal(ctx, id, market.ActionCancel, market.CanOperateTransaction,
-		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
-			return nil, t.Cancel(c, now)
 		})
 }

@@ -14,6 +14,16 @@ UPDATE transactions SET intent_key = intent_id
                                WHERE intent_id <> '' GROUP BY intent_id) AS firsts);
 CREATE UNIQUE INDEX transactions_intent ON transactions (intent_key);
 
+-- What a disbursement actually paid: the smaller of the approved amount and
+-- the amount recomputed at disbursement (a certified tech amount registered
+-- after approval can lower it), with the quote it computed. Applications
+-- disbursed before this migration paid their approved amount.
+ALTER TABLE subsidy_applications ADD COLUMN disbursed_amount_fen BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE subsidy_applications ADD COLUMN disbursement_breakdown TEXT NULL;
+UPDATE subsidy_applications SET disbursed_amount_fen = approved_amount_fen WHERE status = 'disbursed';
+
 -- +goose Down
+ALTER TABLE subsidy_applications DROP COLUMN disbursement_breakdown;
+ALTER TABLE subsidy_applications DROP COLUMN disbursed_amount_fen;
 DROP INDEX transactions_intent /*! ON transactions */;
 ALTER TABLE transactions DROP COLUMN intent_key;
