@@ -274,6 +274,12 @@ func hasLiveApplication(tx *gorm.DB, transactionID string) (bool, error) {
 // submit stores a submitted application for the eligible quote q. Its
 // audit event is left to the caller when auto is true (the deal's change
 // appends it with its own).
+//
+// An auto-applied application is inserted with ON CONFLICT DO NOTHING: if
+// the deal already has a live application after all, the insert is
+// skipped and submit returns nil, so the payment or registration that
+// triggered it goes through instead of failing on the duplicate key (which
+// would roll back the whole money-moving transaction).
 func (db *DB) submit(ctx context.Context, tx *gorm.DB, p *market.SubsidyPolicy, t *market.Transaction,
 	q subsidy.Quote, auto bool) (*market.SubsidyApplication, error) {
 	breakdown, err := json.Marshal(q)
@@ -290,11 +296,15 @@ func (db *DB) submit(ctx context.Context, tx *gorm.DB, p *market.SubsidyPolicy, 
 		app.SubmittedByUserID = a.UserID
 	}
 	row := rowFromApplication(app)
+	if auto {
+		res := tx.Session(&gorm.Session{NewDB: true}).Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return nil, res.Error
+		}
+		return app, nil
+	}
 	if err := tx.Session(&gorm.Session{NewDB: true}).Create(&row).Error; err != nil {
 		return nil, err
-	}
-	if auto {
-		return app, nil
 	}
 	return app, db.audit(ctx, tx, "create", "subsidy_application", app.ID, nil, app)
 }
@@ -303,8 +313,10 @@ func (db *DB) submit(ctx context.Context, tx *gorm.DB, p *market.SubsidyPolicy, 
 // become paid, inside the deal's own transaction: under the first auto_apply
 // policy covering its signed_at (latest effective_from first) whose quote is
 // eligible and above 0 fen. A deal with a live application already gets
-// none; the unique live-application key makes the rule hold under any
-// concurrency. It returns the audit events for the caller to append.
+// none: the caller holds the deal's row lock, which a buyer's application
+// takes too, so the check below is current; and should a live application
+// slip in anyway, the insert skips on the unique live-application key
+// rather than fail. It returns the audit events for the caller to append.
 func (db *DB) autoApplySubsidies(ctx context.Context, tx *gorm.DB, t *market.Transaction) ([]auditEntry, error) {
 	if held, err := hasLiveApplication(tx, t.ID); err != nil || held {
 		return nil, err
@@ -332,7 +344,7 @@ func (db *DB) autoApplySubsidies(ctx context.Context, tx *gorm.DB, t *market.Tra
 			continue
 		}
 		app, err := db.submit(ctx, tx, p, t, q, true)
-		if err != nil {
+		if err != nil || app == nil {
 			return nil, err
 		}
 		return []auditEntry{{"auto_apply", "subsidy_application", app.ID, nil, app}}, nil
