@@ -39,7 +39,9 @@ type dealRow struct {
 	CancelReason           string
 	CreatedByOrgID         string
 	CreatedAt              time.Time
-	UpdatedAt              time.Time
+	// Save stores UpdatedAt as set; GORM must not stamp a later instant
+	// than the answer and the audit event show.
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (dealRow) TableName() string { return "transactions" }

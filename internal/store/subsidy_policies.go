@@ -38,7 +38,9 @@ type policyRow struct {
 	EffectiveTo           string
 	CreatedByOrgID        string
 	CreatedAt             time.Time
-	UpdatedAt             time.Time
+	// Save stores UpdatedAt as set; GORM must not stamp a later instant
+	// than the answer and the audit event show.
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (policyRow) TableName() string { return "subsidy_policies" }
