@@ -1,11 +1,16 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -63,7 +68,7 @@ func (s *Server) idempotent(c *fiber.Ctx) error {
 		scope = "user:" + a.UserID
 	}
 	ck := "idem:" + digest(scope, key)
-	fp := digest(c.Method(), c.Path(), string(c.Body()))
+	fp := fingerprint(c)
 	// Cache writes outlive a client that hangs up: the claim must be
 	// settled either way.
 	ctx := context.WithoutCancel(c.UserContext())
@@ -123,6 +128,44 @@ func (s *Server) idempotent(c *fiber.Ctx) error {
 		s.deps.Log.Warn("idempotent answer not stored", "err", err, "request_id", requestID(c))
 	}
 	return nil
+}
+
+// fingerprint identifies the request a key was first used with: its
+// method, path and body. A multipart body is taken part by part — each
+// part's form name, file name and a hash of its content — because its
+// boundary is random and a client regenerates it on every send, so the
+// raw bytes of a faithful retry differ. A multipart body that cannot be
+// read is taken as raw bytes (the handler refuses it anyway).
+func fingerprint(c *fiber.Ctx) string {
+	body := c.Body()
+	if mt, params, err := mime.ParseMediaType(string(c.Request().Header.ContentType())); err == nil &&
+		strings.HasPrefix(mt, "multipart/") && params["boundary"] != "" {
+		if parts, err := multipartDigest(body, params["boundary"]); err == nil {
+			return digest(c.Method(), c.Path(), mt, parts)
+		}
+	}
+	return digest(c.Method(), c.Path(), string(body))
+}
+
+// multipartDigest hashes a multipart body's parts in order: name, file
+// name and the SHA-256 of the content of each, never the boundary.
+func multipartDigest(body []byte, boundary string) (string, error) {
+	r := multipart.NewReader(bytes.NewReader(body), boundary)
+	var parts []string
+	for {
+		p, err := r.NextRawPart()
+		if errors.Is(err, io.EOF) {
+			return digest(parts...), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, p); err != nil {
+			return "", err
+		}
+		parts = append(parts, p.FormName(), p.FileName(), hex.EncodeToString(h.Sum(nil)))
+	}
 }
 
 func unavailable(err error) error {

@@ -139,3 +139,37 @@ func TestIdempotencyFailsClosed(t *testing.T) {
 		t.Fatalf("no key: %v %v", res, err)
 	}
 }
+
+func TestMultipartFingerprint(t *testing.T) {
+	var fps []string
+	app := fiber.New()
+	app.Post("/x", func(c *fiber.Ctx) error {
+		fps = append(fps, fingerprint(c))
+		return nil
+	})
+	send := func(contentType, body string) {
+		t.Helper()
+		req := httptest.NewRequest("POST", "/x", strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		if _, err := app.Test(req, -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	form := func(boundary, name, filename, content string) string {
+		return "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"; filename=\"" + filename + "\"\r\n\r\n" +
+			content + "\r\n--" + boundary + "--\r\n"
+	}
+	send("multipart/form-data; boundary=aaa", form("aaa", "file", "a.pdf", "%PDF one"))
+	send("multipart/form-data; boundary=bbb", form("bbb", "file", "a.pdf", "%PDF one"))
+	send("multipart/form-data; boundary=ccc", form("ccc", "file", "a.pdf", "%PDF two"))
+	send("multipart/form-data; boundary=ddd", form("ddd", "file", "b.pdf", "%PDF one"))
+	send("multipart/form-data; boundary=eee", form("eee", "attachment", "a.pdf", "%PDF one"))
+	if fps[0] != fps[1] {
+		t.Error("the boundary changed the fingerprint")
+	}
+	for i, what := range map[int]string{2: "content", 3: "file name", 4: "form name"} {
+		if fps[i] == fps[0] {
+			t.Errorf("another %s gave the same fingerprint", what)
+		}
+	}
+}

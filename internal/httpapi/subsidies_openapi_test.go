@@ -60,16 +60,20 @@ func TestOpenAPISubsidiesConform(t *testing.T) {
 	c.do(409, "POST", app+"/"+id+"/disburse", p.gov.Token, map[string]string{"voucher_no": "OA-BZ-2"})
 	c.do(422, "POST", app+"/"+id+"/disburse", p.gov.Token, "{}")
 
-	// A cancelled deal: approval refused with reasons; then rejected.
+	// A cancelled deal rejects its application: approving it is a 409.
 	loose := c.do(201, "POST", pols, p.gov.Token, subsidyPolicyBody(flatRate(100), func(m map[string]any) {
 		m["base"], m["require_registered"] = "tech_amount", false
 	})).Str("id")
 	signed := signedDeal(e, p, 1_000_000, 1_000_000)
 	rid := c.do(201, "POST", app, p.buyer.Token, quoteReq(signed, loose)).Str("id")
-	e.Must(200, "POST", "/api/v1/transactions/"+signed+"/cancel", p.opL.Token, map[string]string{"reason": "解除"})
+	c.do(200, "POST", "/api/v1/transactions/"+signed+"/cancel", p.opL.Token, map[string]string{"reason": "解除"})
 	c.do(409, "POST", app+"/"+rid+"/review", p.gov.Token, reviewBody("approve", ""))
-	c.do(200, "POST", app+"/"+rid+"/review", p.gov.Token, reviewBody("reject", "交易已取消"))
+	c.do(409, "POST", app+"/"+rid+"/review", p.gov.Token, reviewBody("reject", "交易已取消"))
 	c.do(200, "GET", app+"?status=rejected", p.gov.Token, nil)
+	// An approved application rejected by the bureau.
+	rid = c.do(201, "POST", app, p.buyer.Token, quoteReq(signedDeal(e, p, 1_000_000, 1_000_000), loose)).Str("id")
+	c.do(200, "POST", app+"/"+rid+"/review", p.gov.Token, reviewBody("approve", ""))
+	c.do(200, "POST", app+"/"+rid+"/review", p.gov.Token, reviewBody("reject", "材料不实"))
 
 	// Versions.
 	c.do(201, "POST", pols+"/"+pid+"/versions", p.gov.Token, map[string]any{"rate_bp": 200}, "Idempotency-Key", "oa-version")

@@ -152,8 +152,9 @@ func (t *Transaction) Register(r DealRegistration, now time.Time) error {
 	return nil
 }
 
-// AddPayment appends a payment. The sum of payments (PaidFen) never
-// exceeds the contract amount, and a voucher is booked once per deal: the
+// AddPayment appends a payment, made no earlier than the contract was
+// signed. The sum of payments (PaidFen) never exceeds the contract amount,
+// and a voucher is booked once per deal: the
 // payments in t.Payments are checked here, and storage must refuse a
 // voucher booked before too (it need not load them all).
 func (t *Transaction) AddPayment(p Payment, now time.Time) error {
@@ -166,6 +167,9 @@ func (t *Transaction) AddPayment(p Payment, now time.Time) error {
 			return &Error{Code: ECONFLICT, Message: "voucher_no " + p.VoucherNo + " is already booked on this transaction as payment " + q.ID,
 				Fields: []FieldError{{Field: "voucher_no", Message: "already booked on this transaction"}}}
 		}
+	}
+	if p.PaidAt.Before(t.SignedAt) {
+		return Invalid("paid_at", "must not lie before signed_at (%s)", t.SignedAt.Format(time.RFC3339))
 	}
 	if left := t.ContractAmountFen - t.PaidFen; p.AmountFen > left {
 		return Invalid("amount_fen", "would take the paid sum past contract_amount_fen (%d): at most %d fen is left to pay", t.ContractAmountFen, left)

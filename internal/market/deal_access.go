@@ -16,10 +16,13 @@ import (
 //     for it (404);
 //   - the science bureau reads every deal (statistics, subsidies) and
 //     changes none;
-//   - the buyer and the seller read their own deals, online and offline
-//     (an offline deal is their contract too); on online deals they may
-//     also add payments, while every write on an offline deal is the
-//     operator's, who holds its evidence;
+//   - the buyer and the seller read their own deals, online and offline:
+//     beyond SPEC's "online deals, their own", because the buyer of an
+//     offline deal must quote and apply for its subsidy, which needs the
+//     deal, and the contract is the parties' own record (see
+//     docs/api-extensions.md). On online deals they may also add
+//     payments, while every write on an offline deal is the operator's,
+//     who holds its evidence;
 //   - anyone else, platform admins included, gets 404.
 
 // CanSeeTransaction reports whether the deal exists for the actor.

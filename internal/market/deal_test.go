@@ -112,6 +112,14 @@ func TestDealPaymentChecks(t *testing.T) {
 	if d.PaidFen != 900 || len(d.Payments) != 1 {
 		t.Fatalf("overflow changed the deal: %d, %d payments", d.PaidFen, len(d.Payments))
 	}
+	early, err := (&market.NewPayment{AmountFen: 1, PaidAt: d.SignedAt.Add(-time.Second).Format(time.RFC3339), VoucherNo: "E"}).Payment(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.AddPayment(early, time.Now())
+	if e, ok := err.(*market.Error); !ok || e.Code != market.EINVALID || e.Fields[0].Field != "paid_at" || d.PaidFen != 900 {
+		t.Fatalf("paid before signing: %v", err)
+	}
 	if err := pay(t, d, 1, " a "); market.ErrorCode(err) != market.ECONFLICT {
 		t.Fatalf("duplicate voucher: %v", err)
 	}

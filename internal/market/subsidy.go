@@ -220,7 +220,8 @@ func CanManageSubsidyPolicies(a *Actor) error {
 }
 
 // Subsidy application states (SPEC: submitted → approved → disbursed, or
-// rejected; withdrawn by the buyer while submitted).
+// rejected, from submitted or approved; withdrawn by the buyer while
+// submitted).
 const (
 	ApplicationSubmitted = "submitted"
 	ApplicationApproved  = "approved"
@@ -241,9 +242,12 @@ const (
 
 // applicationTransitions is the one lifecycle table of subsidy
 // applications: action → from → to. An application is created submitted.
+// Rejecting an approved one releases its reservation: the bureau does it
+// when a disbursement re-check refuses, and cancelling the deal does it by
+// itself. A disbursed application is final: the money is paid out.
 var applicationTransitions = map[string]map[string]string{
 	ActionApprove:  {ApplicationSubmitted: ApplicationApproved},
-	ActionReject:   {ApplicationSubmitted: ApplicationRejected},
+	ActionReject:   {ApplicationSubmitted: ApplicationRejected, ApplicationApproved: ApplicationRejected},
 	ActionWithdraw: {ApplicationSubmitted: ApplicationWithdrawn},
 	ActionDisburse: {ApplicationApproved: ApplicationDisbursed},
 }
@@ -268,7 +272,9 @@ func ApplicationLive(status string) bool {
 // one transaction under one policy. AmountFen and Breakdown (the quote, as
 // the JSON of subsidy.Quote) are frozen at submission; approval re-checks
 // and records what it reserved in ApprovedAmountFen, never more than
-// AmountFen, with the quote it computed then.
+// AmountFen, with the quote it computed then; disbursement re-checks again
+// and records what it paid in DisbursedAmountFen, never more than
+// ApprovedAmountFen, with its quote.
 type SubsidyApplication struct {
 	ID                string          `json:"id"`
 	TransactionID     string          `json:"transaction_id"`
@@ -283,13 +289,58 @@ type SubsidyApplication struct {
 	ApprovalNote      string          `json:"approval_note,omitempty"`
 	RejectionReason   string          `json:"rejection_reason,omitempty"`
 	VoucherNo         string          `json:"voucher_no,omitempty"`
-	SubmittedByUserID string          `json:"submitted_by_user_id,omitempty"`
-	ReviewedByUserID  string          `json:"reviewed_by_user_id,omitempty"`
-	ReviewedAt        *time.Time      `json:"reviewed_at,omitempty"`
-	DisbursedAt       *time.Time      `json:"disbursed_at,omitempty"`
-	WithdrawnAt       *time.Time      `json:"withdrawn_at,omitempty"`
-	CreatedAt         time.Time       `json:"created_at"`
-	UpdatedAt         time.Time       `json:"updated_at"`
+	// DisbursedAmountFen is what was paid out; DisbursementBreakdown the
+	// quote recomputed at disbursement.
+	DisbursedAmountFen    int64           `json:"disbursed_amount_fen,omitempty"`
+	DisbursementBreakdown json.RawMessage `json:"disbursement_breakdown,omitempty"`
+	SubmittedByUserID     string          `json:"submitted_by_user_id,omitempty"`
+	ReviewedByUserID      string          `json:"reviewed_by_user_id,omitempty"`
+	ReviewedAt            *time.Time      `json:"reviewed_at,omitempty"`
+	DisbursedAt           *time.Time      `json:"disbursed_at,omitempty"`
+	WithdrawnAt           *time.Time      `json:"withdrawn_at,omitempty"`
+	CreatedAt             time.Time       `json:"created_at"`
+	UpdatedAt             time.Time       `json:"updated_at"`
+}
+
+// ReservedFen is what the application holds of its policy's budget: its
+// approved amount while approved, nothing before (nothing is reserved) or
+// after (rejected: released; disbursed: spent, counted in disbursed_fen).
+func (app *SubsidyApplication) ReservedFen() int64 {
+	if app.Status == ApplicationApproved {
+		return app.ApprovedAmountFen
+	}
+	return 0
+}
+
+// UsedFen is what the application counts against the buyer's annual quota:
+// the approved amount while approved, the amount paid once disbursed.
+func (app *SubsidyApplication) UsedFen() int64 {
+	switch app.Status {
+	case ApplicationApproved:
+		return app.ApprovedAmountFen
+	case ApplicationDisbursed:
+		return app.DisbursedAmountFen
+	}
+	return 0
+}
+
+// RejectForCancelledDeal rejects the live application of a deal that is
+// being cancelled: no subsidy is owed on a contract that did not happen.
+// A submitted or approved application is rejected (what it reserved is the
+// caller's to release: ReservedFen before the call); a disbursed one makes
+// the cancellation a conflict, since public money has already been paid
+// for the deal.
+func (app *SubsidyApplication) RejectForCancelledDeal(t *Transaction, now time.Time) error {
+	if app.Status == ApplicationDisbursed {
+		return &Error{Code: ECONFLICT, Message: "transaction " + t.ID + " cannot be cancelled: its subsidy application " + app.ID +
+			" is disbursed: public money has already been paid out for this deal (voucher " + app.VoucherNo + ")"}
+	}
+	to, err := ApplicationTransition(app.Status, ActionReject)
+	if err != nil {
+		return err
+	}
+	app.Status, app.RejectionReason, app.UpdatedAt = to, "交易已取消 (deal cancelled): "+t.CancelReason, now
+	return nil
 }
 
 // SubsidyRequest is the body of POST /subsidies/quote and POST

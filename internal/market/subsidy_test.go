@@ -10,7 +10,7 @@ import (
 func TestApplicationTransitions(t *testing.T) {
 	allowed := map[string]map[string]string{
 		market.ActionApprove:  {"submitted": "approved"},
-		market.ActionReject:   {"submitted": "rejected"},
+		market.ActionReject:   {"submitted": "rejected", "approved": "rejected"},
 		market.ActionWithdraw: {"submitted": "withdrawn"},
 		market.ActionDisburse: {"approved": "disbursed"},
 	}

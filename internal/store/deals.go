@@ -24,6 +24,7 @@ type dealRow struct {
 	AchievementID          string
 	DemandID               string
 	IntentID               string
+	IntentKey              *string // the intent_id, NULL when none: the unique index lets an intent become one deal
 	ContractAmountFen      int64
 	DeclaredTechAmountFen  int64
 	TechAmountFen          int64
@@ -38,7 +39,9 @@ type dealRow struct {
 	CancelReason           string
 	CreatedByOrgID         string
 	CreatedAt              time.Time
-	UpdatedAt              time.Time
+	// Save stores UpdatedAt as set; GORM must not stamp a later instant
+	// than the answer and the audit event show.
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (dealRow) TableName() string { return "transactions" }
@@ -73,6 +76,10 @@ func rowFromDeal(t *market.Transaction) dealRow {
 	if t.RegistrationNo != "" {
 		no := t.RegistrationNo
 		r.RegistrationNo = &no
+	}
+	if t.IntentID != "" {
+		k := t.IntentID
+		r.IntentKey = &k
 	}
 	return r
 }
@@ -111,6 +118,11 @@ var _ market.TransactionService = (*DB)(nil)
 // CreateTransaction creates a deal in state signed: an online deal by one
 // of its parties (optionally from an accepted intent), an offline deal by
 // the operator of its market.
+//
+// An accepted intent becomes at most one transaction: the intent's row is
+// locked while its deal is made, so concurrent attempts take turns and the
+// later ones see the first deal (409 naming it); the unique index on
+// intent_key holds the rule whatever happens.
 func (db *DB) CreateTransaction(ctx context.Context, n market.NewTransaction) (*market.Transaction, error) {
 	a := market.ActorFrom(ctx)
 	n.Defaults(a)
@@ -126,7 +138,7 @@ func (db *DB) CreateTransaction(ctx context.Context, n market.NewTransaction) (*
 	err = db.tx(ctx, func(tx *gorm.DB) error {
 		if t.IntentID != "" {
 			var ir intentRow
-			err := tx.First(&ir, "id = ?", t.IntentID).Error
+			err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&ir, "id = ?", t.IntentID).Error
 			if errors.Is(err, errNotFound) || (err == nil && !market.CanSeeIntent(a, ir.intent())) {
 				return market.Invalid("intent_id", "no intent %s between your org and another", t.IntentID)
 			}
@@ -134,6 +146,9 @@ func (db *DB) CreateTransaction(ctx context.Context, n market.NewTransaction) (*
 				return err
 			}
 			if err := t.FromIntent(ir.intent()); err != nil {
+				return err
+			}
+			if err := intentTaken(tx.Session(&gorm.Session{NewDB: true}), t.IntentID); err != nil {
 				return err
 			}
 		}
@@ -152,10 +167,31 @@ func (db *DB) CreateTransaction(ctx context.Context, n market.NewTransaction) (*
 	if duplicateOn(err, "transactions_contract_no", "transactions.contract_no") {
 		return nil, db.contractConflict(ctx, t.ContractNo)
 	}
+	if duplicateOn(err, "transactions_intent", "transactions.intent_key") {
+		if taken := intentTaken(db.gorm.WithContext(ctx), t.IntentID); taken != nil {
+			return nil, taken
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// intentTaken is a conflict naming the deal an intent already became, nil
+// when it became none.
+func intentTaken(q *gorm.DB, intentID string) error {
+	var row dealRow
+	err := q.Select("id, status").First(&row, "intent_key = ?", intentID).Error
+	if errors.Is(err, errNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return &market.Error{Code: market.ECONFLICT,
+		Message: "intent " + intentID + " has already become transaction " + row.ID + " (" + row.Status + "); an intent becomes one transaction",
+		Fields:  []market.FieldError{{Field: "intent_id", Message: "already became transaction " + row.ID}}}
 }
 
 // checkDealRefs checks that the parties are verified trading orgs and that
@@ -268,9 +304,22 @@ type auditEntry struct {
 // read after the commit, outside the row lock.
 func (db *DB) changeDeal(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
 	mutate func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error)) (*market.Transaction, error) {
+	return db.changeDealAfter(ctx, id, action, allowed, nil, mutate)
+}
+
+// changeDealAfter is changeDeal with prelock run first in the transaction,
+// to take the locks that the store's lock order puts before the deal's.
+func (db *DB) changeDealAfter(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
+	prelock func(tx *gorm.DB) error,
+	mutate func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error)) (*market.Transaction, error) {
 	a := market.ActorFrom(ctx)
 	err := db.tx(ctx, func(tx *gorm.DB) error {
-		t, err := findDeal(ctx, tx, id, true, false)
+		if prelock != nil {
+			if err := prelock(tx); err != nil {
+				return err
+			}
+		}
+		t, err := findDeal(ctx, tx.Session(&gorm.Session{NewDB: true}), id, true, false)
 		if err != nil {
 			return err
 		}
@@ -365,16 +414,5 @@ func (db *DB) CompleteTransaction(ctx context.Context, id string) (*market.Trans
 	return db.changeDeal(ctx, id, market.ActionComplete, market.CanOperateTransaction,
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Complete(now)
-		})
-}
-
-// CancelTransaction cancels a deal that is not paid yet.
-func (db *DB) CancelTransaction(ctx context.Context, id string, c market.Cancellation) (*market.Transaction, error) {
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	return db.changeDeal(ctx, id, market.ActionCancel, market.CanOperateTransaction,
-		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
-			return nil, t.Cancel(c, now)
 		})
 }

@@ -25,7 +25,9 @@ type intentRow struct {
 	Reason     string
 	DecidedAt  *time.Time
 	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Save stores UpdatedAt as set; GORM must not stamp a later instant
+	// than the answer and the audit event show.
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (intentRow) TableName() string { return "intents" }

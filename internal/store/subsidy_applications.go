@@ -17,27 +17,31 @@ import (
 )
 
 type applicationRow struct {
-	ID                string `gorm:"primaryKey"`
-	PolicyID          string
-	TransactionID     string
-	BuyerOrgID        string
-	Status            string
-	LiveTransactionID *string // set while live: the unique index allows one per transaction
-	AmountFen         int64
-	Breakdown         string
-	AutoApplied       bool
-	ApprovedAmountFen int64
-	ApprovalBreakdown *string
-	ApprovalNote      string
-	RejectionReason   string
-	VoucherNo         *string // NULL until disbursed: the unique index ignores NULLs
-	SubmittedByUserID string
-	ReviewedByUserID  string
-	ReviewedAt        *time.Time
-	DisbursedAt       *time.Time
-	WithdrawnAt       *time.Time
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	ID                    string `gorm:"primaryKey"`
+	PolicyID              string
+	TransactionID         string
+	BuyerOrgID            string
+	Status                string
+	LiveTransactionID     *string // set while live: the unique index allows one per transaction
+	AmountFen             int64
+	Breakdown             string
+	AutoApplied           bool
+	ApprovedAmountFen     int64
+	ApprovalBreakdown     *string
+	ApprovalNote          string
+	RejectionReason       string
+	VoucherNo             *string // NULL until disbursed: the unique index ignores NULLs
+	DisbursedAmountFen    int64
+	DisbursementBreakdown *string
+	SubmittedByUserID     string
+	ReviewedByUserID      string
+	ReviewedAt            *time.Time
+	DisbursedAt           *time.Time
+	WithdrawnAt           *time.Time
+	CreatedAt             time.Time
+	// UpdatedAt is the application's own: Save must store it as set, not
+	// stamp a later instant than the answer and the audit event show.
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (applicationRow) TableName() string { return "subsidy_applications" }
@@ -47,7 +51,7 @@ func (r *applicationRow) application() *market.SubsidyApplication {
 		ID: r.ID, TransactionID: r.TransactionID, PolicyID: r.PolicyID, BuyerOrgID: r.BuyerOrgID, Status: r.Status,
 		AmountFen: r.AmountFen, Breakdown: json.RawMessage(r.Breakdown), AutoApplied: r.AutoApplied,
 		ApprovedAmountFen: r.ApprovedAmountFen, ApprovalNote: r.ApprovalNote, RejectionReason: r.RejectionReason,
-		SubmittedByUserID: r.SubmittedByUserID, ReviewedByUserID: r.ReviewedByUserID,
+		DisbursedAmountFen: r.DisbursedAmountFen, SubmittedByUserID: r.SubmittedByUserID, ReviewedByUserID: r.ReviewedByUserID,
 		ReviewedAt: utcPtr(r.ReviewedAt), DisbursedAt: utcPtr(r.DisbursedAt), WithdrawnAt: utcPtr(r.WithdrawnAt),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
@@ -57,6 +61,9 @@ func (r *applicationRow) application() *market.SubsidyApplication {
 	if r.VoucherNo != nil {
 		app.VoucherNo = *r.VoucherNo
 	}
+	if r.DisbursementBreakdown != nil {
+		app.DisbursementBreakdown = json.RawMessage(*r.DisbursementBreakdown)
+	}
 	return app
 }
 
@@ -65,7 +72,7 @@ func rowFromApplication(app *market.SubsidyApplication) applicationRow {
 		ID: app.ID, PolicyID: app.PolicyID, TransactionID: app.TransactionID, BuyerOrgID: app.BuyerOrgID,
 		Status: app.Status, AmountFen: app.AmountFen, Breakdown: string(app.Breakdown), AutoApplied: app.AutoApplied,
 		ApprovedAmountFen: app.ApprovedAmountFen, ApprovalNote: app.ApprovalNote, RejectionReason: app.RejectionReason,
-		SubmittedByUserID: app.SubmittedByUserID, ReviewedByUserID: app.ReviewedByUserID, ReviewedAt: app.ReviewedAt,
+		DisbursedAmountFen: app.DisbursedAmountFen, SubmittedByUserID: app.SubmittedByUserID, ReviewedByUserID: app.ReviewedByUserID, ReviewedAt: app.ReviewedAt,
 		DisbursedAt: app.DisbursedAt, WithdrawnAt: app.WithdrawnAt, CreatedAt: app.CreatedAt, UpdatedAt: app.UpdatedAt,
 	}
 	// Only a live application holds its transaction's slot.
@@ -80,6 +87,10 @@ func rowFromApplication(app *market.SubsidyApplication) applicationRow {
 	if app.VoucherNo != "" {
 		v := app.VoucherNo
 		r.VoucherNo = &v
+	}
+	if len(app.DisbursementBreakdown) > 0 {
+		b := string(app.DisbursementBreakdown)
+		r.DisbursementBreakdown = &b
 	}
 	return r
 }
@@ -114,21 +125,35 @@ func findApplication(ctx context.Context, tx *gorm.DB, id string, lock bool) (*m
 // lineage and year (the annual cap), and the policy's own counters (the
 // budget). Callers that go on to reserve hold p's row locks.
 func quote(tx *gorm.DB, p *market.SubsidyPolicy, t *market.Transaction) (subsidy.Quote, error) {
+	return quoteExcept(tx, p, t, nil)
+}
+
+// quoteExcept is quote with what the application own already holds left
+// out of the usage: the disbursement re-check asks what the deal earns
+// now, not whether a second subsidy would still fit beside the first.
+func quoteExcept(tx *gorm.DB, p *market.SubsidyPolicy, t *market.Transaction, own *market.SubsidyApplication) (subsidy.Quote, error) {
 	var buyer orgRow
 	if err := tx.Session(&gorm.Session{NewDB: true}).Select("id, region_code").First(&buyer, "id = ?", t.BuyerOrgID).Error; err != nil {
 		return subsidy.Quote{}, fmt.Errorf("buyer org of %s: %w", t.ID, err)
 	}
+	// The quota counts what approved applications hold and what disbursed
+	// ones paid (market.SubsidyApplication.UsedFen).
 	var orgUsed int64
 	err := tx.Session(&gorm.Session{NewDB: true}).Table("subsidy_applications AS a").
 		Joins("JOIN subsidy_policies p ON p.id = a.policy_id").
 		Where("p.lineage_id = ? AND p.year = ? AND a.buyer_org_id = ? AND a.status IN ?", p.LineageID, p.Year,
 			t.BuyerOrgID, []string{market.ApplicationApproved, market.ApplicationDisbursed}).
-		Select("COALESCE(SUM(a.approved_amount_fen), 0)").Scan(&orgUsed).Error
+		Select("COALESCE(SUM(CASE WHEN a.status = ? THEN a.disbursed_amount_fen ELSE a.approved_amount_fen END), 0)",
+			market.ApplicationDisbursed).Scan(&orgUsed).Error
 	if err != nil {
 		return subsidy.Quote{}, err
 	}
-	return subsidy.Compute(subsidy.RulesOf(p), subsidy.DealOf(t, buyer.RegionCode),
-		subsidy.Usage{OrgUsedFen: orgUsed, BudgetUsedFen: p.Committed()}), nil
+	u := subsidy.Usage{OrgUsedFen: orgUsed, BudgetUsedFen: p.Committed()}
+	if own != nil {
+		u.OrgUsedFen -= own.UsedFen()
+		u.BudgetUsedFen -= own.ReservedFen()
+	}
+	return subsidy.Compute(subsidy.RulesOf(p), subsidy.DealOf(t, buyer.RegionCode), u), nil
 }
 
 func reasonCodes(q *subsidy.Quote) string {
@@ -181,8 +206,14 @@ func liveConflict(tx *gorm.DB, transactionID string) error {
 
 // ApplyForSubsidy files the buyer's application for a deal's subsidy
 // under a policy, with the amount and breakdown frozen as quoted now. An
-// ineligible deal is a 422 carrying the reasons. The policy's row lock
-// orders submissions against a new version superseding the policy.
+// ineligible deal is a 422 carrying the reasons.
+//
+// It locks the deal's row first, then the policy's, as auto-apply does
+// (it runs inside a change of the deal): so an application and a payment
+// or registration of the same deal take turns, the live-application check
+// below sees what the other committed, and a deal cancelled meanwhile is
+// seen as cancelled. The policy's row lock orders submissions against a
+// new version superseding the policy.
 func (db *DB) ApplyForSubsidy(ctx context.Context, in market.SubsidyRequest) (*market.SubsidyApplication, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
@@ -190,7 +221,7 @@ func (db *DB) ApplyForSubsidy(ctx context.Context, in market.SubsidyRequest) (*m
 	a := market.ActorFrom(ctx)
 	var app *market.SubsidyApplication
 	err := db.tx(ctx, func(tx *gorm.DB) error {
-		t, err := findDeal(ctx, tx, in.TransactionID, false, false)
+		t, err := findDeal(ctx, tx, in.TransactionID, true, false)
 		if err != nil {
 			return err
 		}
@@ -243,6 +274,12 @@ func hasLiveApplication(tx *gorm.DB, transactionID string) (bool, error) {
 // submit stores a submitted application for the eligible quote q. Its
 // audit event is left to the caller when auto is true (the deal's change
 // appends it with its own).
+//
+// An auto-applied application is inserted with ON CONFLICT DO NOTHING: if
+// the deal already has a live application after all, the insert is
+// skipped and submit returns nil, so the payment or registration that
+// triggered it goes through instead of failing on the duplicate key (which
+// would roll back the whole money-moving transaction).
 func (db *DB) submit(ctx context.Context, tx *gorm.DB, p *market.SubsidyPolicy, t *market.Transaction,
 	q subsidy.Quote, auto bool) (*market.SubsidyApplication, error) {
 	breakdown, err := json.Marshal(q)
@@ -259,11 +296,15 @@ func (db *DB) submit(ctx context.Context, tx *gorm.DB, p *market.SubsidyPolicy, 
 		app.SubmittedByUserID = a.UserID
 	}
 	row := rowFromApplication(app)
+	if auto {
+		res := tx.Session(&gorm.Session{NewDB: true}).Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return nil, res.Error
+		}
+		return app, nil
+	}
 	if err := tx.Session(&gorm.Session{NewDB: true}).Create(&row).Error; err != nil {
 		return nil, err
-	}
-	if auto {
-		return app, nil
 	}
 	return app, db.audit(ctx, tx, "create", "subsidy_application", app.ID, nil, app)
 }
@@ -272,8 +313,10 @@ func (db *DB) submit(ctx context.Context, tx *gorm.DB, p *market.SubsidyPolicy, 
 // become paid, inside the deal's own transaction: under the first auto_apply
 // policy covering its signed_at (latest effective_from first) whose quote is
 // eligible and above 0 fen. A deal with a live application already gets
-// none; the unique live-application key makes the rule hold under any
-// concurrency. It returns the audit events for the caller to append.
+// none: the caller holds the deal's row lock, which a buyer's application
+// takes too, so the check below is current; and should a live application
+// slip in anyway, the insert skips on the unique live-application key
+// rather than fail. It returns the audit events for the caller to append.
 func (db *DB) autoApplySubsidies(ctx context.Context, tx *gorm.DB, t *market.Transaction) ([]auditEntry, error) {
 	if held, err := hasLiveApplication(tx, t.ID); err != nil || held {
 		return nil, err
@@ -301,7 +344,7 @@ func (db *DB) autoApplySubsidies(ctx context.Context, tx *gorm.DB, t *market.Tra
 			continue
 		}
 		app, err := db.submit(ctx, tx, p, t, q, true)
-		if err != nil {
+		if err != nil || app == nil {
 			return nil, err
 		}
 		return []auditEntry{{"auto_apply", "subsidy_application", app.ID, nil, app}}, nil

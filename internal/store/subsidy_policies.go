@@ -38,7 +38,9 @@ type policyRow struct {
 	EffectiveTo           string
 	CreatedByOrgID        string
 	CreatedAt             time.Time
-	UpdatedAt             time.Time
+	// Save stores UpdatedAt as set; GORM must not stamp a later instant
+	// than the answer and the audit event show.
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (policyRow) TableName() string { return "subsidy_policies" }
@@ -253,6 +255,10 @@ func (db *DB) VersionSubsidyPolicy(ctx context.Context, id string, in market.Sub
 		next := *old
 		if in.BudgetFen == nil {
 			next.BudgetFen = old.BudgetFen - keep
+			if next.BudgetFen <= 0 {
+				return market.Invalid("budget_fen", "is required here: subsidy policy %s has approved, disbursed or been asked for "+
+					"its whole budget of %d fen, so nothing is left to carry over to the new version", id, old.BudgetFen)
+			}
 		}
 		var problems market.Problems
 		in.Apply(&next, &problems)

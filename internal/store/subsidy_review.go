@@ -10,21 +10,26 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
-// Locks: every subsidy write takes its row locks in one order — the
-// policy's lineage root, the policy, the application, the deal, and last
-// the audit chain's head — so concurrent writers on any number of
-// instances queue rather than deadlock. (A deal becoming paid locks its
-// deal before the policy for auto-apply; the rare cycle with an approval
-// of the same deal is broken by MySQL's deadlock detection and db.tx's
-// retry.)
+// Locks: every subsidy write that moves an existing application takes its
+// row locks in one order — the policy's lineage root, the policy, the
+// application, the deal, and last the audit chain's head — so concurrent
+// writers on any number of instances queue rather than deadlock. Cancelling
+// a deal takes them in that order too (store/deals.go). Creating an
+// application locks the deal before the policy (a buyer's application, and
+// auto-apply, which runs inside a change of the deal): it holds no
+// application yet, and a deal that already has a live one is refused
+// before the policy is locked, so it cannot close a cycle with those
+// that do. Any rare cycle left is broken by MySQL's deadlock detection and
+// db.tx's retry.
 
 // changeApplication runs one action on an application in one transaction:
 // it finds the application (404 unless visible), checks permission, locks
 // what the action needs, applies the transition and lets mutate do the
-// rest, then saves and audits.
+// rest (held is what the application reserved before the transition),
+// then saves and audits.
 func (db *DB) changeApplication(ctx context.Context, id, action string,
 	allowed func(*market.Actor, *market.SubsidyApplication) error,
-	mutate func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication) ([]auditEntry, error),
+	mutate func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication, held int64) ([]auditEntry, error),
 ) (*market.SubsidyApplication, error) {
 	a := market.ActorFrom(ctx)
 	var out *market.SubsidyApplication
@@ -36,10 +41,11 @@ func (db *DB) changeApplication(ctx context.Context, id, action string,
 		if err := allowed(a, app); err != nil {
 			return err
 		}
-		// Approving and disbursing move the policy's counters: its row
+		// Approving, disbursing and rejecting (an approved application
+		// releases its reservation) move the policy's counters: its row
 		// locks come before the application's.
 		var p *market.SubsidyPolicy
-		if action == market.ActionApprove || action == market.ActionDisburse {
+		if action == market.ActionApprove || action == market.ActionDisburse || action == market.ActionReject {
 			if p, err = findPolicy(tx.Session(&gorm.Session{NewDB: true}), app.PolicyID, true); err != nil {
 				return err
 			}
@@ -53,7 +59,7 @@ func (db *DB) changeApplication(ctx context.Context, id, action string,
 		}
 		before := *app
 		app.Status, app.UpdatedAt = to, db.now()
-		extra, err := mutate(tx, p, app)
+		extra, err := mutate(tx, p, app, before.ReservedFen())
 		if err != nil {
 			return err
 		}
@@ -79,7 +85,7 @@ func (db *DB) changeApplication(ctx context.Context, id, action string,
 // may. The transaction is free for a new application afterwards.
 func (db *DB) WithdrawSubsidyApplication(ctx context.Context, id string) (*market.SubsidyApplication, error) {
 	return db.changeApplication(ctx, id, market.ActionWithdraw, market.CanWithdrawSubsidyApplication,
-		func(_ *gorm.DB, _ *market.SubsidyPolicy, app *market.SubsidyApplication) ([]auditEntry, error) {
+		func(_ *gorm.DB, _ *market.SubsidyPolicy, app *market.SubsidyApplication, _ int64) ([]auditEntry, error) {
 			now := app.UpdatedAt
 			app.WithdrawnAt = &now
 			return nil, nil
@@ -90,8 +96,11 @@ func reviewer(a *market.Actor, _ *market.SubsidyApplication) error {
 	return market.CanReviewSubsidies(a)
 }
 
-// ReviewSubsidyApplication approves or rejects a submitted application;
-// the bureau may. A rejection frees the transaction for a new application.
+// ReviewSubsidyApplication approves a submitted application or rejects a
+// submitted or approved one; the bureau may. A rejection frees the
+// transaction for a new application, and the rejection of an approved one
+// releases its reservation from the policy's budget (and so from the
+// buyer's annual quota, which counts approved applications).
 //
 // Approval re-checks the application against the world as it is now: the
 // quote is computed again inside the transaction, with the policy's rows
@@ -117,14 +126,14 @@ func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.
 	}
 	if r.Decision == market.ActionReject {
 		return db.changeApplication(ctx, id, market.ActionReject, reviewer,
-			func(_ *gorm.DB, _ *market.SubsidyPolicy, app *market.SubsidyApplication) ([]auditEntry, error) {
+			func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication, held int64) ([]auditEntry, error) {
 				now := app.UpdatedAt
 				app.RejectionReason, app.ReviewedByUserID, app.ReviewedAt = r.Reason, a.UserID, &now
-				return nil, nil
+				return db.releaseReservation(tx, p, app, held)
 			})
 	}
 	return db.changeApplication(ctx, id, market.ActionApprove, reviewer,
-		func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication) ([]auditEntry, error) {
+		func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication, _ int64) ([]auditEntry, error) {
 			t, err := findDeal(ctx, tx.Session(&gorm.Session{NewDB: true}), app.TransactionID, true, false)
 			if err != nil {
 				return nil, err
@@ -164,8 +173,22 @@ func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.
 }
 
 // DisburseSubsidyApplication records the payment of an approved
-// application; the bureau may. Its amount moves from approved_fen to
-// disbursed_fen, under the policy's lock. A voucher is booked once (409).
+// application; the bureau may. A voucher is booked once (409).
+//
+// Disbursement re-checks the deal as approval did, under the same locks
+// (policy, application, then the deal): a deal cancelled since approval is
+// a 409 (cancelling rejects its applications, so this guards the order of
+// events the locks allow, and data from before that rule), as is a deal
+// that no longer qualifies at all (say a certified tech amount below the
+// policy's minimum); the application stays approved for the bureau to
+// reject, which releases it. Otherwise it pays the smaller of the approved
+// amount and the amount the deal earns now, with what the application
+// itself holds left out of the usage: registration may have certified a
+// lower tech amount since approval (a policy that does not require
+// registration approves on the declared amount), and the subsidy follows
+// the certified one. What is paid moves to disbursed_fen; the rest of the
+// reservation goes back to the budget. Both amounts and the recomputed
+// quote are kept.
 func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d market.Disbursement) (*market.SubsidyApplication, error) {
 	if err := market.CanReviewSubsidies(market.ActorFrom(ctx)); err != nil {
 		return nil, err
@@ -174,19 +197,44 @@ func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d marke
 		return nil, err
 	}
 	app, err := db.changeApplication(ctx, id, market.ActionDisburse, reviewer,
-		func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication) ([]auditEntry, error) {
-			amount := app.ApprovedAmountFen
-			res := tx.Session(&gorm.Session{NewDB: true}).Model(&policyRow{}).Where("id = ? AND approved_fen >= ?", p.ID, amount).
-				Updates(map[string]any{"approved_fen": gorm.Expr("approved_fen - ?", amount),
-					"disbursed_fen": gorm.Expr("disbursed_fen + ?", amount), "updated_at": app.UpdatedAt})
+		func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication, held int64) ([]auditEntry, error) {
+			t, err := findDeal(ctx, tx.Session(&gorm.Session{NewDB: true}), app.TransactionID, true, false)
+			if err != nil {
+				return nil, err
+			}
+			// What the application held is left out of the usage: it is
+			// the one being paid. Its status is already disbursed here, so
+			// its approved amount stands for both quota and budget.
+			own := market.SubsidyApplication{Status: market.ApplicationApproved, ApprovedAmountFen: held}
+			q, err := quoteExcept(tx, p, t, &own)
+			if err != nil {
+				return nil, err
+			}
+			if !q.Eligible {
+				return nil, &market.Error{Code: market.ECONFLICT, Reasons: q.ReasonList(),
+					Message: fmt.Sprintf("subsidy application %s cannot be disbursed now: %s; reject it to release its %d fen",
+						id, reasonCodes(&q), held)}
+			}
+			paid := min(held, q.AmountFen)
+			if paid <= 0 {
+				return nil, market.Errorf(market.ECONFLICT, "subsidy application %s cannot be disbursed now: the deal's subsidy is 0 fen; reject it to release its %d fen", id, held)
+			}
+			res := tx.Session(&gorm.Session{NewDB: true}).Model(&policyRow{}).Where("id = ? AND approved_fen >= ?", p.ID, held).
+				Updates(map[string]any{"approved_fen": gorm.Expr("approved_fen - ?", held),
+					"disbursed_fen": gorm.Expr("disbursed_fen + ?", paid), "updated_at": app.UpdatedAt})
 			if res.Error != nil {
 				return nil, res.Error
 			}
 			if res.RowsAffected != 1 {
-				return nil, fmt.Errorf("policy %s holds less approved than application %s's %d fen", p.ID, id, amount)
+				return nil, fmt.Errorf("policy %s holds less approved than application %s's %d fen", p.ID, id, held)
+			}
+			recheck, err := json.Marshal(q)
+			if err != nil {
+				return nil, err
 			}
 			now := app.UpdatedAt
 			app.VoucherNo, app.DisbursedAt = d.VoucherNo, &now
+			app.DisbursedAmountFen, app.DisbursementBreakdown = paid, recheck
 			return db.policyMoved(tx, p, "disburse")
 		})
 	if duplicateOn(err, "subsidy_applications_voucher", "subsidy_applications.voucher_no") {
@@ -194,6 +242,26 @@ func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d marke
 			Fields: []market.FieldError{{Field: "voucher_no", Message: "already booked"}}}
 	}
 	return app, err
+}
+
+// releaseReservation gives back to policy p what application app held
+// before it was rejected (nothing unless it was approved) and returns the
+// audit event of the policy's change. The caller holds p's row locks. The
+// buyer's annual quota needs no change: it counts approved and disbursed
+// applications, and app is neither any more.
+func (db *DB) releaseReservation(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication, held int64) ([]auditEntry, error) {
+	if held == 0 {
+		return nil, nil
+	}
+	res := tx.Session(&gorm.Session{NewDB: true}).Model(&policyRow{}).Where("id = ? AND approved_fen >= ?", p.ID, held).
+		Updates(map[string]any{"approved_fen": gorm.Expr("approved_fen - ?", held), "updated_at": app.UpdatedAt})
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if res.RowsAffected != 1 {
+		return nil, fmt.Errorf("policy %s holds less approved than application %s's %d fen", p.ID, app.ID, held)
+	}
+	return db.policyMoved(tx, p, "release")
 }
 
 // policyMoved rereads a policy whose counters changed and returns the

@@ -1,0 +1,105 @@
+package httpapi_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/apptest"
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+)
+
+// acceptedIntent has the buyer ask for the seller's achievement and the
+// seller accept; it returns the intent and a deal body made from it.
+func acceptedIntent(e *apptest.Env, p parties) (string, map[string]any) {
+	e.T.Helper()
+	aid := e.Publish("achievements", p.seller, p.opL, apptest.Achievement())
+	iid := e.Must(201, "POST", "/api/v1/intents", p.buyer.Token, map[string]any{"achievement_id": aid, "message": "希望洽谈许可"}).Str("id")
+	e.Must(200, "POST", "/api/v1/intents/"+iid+"/accept", p.seller.Token, nil)
+	body := dealBody(p, market.MarketLiuzhou, market.ChannelOnline)
+	delete(body, "buyer_org_id")
+	delete(body, "seller_org_id")
+	body["intent_id"] = iid
+	return iid, body
+}
+
+// TestIntentBecomesOneDeal: an accepted intent becomes at most one
+// transaction; a second is a 409 naming the first.
+func TestIntentBecomesOneDeal(t *testing.T) {
+	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
+		p := newParties(e)
+		iid, body := acceptedIntent(e, p)
+		first := e.Must(201, "POST", "/api/v1/transactions", p.buyer.Token, body).Str("id")
+		audits := count(t, e, "audit_events", "")
+		body["contract_no"] = uniqueNo("HT")
+		r := e.Must(409, "POST", "/api/v1/transactions", p.seller.Token, body)
+		if !strings.Contains(r.Str("detail"), first) || !strings.Contains(string(r.Body), `"field":"intent_id"`) {
+			t.Fatalf("second deal from one intent: %s", r.Body)
+		}
+		// Cancelling the first does not free the intent.
+		e.Must(200, "POST", "/api/v1/transactions/"+first+"/cancel", p.opL.Token, map[string]string{"reason": "重新谈判"})
+		body["contract_no"] = uniqueNo("HT")
+		e.Must(409, "POST", "/api/v1/transactions", p.buyer.Token, body)
+		if n := count(t, e, "transactions", "intent_id = ?", iid); n != 1 {
+			t.Fatalf("%d deals from the intent, want 1", n)
+		}
+		if n := count(t, e, "audit_events", ""); n != audits+1 { // the cancel
+			t.Fatalf("refused deals wrote %d audit events", n-audits-1)
+		}
+		// Deals without an intent are not held by the index.
+		newDeal(e, p, market.MarketLiuzhou, market.ChannelOnline)
+		newDeal(e, p, market.MarketLiuzhou, market.ChannelOnline)
+	})
+}
+
+// TestConcurrentDealsFromOneIntent: many requests at once turn one intent
+// into deals; exactly one deal exists afterwards and every refusal names it.
+func TestConcurrentDealsFromOneIntent(t *testing.T) {
+	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
+		p := newParties(e)
+		iid, body := acceptedIntent(e, p)
+		const n = 40
+		res := make([]*apptest.Response, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			b := make(map[string]any, len(body))
+			for k, v := range body {
+				b[k] = v
+			}
+			b["contract_no"] = uniqueNo("HT")
+			who := p.buyer
+			if i%2 == 1 {
+				who = p.seller
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				res[i] = e.Do("POST", "/api/v1/transactions", who.Token, b)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		var winner string
+		for _, r := range res {
+			if r.Status == 201 {
+				if winner != "" {
+					t.Fatalf("two deals from one intent: %s and %s", winner, r.Str("id"))
+				}
+				winner = r.Str("id")
+			}
+		}
+		if winner == "" {
+			t.Fatal("no deal created")
+		}
+		for i, r := range res {
+			if r.Status != 201 && (r.Status != 409 || !strings.Contains(r.Str("detail"), winner)) {
+				t.Errorf("attempt %d: %d %s, want 409 naming %s", i, r.Status, r.Body, winner)
+			}
+		}
+		if k := count(t, e, "transactions", "intent_id = ?", iid); k != 1 {
+			t.Fatalf("%d deals from the intent, want 1", k)
+		}
+	})
+}
