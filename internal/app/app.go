@@ -141,8 +141,12 @@ func openSearch(ctx context.Context, cfg config.Config, log *slog.Logger) (searc
 	if err != nil {
 		return nil, err
 	}
-	if err := eng.Setup(ctx); err != nil {
-		log.Warn("meilisearch settings not applied at start-up; search is degraded until it answers", "err", err)
+	// A slow Meilisearch must not hold the start-up: give Setup a few
+	// seconds; if it fails, the first write or search sets the indexes up.
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := eng.Setup(sctx); err != nil {
+		log.Warn("meilisearch settings not applied at start-up; the first write or search applies them", "err", err)
 	}
 	return eng, nil
 }
