@@ -476,8 +476,11 @@ func TestHangingServerFailsFastUnit(t *testing.T) {
 	}
 	defer e.Close()
 	for name, fn := range map[string]func() error{
-		"Search": func() error { _, err := e.Search(context.Background(), search.Query{Kind: search.KindDemand, Text: "x"}); return err },
-		"Ping":   func() error { return e.Ping(context.Background()) },
+		"Search": func() error {
+			_, err := e.Search(context.Background(), search.Query{Kind: search.KindDemand, Text: "x"})
+			return err
+		},
+		"Ping": func() error { return e.Ping(context.Background()) },
 	} {
 		start := time.Now()
 		err := fn()
