@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +50,10 @@ var kinds = []search.Kind{search.KindDemand, search.KindAchievement}
 type Engine struct {
 	client meilisearch.ServiceManager
 	cfg    config
+	// url, key and http serve the one request the client library cannot
+	// send in a form every server version accepts (swap-indexes).
+	url, key string
+	http     *http.Client
 
 	// setupMu serialises Setup.
 	setupMu sync.Mutex
@@ -145,7 +150,8 @@ func New(rawURL, key string, opts ...Option) (*Engine, error) {
 		meilisearch.WithCustomRetries([]int{http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}, 1),
 	)
 	bg, stop := context.WithCancel(context.Background())
-	return &Engine{client: client, cfg: cfg, background: bg, stopBackground: stop}, nil
+	return &Engine{client: client, cfg: cfg, url: strings.TrimRight(rawURL, "/"), key: key, http: httpClient,
+		background: bg, stopBackground: stop}, nil
 }
 
 // IndexUID returns the name of the index of kind k.

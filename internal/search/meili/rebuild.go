@@ -1,7 +1,12 @@
 package meili
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 
 	"github.com/meilisearch/meilisearch-go"
 
@@ -66,15 +71,52 @@ func (r *rebuild) Commit(ctx context.Context) error {
 	if err := r.e.ensureIndexes(ctx, r.kind); err != nil {
 		return err
 	}
-	info, err := r.e.client.SwapIndexes(ctx, []*meilisearch.SwapIndexesParams{{Indexes: []string{live, r.uid}}})
+	info, err := r.e.swapIndexes(ctx, live, r.uid)
 	if err != nil {
-		return mapError("swap indexes", err)
+		return err
 	}
 	if err := r.e.wait(ctx, info); err != nil {
 		return err
 	}
 	r.done = true
 	return r.e.dropIndex(ctx, r.uid)
+}
+
+// swapIndexes asks the server to swap indexes a and b. It is sent here
+// rather than through the client library, whose v0.37 always adds
+// "rename": Meilisearch before 1.18 refuses that unknown field.
+func (e *Engine) swapIndexes(ctx context.Context, a, b string) (*meilisearch.TaskInfo, error) {
+	body, err := json.Marshal([]map[string][]string{{"indexes": {a, b}}})
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/swap-indexes", bytes.NewReader(body))
+	if err != nil {
+		return nil, &market.Error{Code: market.EINTERNAL, Message: "search engine request failed", Err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if e.key != "" {
+		req.Header.Set("Authorization", "Bearer "+e.key)
+	}
+	resp, err := e.http.Do(req)
+	if err != nil {
+		return nil, &market.Error{Code: market.EUNAVAILABLE, Message: "search engine unavailable", Err: fmt.Errorf("swap indexes: %w", err)}
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusAccepted {
+		var apiErr meilisearch.APIErrorDetails
+		_ = json.Unmarshal(raw, &apiErr)
+		return nil, mapError("swap indexes", &meilisearch.Error{
+			Endpoint: "/swap-indexes", Method: http.MethodPost, ErrCode: meilisearch.APIError,
+			StatusCode: resp.StatusCode, APIError: apiErr, ResponseToString: string(raw),
+		})
+	}
+	var info meilisearch.TaskInfo
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return nil, &market.Error{Code: market.EINTERNAL, Message: "search engine answer unreadable", Err: err}
+	}
+	return &info, nil
 }
 
 // Abort drops the rebuild index; the live one is untouched.
