@@ -91,6 +91,16 @@ func TestRun(t *testing.T) {
 	if len(page.Items) < 50 {
 		t.Fatalf("published demo achievements: %d", len(page.Items))
 	}
+	// reindex while serve holds the embedded index: a quick, clear refusal
+	// instead of waiting forever for the index's file lock.
+	started := time.Now()
+	err = run(ctx, []string{"reindex"}, getenv, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "in use by another process (stop serve first)") {
+		t.Fatalf("reindex while serving: %v", err)
+	}
+	if took := time.Since(started); took > 15*time.Second {
+		t.Fatalf("reindex took %s to refuse", took)
+	}
 	// A client that connected but sent nothing must not hold the shutdown.
 	silent, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -112,5 +122,9 @@ func TestRun(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
 		t.Fatalf("no clean stop in logs:\n%s", logs.String())
+	}
+	out.Reset()
+	if err := run(ctx, []string{"reindex"}, getenv, &out, &out); err != nil || !strings.Contains(out.String(), "reindexed") {
+		t.Fatalf("reindex after serve stopped: %v\n%s", err, out.String())
 	}
 }

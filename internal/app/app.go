@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/liuzhou-techmarket/techmarket/internal/auth"
 	"github.com/liuzhou-techmarket/techmarket/internal/cache"
 	"github.com/liuzhou-techmarket/techmarket/internal/config"
@@ -129,14 +131,22 @@ func openSearch(ctx context.Context, cfg config.Config, log *slog.Logger) (searc
 			// find part of the catalogue.
 			log.Warn("embedded search index on a shared database: run a single instance, or set TECHMARKET_MEILI_URL to run several")
 		}
-		return bleve.Open(cfg.SearchDir)
+		eng, err := bleve.Open(cfg.SearchDir)
+		if err != nil {
+			return nil, err // not a nil *bleve.Engine inside the interface
+		}
+		return eng, nil
 	}
 	eng, err := meili.New(cfg.MeiliURL, cfg.MeiliKey, meili.WithIndexPrefix(cfg.MeiliPrefix))
 	if err != nil {
 		return nil, err
 	}
-	if err := eng.Setup(ctx); err != nil {
-		log.Warn("meilisearch settings not applied at start-up; search is degraded until it answers", "err", err)
+	// A slow Meilisearch must not hold the start-up: give Setup a few
+	// seconds; if it fails, the first write or search sets the indexes up.
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := eng.Setup(sctx); err != nil {
+		log.Warn("meilisearch settings not applied at start-up; the first write or search applies them", "err", err)
 	}
 	return eng, nil
 }
@@ -182,10 +192,12 @@ func jwtSecret(cfg config.Config) ([]byte, error) {
 
 // Server builds the HTTP app on an open system.
 func (s *System) Server() *httpapi.Server {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(s.Outbox.Collectors()...)
 	return httpapi.New(httpapi.Deps{
 		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.DB, Stats: s.DB, Subsidies: s.DB, Limiter: s.Cache, Log: s.Log,
 		Intents: s.DB, Transactions: s.DB, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache,
-		Search: &matching.Service{Items: s.DB, Engine: s.Search},
+		Search: &matching.Service{Items: s.DB, Engine: s.Search}, Registry: reg,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},
 			{Name: "search", Check: s.Search.Ping}},
 	}, httpapi.Config{

@@ -31,7 +31,13 @@ func listParam(c *fiber.Ctx, name string, valid func(string) bool, p *market.Pro
 	return out
 }
 
+// fenParam reads an amount that has several names (min_fen and
+// price_min_fen). Every name present is checked, so a bad value under an
+// alias is never hidden by a good one under another; when several are
+// given they must agree.
 func fenParam(c *fiber.Ctx, names []string, p *market.Problems) *int64 {
+	var out *int64
+	first := ""
 	for _, name := range names {
 		v := c.Query(name)
 		if v == "" {
@@ -40,11 +46,16 @@ func fenParam(c *fiber.Ctx, names []string, p *market.Problems) *int64 {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
 			p.Add(name, "must be a non-negative integer amount in fen")
-			return nil
+			continue
 		}
-		return &n
+		switch {
+		case out == nil:
+			out, first = &n, name
+		case *out != n:
+			p.Add(name, "disagrees with %s: give one of them", first)
+		}
 	}
-	return nil
+	return out
 }
 
 func intParam(c *fiber.Ctx, name string, p *market.Problems) int {

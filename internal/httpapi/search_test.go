@@ -83,3 +83,32 @@ func TestSearchBadInput(t *testing.T) {
 	}
 	e.Must(422, "GET", "/api/v1/search/demands?maturity=pilot", "", nil)
 }
+
+// Every alias of an amount is checked: a negative price_min_fen is not
+// hidden behind a good min_fen, and two aliases that disagree are refused.
+// The problem names the field at fault.
+func TestSearchFenAliases(t *testing.T) {
+	e := apptest.New(t, "sqlite", nil)
+	for _, tc := range []struct {
+		path, field string
+	}{
+		{"/api/v1/search/achievements?min_fen=1&price_min_fen=-5", "price_min_fen"},
+		{"/api/v1/search/achievements?price_max_fen=x&max_fen=5", "price_max_fen"},
+		{"/api/v1/search/achievements?min_fen=-1&price_min_fen=3", "min_fen"},
+		{"/api/v1/search/achievements?min_fen=5&price_min_fen=6", "price_min_fen"},
+		{"/api/v1/search/demands?min_fen=1&budget_min_fen=-1", "budget_min_fen"},
+		{"/api/v1/search/demands?max_fen=9&budget_max_fen=8", "budget_max_fen"},
+	} {
+		r := e.Do("GET", tc.path, "", nil)
+		if r.Status != 422 || !strings.Contains(string(r.Body), `"field":"`+tc.field+`"`) {
+			t.Errorf("%s: %d %s, want 422 naming %s", tc.path, r.Status, r.Body, tc.field)
+		}
+	}
+	for _, path := range []string{
+		"/api/v1/search/achievements?min_fen=5&price_min_fen=5",
+		"/api/v1/search/achievements?price_max_fen=7",
+		"/api/v1/search/demands?budget_min_fen=1&max_fen=9",
+	} {
+		e.Must(200, "GET", path, "", nil)
+	}
+}

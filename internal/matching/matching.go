@@ -44,6 +44,17 @@ type weights struct {
 
 var defaultWeights = weights{text: 0.10, shared: 0.40, industry: 0.18, modes: 0.12, price: 0.10, maturity: 0.10}
 
+// The context signals (industry, modes, price, maturity) say how well a
+// candidate fits once it is about the same thing; alone they do not make
+// it a match. They count in full from gateAt shared terms (weighted, so
+// two body terms or one title term) and only contextFloor of their value
+// when nothing is shared: a candidate sharing no term cannot score above
+// text + contextFloor × 0.5 = 0.35 (a close match scores 0.8–0.9).
+const (
+	gateAt       = 1.0
+	contextFloor = 0.5
+)
+
 // Match returns up to limit published items of the other kind ranked by
 // how well they fit src, best first; equal scores are ordered by ID. A
 // limit of 0 means DefaultLimit. Items of src's own organisation are left
@@ -171,11 +182,16 @@ func score(src, cand search.Document, concepts []concept, text float64, w weight
 	if !ok {
 		maturity = 0.5
 	}
-	if ach.Maturity == "pilot" || ach.Maturity == "industrialized" {
+	// Said of the candidate only: for a demand's matches the maturity is
+	// each achievement's own; for an achievement's matches it would be the
+	// source's, the same on every line.
+	if cand.Kind == search.KindAchievement && (ach.Maturity == "pilot" || ach.Maturity == "industrialized") {
 		reasons = append(reasons, "成熟度: "+label(maturityLabels, ach.Maturity))
 	}
 
-	total := w.text*text + w.shared*sharedScore + w.industry*ind + w.modes*modes + w.price*price + w.maturity*maturity
+	context := w.industry*ind + w.modes*modes + w.price*price + w.maturity*maturity
+	gate := contextFloor + (1-contextFloor)*min(1, shared/gateAt)
+	total := w.text*text + w.shared*sharedScore + context*gate
 	if reasons == nil {
 		reasons = []string{}
 	}

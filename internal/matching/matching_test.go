@@ -260,7 +260,7 @@ func TestTerms(t *testing.T) {
 		"基于激光SLAM的AGV":     {"激光slam", "agv"},
 		"技术需求":             nil,
 	} {
-		if got := terms(text); !slices.Equal(got, want) {
+		if got := terms(text, false); !slices.Equal(got, want) {
 			t.Errorf("terms(%q) = %q, want %q", text, got, want)
 		}
 	}
@@ -292,5 +292,69 @@ func TestContainsWordAndPartial(t *testing.T) {
 	}
 	if p := partialMatch("减重", concept{term: "轻量化", variants: []string{"轻量化", "减重"}}); p != 0 {
 		t.Errorf("thesaurus terms get no partial credit: %v", p)
+	}
+}
+
+// The words a description wraps its content in never become terms, nor do
+// bare amounts; codes that mix letters and digits stay.
+func TestBodyTermsDropFillers(t *testing.T) {
+	body := "在成本可控的前提下，希望整车减重约10%以上，欢迎高校提供用于车身的新材料，年产30万吨，5G与1500MPa级均可。"
+	got := terms(body, true)
+	for _, bad := range []string{"前提下", "欢迎", "提供", "用于", "以上", "约10", "10", "在本", "30万吨", "万吨", "成本可控"} {
+		for _, g := range got {
+			if strings.Contains(g, bad) {
+				t.Errorf("terms(body) = %q: %q holds filler %q", got, g, bad)
+			}
+		}
+	}
+	for _, want := range []string{"新材料", "5g", "1500mpa"} {
+		if !slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, want) }) {
+			t.Errorf("terms(body) = %q, missing %q", got, want)
+		}
+	}
+	for in, want := range map[string]string{"约10": "约", "缩小30%体积": "缩小 体积", "5g网关": "5g网关", "co2": "co2", "l4级": "l4级", "2000": " "} {
+		if got := dropNumbers(in); strings.Join(strings.Fields(got), " ") != strings.Join(strings.Fields(want), " ") {
+			t.Errorf("dropNumbers(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A candidate that shares no term with the source scores clearly below
+// one that does, however well industry, modes, price and maturity fit.
+func TestNoSharedTermScoresLow(t *testing.T) {
+	src := demand("d1")
+	fits := search.Document{ID: "z1", Kind: search.KindAchievement, OrgID: "oz", Title: "茶叶采摘机器人", Body: "山地茶园采摘。",
+		Industry: src.Industry, Modes: src.Modes, Maturity: "industrialized", PriceFen: 1}
+	shares := fits
+	shares.ID, shares.Title = "z2", "车身轻量化铝合金"
+	concepts := sourceConcepts(src)
+	none := score(src, fits, concepts, 1, defaultWeights)
+	some := score(src, shares, concepts, 1, defaultWeights)
+	if none.Score > 0.36 {
+		t.Errorf("no shared term: score %v, want at most 0.35 (text + half the context)", none.Score)
+	}
+	if some.Score-none.Score < 0.3 {
+		t.Errorf("shared term %v vs none %v: want a clear gap", some.Score, none.Score)
+	}
+}
+
+// For an achievement's matches the maturity is the source's own: it is not
+// a reason on every line. For a demand's matches it is each candidate's.
+func TestMaturityReasonIsTheCandidates(t *testing.T) {
+	eng := fixtureEngine(t)
+	a1 := searchtest.Achievements()[0]
+	if a1.Maturity != "pilot" && a1.Maturity != "industrialized" {
+		t.Fatalf("fixture a1 maturity %q", a1.Maturity)
+	}
+	items, err := Match(context.Background(), eng, a1, 10)
+	if err != nil || len(items) == 0 {
+		t.Fatalf("Match(a1) = %v, %v", items, err)
+	}
+	for _, it := range items {
+		for _, r := range it.Reasons {
+			if strings.HasPrefix(r, "成熟度") {
+				t.Errorf("demand %s lists the source's maturity as a reason: %v", it.ID, it.Reasons)
+			}
+		}
 	}
 }

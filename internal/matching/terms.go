@@ -2,6 +2,7 @@ package matching
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/search"
@@ -23,6 +24,25 @@ var stopwords = []string{
 // are listed.
 const functionWords = "的与和及或"
 
+// fillers are the words a description wraps its content in (在成本可控的
+// 前提下, 欢迎高校提供方案, 用于, 以上): cut out of bodies, they would
+// otherwise become query terms that match every other listing and show
+// up as "shared keywords".
+var fillers = []string{
+	"前提下", "欢迎", "提供", "用于", "以上", "以下", "以内", "左右", "在本", "本公司", "我公司", "我司", "我们",
+	"能够", "可以", "通过", "具有", "采用", "要求", "最好", "需要", "希望", "主要", "包括", "同时", "其中",
+	"以及", "并且", "或者", "对于", "关于", "根据", "按照", "达到", "满足", "确保", "保证", "已经", "正在",
+	"目前", "现在", "每年", "每天", "大量", "较大", "较高", "较低", "严重", "依赖", "引入", "影响", "可控",
+	"合作", "单位", "团队", "有意", "联系", "实施", "推广", "使用", "利用", "进一步", "一定", "一些", "一批",
+	"其他", "相应", "有效", "显著", "明显", "良好", "稳定", "快速", "大幅", "降低", "减少", "增加", "成本",
+	"怀疑", "配合", "有关", "导致", "难以", "不划算", "反复", "提前",
+}
+
+// bodyCuts are characters at which the pieces of a description are cut
+// further: in running text they join or frame the content words (约10,
+// 靠人工, 将其, 对于). 在 is kept in 在线.
+const bodyCuts = "约靠将把被从向为是了也都并且而但让使由于已还很较更最需想在"
+
 // maxTerms caps the terms of a matching query: enough to describe an item,
 // few enough to keep the query fast.
 const maxTerms = 24
@@ -43,9 +63,10 @@ type concept struct {
 }
 
 // sourceConcepts extracts what src is about: the words of its keywords and
-// title (thesaurus terms cut out, stopwords dropped) and the thesaurus
-// terms of its body, keywords first. Each appears once, at its highest
-// weight.
+// title (thesaurus terms cut out, stopwords and fillers dropped) and the
+// terms of its body (thesaurus terms, and the pieces left once stopwords,
+// fillers, numbers and joining characters are cut out), keywords first.
+// Each appears once, at its highest weight.
 func sourceConcepts(src search.Document) []concept {
 	var out []concept
 	at := map[string]int{}
@@ -65,14 +86,14 @@ func sourceConcepts(src search.Document) []concept {
 		out = append(out, concept{term: term, variants: variants, weight: w})
 	}
 	for _, k := range src.Keywords {
-		for _, t := range terms(k) {
+		for _, t := range terms(k, false) {
 			add(t, weightKeyword)
 		}
 	}
-	for _, t := range terms(src.Title) {
+	for _, t := range terms(src.Title, false) {
 		add(t, weightTitle)
 	}
-	for _, t := range terms(src.Body) {
+	for _, t := range terms(src.Body, true) {
 		add(t, weightBody)
 	}
 	if len(out) > maxTerms {
@@ -82,23 +103,31 @@ func sourceConcepts(src search.Document) []concept {
 }
 
 // terms cuts text into query units: thesaurus terms stay whole, the pieces
-// between them lose their stopwords.
-func terms(text string) []string {
+// between them lose their stopwords and bare numbers; in a body (running
+// text) they also lose fillers and are cut at joining characters. (Titles
+// and keywords are terse: cutting fillers there cost ranking quality.)
+func terms(text string, body bool) []string {
 	var out []string
 	for _, u := range search.SplitQuery(text) {
 		if isThesaurusTerm(u) {
 			out = append(out, u)
 			continue
 		}
-		for _, p := range strings.Fields(cutStopwords(u)) {
-			if utf8.RuneCountInString(p) >= 2 {
+		cut := cutStopwords(u)
+		if body {
+			cut = cutBody(cutFillers(cut))
+		}
+		for _, p := range strings.Fields(dropNumbers(cut)) {
+			n := utf8.RuneCountInString(p)
+			// Long pieces stay: they rarely match whole, but the share
+			// of their bigrams found counts (partialMatch).
+			if n >= 2 && !isNumber(p) {
 				out = append(out, p)
 			}
 		}
 	}
 	return out
 }
-
 func isThesaurusTerm(u string) bool { return len(search.Expand([]string{u})) > 1 }
 
 // cutStopwords replaces every stopword and function word in s by a space.
@@ -115,6 +144,71 @@ func cutStopwords(s string) string {
 		}
 	}
 	return s
+}
+
+// cutFillers replaces every filler in s by a space.
+func cutFillers(s string) string {
+	for _, w := range fillers {
+		s = strings.ReplaceAll(s, w, " ")
+	}
+	return s
+}
+
+// cutBody replaces the joining characters of running text by spaces.
+func cutBody(s string) string {
+	rs := []rune(s)
+	for i, r := range rs {
+		if !strings.ContainsRune(bodyCuts, r) || (r == '在' && i+1 < len(rs) && rs[i+1] == '线') {
+			continue
+		}
+		rs[i] = ' '
+	}
+	return string(rs)
+}
+
+// dropNumbers removes runs of digits, with their units, that stand next
+// to Chinese text or alone (约10, 缩小30%, 30万吨): amounts, not terms. Digits joined to Latin
+// letters are codes and stay (5G, CO2, 1500MPa).
+func dropNumbers(s string) string {
+	rs := []rune(s)
+	out := make([]rune, 0, len(rs))
+	for i := 0; i < len(rs); {
+		if !unicode.IsDigit(rs[i]) {
+			out = append(out, rs[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(rs) && (unicode.IsDigit(rs[j]) || rs[j] == '.') {
+			j++
+		}
+		latinBefore := i > 0 && isLatin(rs[i-1]) && !unicode.IsDigit(rs[i-1])
+		latinAfter := j < len(rs) && isLatin(rs[j])
+		if latinBefore || latinAfter {
+			out = append(out, rs[i:j]...)
+		} else {
+			out = append(out, ' ')
+			// The unit goes with its number (10分钟, 30万吨).
+			for j < len(rs) && strings.ContainsRune(units, rs[j]) {
+				j++
+			}
+		}
+		i = j
+	}
+	return string(out)
+}
+
+// units are the characters of the units that follow a number.
+const units = "%％万亿千百十吨元天年月日个倍度米分钟小时秒台套件次家种"
+
+// isNumber reports whether s holds no letter at all.
+func isNumber(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // queryText is the MatchAny query for the concepts, in their order:

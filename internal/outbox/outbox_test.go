@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -17,24 +18,57 @@ import (
 )
 
 // flaky wraps a real engine and fails while down is set, as an engine
-// outage would.
+// outage would; unavailable makes it fail the way a real engine reports
+// an outage (EUNAVAILABLE). Documents whose title is in poison are
+// refused, as an engine refuses a document it cannot take.
 type flaky struct {
 	search.Engine
-	down atomic.Bool
+	down, unavailable atomic.Bool
+	mu                sync.Mutex
+	poison            map[string]bool
+	upserts           atomic.Int64
 }
 
 var errDown = errors.New("engine down")
 
-func (f *flaky) Upsert(ctx context.Context, d []search.Document) error {
-	if f.down.Load() {
+func (f *flaky) fail() error {
+	switch {
+	case f.unavailable.Load():
+		return market.Errorf(market.EUNAVAILABLE, "search engine unavailable")
+	case f.down.Load():
 		return errDown
 	}
+	return nil
+}
+
+func (f *flaky) setPoison(title string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.poison == nil {
+		f.poison = map[string]bool{}
+	}
+	f.poison[title] = true
+}
+
+func (f *flaky) Upsert(ctx context.Context, d []search.Document) error {
+	f.upserts.Add(1)
+	if err := f.fail(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	for _, doc := range d {
+		if f.poison[doc.Title] {
+			f.mu.Unlock()
+			return &market.Error{Code: market.EINTERNAL, Message: "search engine task failed", Err: errors.New("document refused: " + doc.ID)}
+		}
+	}
+	f.mu.Unlock()
 	return f.Engine.Upsert(ctx, d)
 }
 
 func (f *flaky) Delete(ctx context.Context, k search.Kind, ids []string) error {
-	if f.down.Load() {
-		return errDown
+	if err := f.fail(); err != nil {
+		return err
 	}
 	return f.Engine.Delete(ctx, k, ids)
 }
@@ -48,7 +82,15 @@ func setup(t *testing.T, dialect string) (*store.DB, *flaky, *outbox.Worker, con
 	t.Cleanup(func() { eng.Close() })
 	f := &flaky{Engine: eng}
 	w := &outbox.Worker{Store: db, Engine: f, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	admin := market.WithActor(context.Background(), &market.Actor{PlatformAdmin: true, Role: market.RoleAdmin})
+	owner, admin := orgActors(t, db)
+	return db, f, w, owner, admin
+}
+
+// orgActors registers a verified university and returns its admin and
+// the platform admin as contexts.
+func orgActors(t *testing.T, db *store.DB) (owner, admin context.Context) {
+	t.Helper()
+	admin = market.WithActor(context.Background(), &market.Actor{PlatformAdmin: true, Role: market.RoleAdmin})
 	code := "91450200MA00000010"
 	c, _ := market.CreditCodeCheckChar(code[:17])
 	o, err := db.Register(admin, market.Registration{Kind: market.OrgUniversity, Name: "广西某大学", CreditCode: code[:17] + string(c),
@@ -57,8 +99,8 @@ func setup(t *testing.T, dialect string) (*store.DB, *flaky, *outbox.Worker, con
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner := market.WithActor(context.Background(), &market.Actor{OrgID: o.ID, OrgKind: o.Kind, OrgVerified: true, Role: market.RoleAdmin})
-	return db, f, w, owner, admin
+	owner = market.WithActor(context.Background(), &market.Actor{OrgID: o.ID, OrgKind: o.Kind, OrgVerified: true, Role: market.RoleAdmin})
+	return owner, admin
 }
 
 func publish(t *testing.T, db *store.DB, owner, reviewer context.Context, title string) string {

@@ -97,3 +97,20 @@ type Engine interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// Rebuilder is implemented by engines that can build a fresh index of one
+// kind beside the live one and put it in place in one step, so searches
+// never see a partly rebuilt index. Reindex uses it when the engine has
+// it, and DeleteAll followed by Upsert otherwise.
+type Rebuilder interface {
+	Rebuild(ctx context.Context, kind Kind) (Rebuild, error)
+}
+
+// Rebuild is an index being built beside the live one. Upsert fills it;
+// Commit puts it in place of the live index (which is then gone); Abort
+// discards it. Either ends the rebuild.
+type Rebuild interface {
+	Upsert(ctx context.Context, docs []Document) error
+	Commit(ctx context.Context) error
+	Abort(ctx context.Context) error
+}

@@ -16,10 +16,12 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 	"github.com/liuzhou-techmarket/techmarket/internal/search"
@@ -28,19 +30,34 @@ import (
 // batchSize is how many documents go into one bleve batch.
 const batchSize = 1000
 
+// lockTimeout bounds the wait for the file lock of an index on disk. Only
+// one process may hold an index open; another (reindex while serve runs)
+// would otherwise wait forever.
+const lockTimeout = 2 * time.Second
+
+// ErrLocked is returned by Open when another process holds the index.
+var ErrLocked = errors.New("the search index is in use by another process (stop serve first)")
+
 var kinds = []search.Kind{search.KindDemand, search.KindAchievement}
 
 // Engine is a search.Engine backed by bleve indexes, one per kind.
 type Engine struct {
 	dir string // "" for an in-memory engine
 
-	// mu guards indexes, tables and closed; searches and writes take it
-	// shared, DeleteAll and Close take it exclusively to swap or close
-	// indexes. Each table has its own lock for its rows.
+	// mu guards indexes, tables and closed; searches and
+	// writes take it shared, a rebuild's commit and Close take it
+	// exclusively to swap or close indexes. Each table has its own lock
+	// for its rows. An index that could not be reopened after a failed
+	// swap is nil: its kind answers EUNAVAILABLE.
 	mu      sync.RWMutex
 	indexes map[search.Kind]bleve.Index
 	tables  map[search.Kind]*table
 	closed  bool
+	// rebuilding holds a token per kind while a rebuild of it runs.
+	rebuilding map[search.Kind]chan struct{}
+
+	// failStep, set by tests only, makes a step of the index swap fail.
+	failStep func(step string) error
 
 	// qa is the query analyzer of the mapping: it cuts queries into terms.
 	qa analysis.Analyzer
@@ -66,7 +83,10 @@ func Open(dir string) (*Engine, error) {
 func OpenMemory() (*Engine, error) { return open("") }
 
 func open(dir string) (*Engine, error) {
-	e := &Engine{dir: dir, indexes: map[search.Kind]bleve.Index{}, tables: map[search.Kind]*table{}}
+	e := &Engine{dir: dir, indexes: map[search.Kind]bleve.Index{}, tables: map[search.Kind]*table{}, rebuilding: map[search.Kind]chan struct{}{}}
+	for _, k := range kinds {
+		e.rebuilding[k] = make(chan struct{}, 1)
+	}
 	for _, k := range kinds {
 		idx, err := e.openIndex(k)
 		if err != nil {
@@ -97,24 +117,42 @@ func (e *Engine) path(k search.Kind) string {
 	return filepath.Join(e.dir, string(k)+".bleve")
 }
 
-// openIndex opens the index of kind k, or creates it.
+// openIndex opens the index of kind k, or creates it. An index left
+// aside by a swap that was cut short (kind.bleve.old without kind.bleve)
+// is put back first.
 func (e *Engine) openIndex(k search.Kind) (bleve.Index, error) {
 	path := e.path(k)
 	if path != "" {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(path + oldSuffix); err == nil {
+				if err := os.Rename(path+oldSuffix, path); err != nil {
+					return nil, fmt.Errorf("bleve: restore %s: %w", path, err)
+				}
+			}
+		}
 		if _, err := os.Stat(path); err == nil {
-			idx, err := bleve.Open(path)
-			if err != nil {
-				return nil, fmt.Errorf("bleve: open %s: %w", path, err)
-			}
-			v, err := idx.GetInternal(schemaKey)
-			if err != nil || string(v) != schemaVersion {
-				_ = idx.Close()
-				return nil, fmt.Errorf("bleve: index %s has schema %q, this build needs %q: remove it and run reindex", path, v, schemaVersion)
-			}
-			return idx, nil
+			return openExisting(path)
 		}
 	}
 	return createIndex(path)
+}
+
+// openExisting opens the index at path, waiting at most lockTimeout for
+// its file lock, and checks its schema.
+func openExisting(path string) (bleve.Index, error) {
+	idx, err := bleve.OpenUsing(path, map[string]any{"bolt_timeout": lockTimeout.String()})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("bleve: open %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bleve: open %s: %w", path, err)
+	}
+	v, err := idx.GetInternal(schemaKey)
+	if err != nil || string(v) != schemaVersion {
+		_ = idx.Close()
+		return nil, fmt.Errorf("bleve: index %s has schema %q, this build needs %q: remove it and run reindex", path, v, schemaVersion)
+	}
+	return idx, nil
 }
 
 func createIndex(path string) (bleve.Index, error) {
@@ -145,9 +183,12 @@ func (e *Engine) withIndex(k search.Kind, fn func(bleve.Index, *table) error) er
 	if e.closed {
 		return market.Errorf(market.EUNAVAILABLE, "search engine is closed")
 	}
-	idx, ok := e.indexes[k]
-	if !ok {
+	if k != search.KindDemand && k != search.KindAchievement {
 		return market.Invalid("kind", "must be demand or achievement")
+	}
+	idx := e.indexes[k]
+	if idx == nil {
+		return market.Errorf(market.EUNAVAILABLE, "the %s search index could not be reopened: restart the service", k)
 	}
 	return fn(idx, e.tables[k])
 }
@@ -189,28 +230,32 @@ func (e *Engine) upsert(ctx context.Context, k search.Kind, docs []search.Docume
 	if len(docs) == 0 {
 		return nil
 	}
-	return e.withIndex(k, func(idx bleve.Index, t *table) error {
-		for start := 0; start < len(docs); start += batchSize {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			b := idx.NewBatch()
-			for _, d := range docs[start:min(start+batchSize, len(docs))] {
-				fields, err := indexFields(d)
-				if err != nil {
-					return internal("encode document", err)
-				}
-				if err := b.Index(d.ID, fields); err != nil {
-					return internal("index document", err)
-				}
-			}
-			if err := idx.Batch(b); err != nil {
-				return internal("index batch", err)
-			}
-			t.put(docs[start:min(start+batchSize, len(docs))])
+	return e.withIndex(k, func(idx bleve.Index, t *table) error { return writeDocs(ctx, idx, t, docs) })
+}
+
+// writeDocs indexes docs in idx and records them in t, batchSize at a
+// time.
+func writeDocs(ctx context.Context, idx bleve.Index, t *table, docs []search.Document) error {
+	for start := 0; start < len(docs); start += batchSize {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		return nil
-	})
+		b := idx.NewBatch()
+		for _, d := range docs[start:min(start+batchSize, len(docs))] {
+			fields, err := indexFields(d)
+			if err != nil {
+				return internal("encode document", err)
+			}
+			if err := b.Index(d.ID, fields); err != nil {
+				return internal("index document", err)
+			}
+		}
+		if err := idx.Batch(b); err != nil {
+			return internal("index batch", err)
+		}
+		t.put(docs[start:min(start+batchSize, len(docs))])
+	}
+	return nil
 }
 
 // indexFields is what bleve indexes for d: the searchable text, and the
@@ -250,33 +295,15 @@ func (e *Engine) Delete(ctx context.Context, kind search.Kind, ids []string) err
 	})
 }
 
-// DeleteAll empties the index of kind by replacing it with a new one.
+// DeleteAll empties the index of kind by putting a new empty index in its
+// place. If that fails the old index stays (or, if it cannot be reopened,
+// the kind answers EUNAVAILABLE); the kind never disappears.
 func (e *Engine) DeleteAll(ctx context.Context, kind search.Kind) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return market.Errorf(market.EUNAVAILABLE, "search engine is closed")
-	}
-	old, ok := e.indexes[kind]
-	if !ok {
-		return market.Invalid("kind", "must be demand or achievement")
-	}
-	if err := old.Close(); err != nil {
-		return internal("close index", err)
-	}
-	delete(e.indexes, kind)
-	if p := e.path(kind); p != "" {
-		if err := os.RemoveAll(p); err != nil {
-			return internal("remove index", err)
-		}
-	}
-	e.tables[kind].clear()
-	idx, err := createIndex(e.path(kind))
+	r, err := e.Rebuild(ctx, kind)
 	if err != nil {
-		return internal("recreate index", err)
+		return err
 	}
-	e.indexes[kind] = idx
-	return nil
+	return r.Commit(ctx)
 }
 
 // Close closes the indexes. Later calls fail with EUNAVAILABLE.
@@ -289,7 +316,9 @@ func (e *Engine) Close() error {
 	e.closed = true
 	var errs []error
 	for _, idx := range e.indexes {
-		errs = append(errs, idx.Close())
+		if idx != nil {
+			errs = append(errs, idx.Close())
+		}
 	}
 	return errors.Join(errs...)
 }

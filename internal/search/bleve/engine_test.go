@@ -2,10 +2,12 @@ package bleve_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 	"github.com/liuzhou-techmarket/techmarket/internal/search"
@@ -185,5 +187,133 @@ func TestConcurrentUse(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A second process (reindex while serve runs) must not wait forever for
+// the index's file lock: it fails within the lock timeout, saying why.
+func TestOpenLockedIndexFailsQuickly(t *testing.T) {
+	dir := t.TempDir()
+	eng, err := bleve.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	start := time.Now()
+	second, err := bleve.Open(dir)
+	if err == nil {
+		second.Close()
+		t.Fatal("opened an index another engine holds")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("second Open took %v", took)
+	}
+	if !errors.Is(err, bleve.ErrLocked) || !strings.Contains(err.Error(), "in use by another process (stop serve first)") {
+		t.Errorf("second Open: %v, want ErrLocked", err)
+	}
+	// The first engine is unharmed, and once closed the index opens.
+	if err := eng.Upsert(context.Background(), searchtest.Achievements()); err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+	again, err := bleve.Open(dir)
+	if err != nil {
+		t.Fatalf("Open after the holder closed: %v", err)
+	}
+	again.Close()
+}
+
+// A DeleteAll whose swap fails keeps the old index; if even that cannot be
+// reopened the kind answers EUNAVAILABLE (503), never "unknown kind"
+// (422), and a restart finds the documents again.
+func TestDeleteAllFailureKeepsTheKind(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng, err := bleve.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { eng.Close() }()
+	if err := eng.Upsert(ctx, searchtest.Achievements()); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("disk full")
+	for _, step := range []string{"close new", "set old aside", "move new in", "open new"} {
+		eng.FailStep(func(s string) error {
+			if s == step {
+				return boom
+			}
+			return nil
+		})
+		if err := eng.DeleteAll(ctx, search.KindAchievement); !errors.Is(err, boom) {
+			t.Fatalf("DeleteAll failing at %q: %v", step, err)
+		}
+		eng.FailStep(nil)
+		if res := searchtest.Search(t, eng, search.Query{Kind: search.KindAchievement}); res.Total != len(searchtest.Achievements()) {
+			t.Fatalf("after a failed DeleteAll (%s): %d documents, want the old %d", step, res.Total, len(searchtest.Achievements()))
+		}
+		if err := eng.Upsert(ctx, searchtest.Achievements()[:1]); err != nil {
+			t.Fatalf("Upsert after a failed DeleteAll (%s): %v", step, err)
+		}
+	}
+	// The new index cannot be opened and neither can the old one.
+	eng.FailStep(func(s string) error {
+		if s == "open new" || s == "reopen old" {
+			return boom
+		}
+		return nil
+	})
+	if err := eng.DeleteAll(ctx, search.KindAchievement); market.ErrorCode(err) != market.EUNAVAILABLE {
+		t.Fatalf("DeleteAll losing the index: %v, want %s", err, market.EUNAVAILABLE)
+	}
+	eng.FailStep(nil)
+	for name, err := range map[string]error{
+		"Search":    func() error { _, err := eng.Search(ctx, search.Query{Kind: search.KindAchievement}); return err }(),
+		"Upsert":    eng.Upsert(ctx, searchtest.Achievements()[:1]),
+		"Delete":    eng.Delete(ctx, search.KindAchievement, []string{"a1"}),
+		"DeleteAll": eng.DeleteAll(ctx, search.KindAchievement),
+	} {
+		if market.ErrorCode(err) != market.EUNAVAILABLE {
+			t.Errorf("%s on the lost kind: %v, want %s", name, err, market.EUNAVAILABLE)
+		}
+	}
+	// The other kind is unaffected.
+	if err := eng.Upsert(ctx, searchtest.Demands()); err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+	eng, err = bleve.Open(dir)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	if res := searchtest.Search(t, eng, search.Query{Kind: search.KindAchievement}); res.Total != len(searchtest.Achievements()) {
+		t.Errorf("after restart: %d achievements, want %d", res.Total, len(searchtest.Achievements()))
+	}
+}
+
+// A swap cut short between its two renames (a crash) leaves kind.bleve.old
+// alone; Open puts it back rather than creating an empty index.
+func TestOpenRestoresIndexSetAside(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng, err := bleve.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Upsert(ctx, searchtest.Achievements()); err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+	live := filepath.Join(dir, "achievement.bleve")
+	if err := os.Rename(live, live+".old"); err != nil {
+		t.Fatal(err)
+	}
+	eng, err = bleve.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	if res := searchtest.Search(t, eng, search.Query{Kind: search.KindAchievement}); res.Total != len(searchtest.Achievements()) {
+		t.Errorf("%d achievements, want %d", res.Total, len(searchtest.Achievements()))
 	}
 }

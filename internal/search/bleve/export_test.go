@@ -37,3 +37,7 @@ func (e *Engine) WaitMerged(tb testing.TB, timeout time.Duration) {
 	}
 	tb.Logf("index still merging after %v: %s", timeout, last)
 }
+
+// FailStep makes the named step of an index swap fail ("close new", "set
+// old aside", "move new in", "open new", "reopen old"). For tests only.
+func (e *Engine) FailStep(fn func(step string) error) { e.failStep = fn }

@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meilisearch/meilisearch-go"
@@ -23,32 +25,59 @@ import (
 const (
 	DefaultPrefix         = "techmarket_"
 	DefaultRequestTimeout = 5 * time.Second
+	DefaultSearchTimeout  = 2 * time.Second
+	DefaultPingTimeout    = time.Second
 	DefaultTaskTimeout    = 2 * time.Minute
 	DefaultBatchSize      = 1000
 	dialTimeout           = time.Second
 	taskPollInterval      = 50 * time.Millisecond
+	// backgroundSetupTimeout bounds the Setup a search starts when it
+	// finds an index missing or without its settings.
+	backgroundSetupTimeout = 5 * time.Minute
+	// rebuildSuffix names the index a rebuild fills beside the live one.
+	rebuildSuffix = "_rebuild"
 )
 
 var kinds = []search.Kind{search.KindDemand, search.KindAchievement}
 
 // Engine is a search.Engine on a Meilisearch server.
+//
+// Meilisearch creates a missing index by itself when documents are added,
+// with default settings (nothing filterable or sortable, no synonyms):
+// so every write first checks that its index exists and sets it up when
+// it does not, and a search that finds its index missing or without its
+// settings answers EUNAVAILABLE and starts Setup in the background.
 type Engine struct {
 	client meilisearch.ServiceManager
 	cfg    config
+	// url, key and http serve the one request the client library cannot
+	// send in a form every server version accepts (swap-indexes).
+	url, key string
+	http     *http.Client
 
-	// setupMu serialises Setup; setupDone lets Upsert create the indexes
-	// with their settings before the first document, never without them.
-	setupMu   sync.Mutex
-	setupDone bool
+	// setupMu serialises Setup.
+	setupMu sync.Mutex
+	// background carries the Setup a search starts; Close cancels it and
+	// waits for it.
+	background     context.Context
+	stopBackground context.CancelFunc
+	setupRunning   atomic.Bool
+	wg             sync.WaitGroup
 }
 
-var _ search.Engine = (*Engine)(nil)
+var (
+	_ search.Engine    = (*Engine)(nil)
+	_ search.Rebuilder = (*Engine)(nil)
+)
 
 type config struct {
 	prefix         string
 	requestTimeout time.Duration
+	searchTimeout  time.Duration
+	pingTimeout    time.Duration
 	taskTimeout    time.Duration
 	batchSize      int
+	httpClient     *http.Client
 }
 
 // Option configures New.
@@ -62,6 +91,16 @@ func WithIndexPrefix(p string) Option { return func(c *config) { c.prefix = p } 
 // WithRequestTimeout bounds each HTTP request (default
 // DefaultRequestTimeout); connecting is bounded by one second.
 func WithRequestTimeout(d time.Duration) Option { return func(c *config) { c.requestTimeout = d } }
+
+// WithSearchTimeout bounds a search (default DefaultSearchTimeout): a
+// server that does not answer makes searches fail fast with EUNAVAILABLE.
+func WithSearchTimeout(d time.Duration) Option { return func(c *config) { c.searchTimeout = d } }
+
+// WithPingTimeout bounds Ping (default DefaultPingTimeout).
+func WithPingTimeout(d time.Duration) Option { return func(c *config) { c.pingTimeout = d } }
+
+// withHTTPClient replaces the HTTP client (unit tests).
+func withHTTPClient(h *http.Client) Option { return func(c *config) { c.httpClient = h } }
 
 // WithTaskTimeout bounds the wait for an indexing or settings task
 // (default DefaultTaskTimeout).
@@ -81,6 +120,8 @@ func New(rawURL, key string, opts ...Option) (*Engine, error) {
 	cfg := config{
 		prefix:         DefaultPrefix,
 		requestTimeout: DefaultRequestTimeout,
+		searchTimeout:  DefaultSearchTimeout,
+		pingTimeout:    DefaultPingTimeout,
 		taskTimeout:    DefaultTaskTimeout,
 		batchSize:      DefaultBatchSize,
 	}
@@ -90,32 +131,40 @@ func New(rawURL, key string, opts ...Option) (*Engine, error) {
 	if !validUID(cfg.prefix + string(search.KindAchievement)) {
 		return nil, fmt.Errorf("meili: invalid index prefix %q", cfg.prefix)
 	}
-	if cfg.requestTimeout <= 0 || cfg.taskTimeout <= 0 || cfg.batchSize <= 0 {
+	if cfg.requestTimeout <= 0 || cfg.searchTimeout <= 0 || cfg.pingTimeout <= 0 || cfg.taskTimeout <= 0 || cfg.batchSize <= 0 {
 		return nil, errors.New("meili: timeouts and batch size must be positive")
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
-	httpClient := &http.Client{Transport: transport, Timeout: cfg.requestTimeout}
+	if !validUID(cfg.prefix + string(search.KindAchievement) + rebuildSuffix) {
+		return nil, fmt.Errorf("meili: index prefix %q too long", cfg.prefix)
+	}
+	httpClient := cfg.httpClient
+	if httpClient == nil {
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		transport.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
+		httpClient = &http.Client{Transport: transport, Timeout: cfg.requestTimeout}
+	}
 	client := meilisearch.New(rawURL,
 		meilisearch.WithAPIKey(key),
 		meilisearch.WithCustomClient(httpClient),
 		// One quick retry on 502/503/504; an unreachable server fails at once.
 		meilisearch.WithCustomRetries([]int{http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}, 1),
 	)
-	return &Engine{client: client, cfg: cfg}, nil
+	bg, stop := context.WithCancel(context.Background())
+	return &Engine{client: client, cfg: cfg, url: strings.TrimRight(rawURL, "/"), key: key, http: httpClient,
+		background: bg, stopBackground: stop}, nil
 }
 
 // IndexUID returns the name of the index of kind k.
 func (e *Engine) IndexUID(k search.Kind) string { return indexUID(e.cfg.prefix, k) }
 
-// Ping checks that the server answers and is available.
+// Ping checks that the server answers and accepts our API key: /version
+// needs the key, unlike /health, so a wrong key makes /readyz fail. It
+// gives up after the ping timeout.
 func (e *Engine) Ping(ctx context.Context) error {
-	h, err := e.client.Health(ctx)
-	if err != nil {
-		return mapError("health", err)
-	}
-	if h.Status != "available" {
-		return market.Errorf(market.EUNAVAILABLE, "search engine status %q", h.Status)
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.pingTimeout)
+	defer cancel()
+	if _, err := e.client.Version(ctx); err != nil {
+		return mapError("version", err)
 	}
 	return nil
 }
@@ -125,38 +174,64 @@ func (e *Engine) Ping(ctx context.Context) error {
 func (e *Engine) Setup(ctx context.Context) error {
 	e.setupMu.Lock()
 	defer e.setupMu.Unlock()
-	settings := indexSettings()
 	for _, k := range kinds {
-		uid := e.IndexUID(k)
-		info, err := e.client.CreateIndex(ctx, &meilisearch.IndexConfig{Uid: uid, PrimaryKey: attrID})
-		if err != nil {
-			return mapError("create index "+uid, err)
-		}
-		if err := e.wait(ctx, info); err != nil && !hasTaskCode(err, meilisearch.APIErrCodeIndexAlreadyExists) {
-			return err
-		}
-		info, err = e.client.Index(uid).UpdateSettings(ctx, settings)
-		if err != nil {
-			return mapError("update settings "+uid, err)
-		}
-		if err := e.wait(ctx, info); err != nil {
+		if err := e.setupIndex(ctx, e.IndexUID(k)); err != nil {
 			return err
 		}
 	}
-	e.setupDone = true
 	return nil
 }
 
-// ensureSetup runs Setup once per process before the first write, so a
-// write never creates an index without its settings.
-func (e *Engine) ensureSetup(ctx context.Context) error {
-	e.setupMu.Lock()
-	done := e.setupDone
-	e.setupMu.Unlock()
-	if done {
-		return nil
+// setupIndex creates the index uid (accepting that it exists) and applies
+// the settings.
+func (e *Engine) setupIndex(ctx context.Context, uid string) error {
+	info, err := e.client.CreateIndex(ctx, &meilisearch.IndexConfig{Uid: uid, PrimaryKey: attrID})
+	if err != nil {
+		return mapError("create index "+uid, err)
 	}
-	return e.Setup(ctx)
+	if err := e.wait(ctx, info); err != nil && !hasTaskCode(err, meilisearch.APIErrCodeIndexAlreadyExists) {
+		return err
+	}
+	info, err = e.client.Index(uid).UpdateSettings(ctx, indexSettings())
+	if err != nil {
+		return mapError("update settings "+uid, err)
+	}
+	return e.wait(ctx, info)
+}
+
+// ensureIndexes runs before every write: it checks that the indexes of
+// kinds exist and runs Setup when one does not, so that documents never
+// create an index without its settings (Meilisearch would), even when the
+// index was dropped while we ran.
+func (e *Engine) ensureIndexes(ctx context.Context, ks ...search.Kind) error {
+	for _, k := range ks {
+		_, err := e.client.GetIndex(ctx, e.IndexUID(k))
+		if err == nil {
+			continue
+		}
+		if !isIndexNotFound(err) {
+			return mapError("get index", err)
+		}
+		return e.Setup(ctx)
+	}
+	return nil
+}
+
+// setupInBackground starts Setup unless one is already running. Searches
+// call it when their index is missing or lacks its settings, so that the
+// engine heals without waiting for a write.
+func (e *Engine) setupInBackground() {
+	if !e.setupRunning.CompareAndSwap(false, true) {
+		return
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer e.setupRunning.Store(false)
+		ctx, cancel := context.WithTimeout(e.background, backgroundSetupTimeout)
+		defer cancel()
+		_ = e.Setup(ctx) // a search that still fails starts it again
+	}()
 }
 
 // taskFailure carries the code of a failed task so callers can accept
@@ -196,31 +271,26 @@ func (e *Engine) Upsert(ctx context.Context, docs []search.Document) error {
 		return nil
 	}
 	byKind := map[search.Kind][]search.Document{}
+	var present []search.Kind
 	for _, d := range docs {
 		if d.Kind != search.KindDemand && d.Kind != search.KindAchievement {
 			return market.Invalid("kind", "must be demand or achievement")
 		}
+		if byKind[d.Kind] == nil {
+			present = append(present, d.Kind)
+		}
 		byKind[d.Kind] = append(byKind[d.Kind], d)
 	}
-	if err := e.ensureSetup(ctx); err != nil {
+	if err := e.ensureIndexes(ctx, present...); err != nil {
 		return err
 	}
-	pk := attrID
 	var tasks []*meilisearch.TaskInfo
 	for _, k := range kinds {
-		all, err := toDocs(byKind[k])
+		ts, err := e.addDocuments(ctx, e.IndexUID(k), byKind[k])
 		if err != nil {
 			return err
 		}
-		idx := e.client.Index(e.IndexUID(k))
-		for start := 0; start < len(all); start += e.cfg.batchSize {
-			batch := all[start:min(start+e.cfg.batchSize, len(all))]
-			info, err := idx.AddDocuments(ctx, batch, &meilisearch.DocumentOptions{PrimaryKey: &pk})
-			if err != nil {
-				return mapError("add documents", err)
-			}
-			tasks = append(tasks, info)
-		}
+		tasks = append(tasks, ts...)
 	}
 	// Tasks of one index run in order; waiting for each in turn costs no
 	// more than waiting for the last.
@@ -230,6 +300,27 @@ func (e *Engine) Upsert(ctx context.Context, docs []search.Document) error {
 		}
 	}
 	return nil
+}
+
+// addDocuments sends docs to the index uid, cfg.batchSize per request,
+// and returns the tasks to wait for.
+func (e *Engine) addDocuments(ctx context.Context, uid string, docs []search.Document) ([]*meilisearch.TaskInfo, error) {
+	all, err := toDocs(docs)
+	if err != nil {
+		return nil, err
+	}
+	pk := attrID
+	idx := e.client.Index(uid)
+	var tasks []*meilisearch.TaskInfo
+	for start := 0; start < len(all); start += e.cfg.batchSize {
+		batch := all[start:min(start+e.cfg.batchSize, len(all))]
+		info, err := idx.AddDocuments(ctx, batch, &meilisearch.DocumentOptions{PrimaryKey: &pk})
+		if err != nil {
+			return nil, mapError("add documents", err)
+		}
+		tasks = append(tasks, info)
+	}
+	return tasks, nil
 }
 
 // Delete removes documents by ID; unknown IDs (and a missing index) are
@@ -272,23 +363,31 @@ func (e *Engine) DeleteAll(ctx context.Context, kind search.Kind) error {
 	return nil
 }
 
-// DropIndexes deletes both indexes, settings included. Tests use it to
-// clean up; a later Setup creates them again.
+// DropIndexes deletes both indexes (and any rebuild left behind),
+// settings included. Tests use it to clean up; a later write or Setup
+// creates them again.
 func (e *Engine) DropIndexes(ctx context.Context) error {
-	e.setupMu.Lock()
-	e.setupDone = false
-	e.setupMu.Unlock()
 	for _, k := range kinds {
-		info, err := e.client.DeleteIndex(ctx, e.IndexUID(k))
-		if err != nil {
-			if isIndexNotFound(err) {
-				continue
+		for _, uid := range []string{e.IndexUID(k), e.IndexUID(k) + rebuildSuffix} {
+			if err := e.dropIndex(ctx, uid); err != nil {
+				return err
 			}
-			return mapError("delete index", err)
 		}
-		if err := e.wait(ctx, info); err != nil && !hasTaskCode(err, meilisearch.APIErrCodeIndexNotFound) {
-			return err
+	}
+	return nil
+}
+
+// dropIndex deletes the index uid; a missing index is not an error.
+func (e *Engine) dropIndex(ctx context.Context, uid string) error {
+	info, err := e.client.DeleteIndex(ctx, uid)
+	if err != nil {
+		if isIndexNotFound(err) {
+			return nil
 		}
+		return mapError("delete index", err)
+	}
+	if err := e.wait(ctx, info); err != nil && !hasTaskCode(err, meilisearch.APIErrCodeIndexNotFound) {
+		return err
 	}
 	return nil
 }
@@ -299,8 +398,17 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 	if err != nil {
 		return search.Result{}, err
 	}
-	resp, err := e.client.Index(e.IndexUID(q.Kind)).Search(ctx, q.Text, searchRequest(q))
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.searchTimeout)
+	defer cancel()
+	resp, err := e.client.Index(e.IndexUID(q.Kind)).Search(ctx, queryText(q), searchRequest(q))
 	if err != nil {
+		if lacksSetup(err) {
+			// The index is gone, or came back without its settings (a
+			// write by an older version, someone's manual change): set it
+			// up again while this search answers unavailable.
+			e.setupInBackground()
+			return search.Result{}, &market.Error{Code: market.EUNAVAILABLE, Message: "search index not set up: setting it up", Err: err}
+		}
 		return search.Result{}, mapError("search", err)
 	}
 	out := search.Result{
@@ -324,8 +432,10 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 	return out, nil
 }
 
-// Close releases idle connections.
+// Close stops a background Setup and releases idle connections.
 func (e *Engine) Close() error {
+	e.stopBackground()
+	e.wg.Wait()
 	e.client.Close()
 	return nil
 }

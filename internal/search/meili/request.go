@@ -40,6 +40,10 @@ const (
 // (a Chinese word is one to four characters).
 const cropWords = 60
 
+// maxQueryWords is how many words of a query Meilisearch reads; it
+// ignores the rest.
+const maxQueryWords = 10
+
 // doc is one document as Meilisearch stores it. The kind is the index.
 type doc struct {
 	ID           string   `json:"id"`
@@ -199,15 +203,27 @@ func searchRequest(q search.Query) *meilisearch.SearchRequest {
 		req.Facets = nil
 	}
 	if q.MatchAny {
-		// Meilisearch has no OR of words; "last" returns documents with
-		// all words first, then drops words from the end of the query.
-		// Callers put their most important terms first.
-		req.MatchingStrategy = meilisearch.Last
+		// Meilisearch has no OR of words. "frequency" returns documents
+		// with all words first, then drops the most common words first,
+		// so a document holding any rare, telling term still comes back
+		// ("last" would drop words from the end of the query only).
+		req.MatchingStrategy = meilisearch.Frequency
 	}
 	if f := buildFilter(q); f != "" {
 		req.Filter = f
 	}
 	return req
+}
+
+// queryText is the q parameter. A MatchAny query is cut to its first
+// maxQueryWords words, which is all Meilisearch reads: callers (matching)
+// put their most important terms first, and what is sent is what counts.
+func queryText(q search.Query) string {
+	if !q.MatchAny {
+		return q.Text
+	}
+	words := strings.Fields(q.Text)
+	return strings.Join(words[:min(len(words), maxQueryWords)], " ")
 }
 
 // toDocs converts documents to their Meilisearch form, refusing IDs that
@@ -328,6 +344,12 @@ func mapError(op string, err error) error {
 	var ce *meilisearch.Error
 	if errors.As(err, &ce) {
 		switch {
+		case ce.StatusCode == 401 || ce.StatusCode == 403,
+			ce.APIError.Code == meilisearch.APIErrCodeInvalidAPIKey,
+			ce.APIError.Code == meilisearch.APIErrCodeMissingAuthorizationHeader:
+			// A wrong or missing key: the engine is unusable until the
+			// configuration is fixed, which is not the client's fault.
+			return &market.Error{Code: market.EUNAVAILABLE, Message: "search engine refused the API key", Err: fmt.Errorf("%s: %w", op, err)}
 		case ce.ErrCode == meilisearch.CommunicationError,
 			ce.ErrCode == meilisearch.TimeoutError,
 			ce.ErrCode == meilisearch.MaxRetriesExceeded,
@@ -339,6 +361,23 @@ func mapError(op string, err error) error {
 		}
 	}
 	return &market.Error{Code: market.EINTERNAL, Message: "search engine request failed", Err: fmt.Errorf("%s: %w", op, err)}
+}
+
+// lacksSetup reports whether a search failed because its index is
+// missing or lacks the settings Setup applies (an attribute that is not
+// filterable or sortable).
+func lacksSetup(err error) bool {
+	var ce *meilisearch.Error
+	if !errors.As(err, &ce) {
+		return false
+	}
+	switch ce.APIError.Code {
+	case meilisearch.APIErrCodeIndexNotFound:
+		return true
+	case meilisearch.APIErrCodeInvalidSearchFilter, meilisearch.APIErrCodeInvalidSearchSort, meilisearch.APIErrCodeInvalidSearchFacets:
+		return strings.Contains(ce.APIError.Message, "not filterable") || strings.Contains(ce.APIError.Message, "not sortable")
+	}
+	return false
 }
 
 // isIndexNotFound reports whether err or a failed task says the index does

@@ -141,8 +141,8 @@ func TestSearchRequest(t *testing.T) {
 
 	q.MatchAny, q.Industries = true, nil
 	req = searchRequest(q)
-	if req.MatchingStrategy != meilisearch.Last {
-		t.Errorf("MatchAny strategy %q, want last", req.MatchingStrategy)
+	if req.MatchingStrategy != meilisearch.Frequency {
+		t.Errorf("MatchAny strategy %q, want frequency", req.MatchingStrategy)
 	}
 	if req.Filter != nil {
 		t.Errorf("no filters: Filter = %#v, want nil (omitted)", req.Filter)
@@ -311,7 +311,9 @@ func TestMapError(t *testing.T) {
 		{"rate limited", &meilisearch.Error{ErrCode: meilisearch.APIError, StatusCode: 429}, market.EUNAVAILABLE},
 		{"index missing", &meilisearch.Error{ErrCode: meilisearch.APIError, StatusCode: 404, APIError: meilisearch.APIErrorDetails{Code: meilisearch.APIErrCodeIndexNotFound}}, market.EUNAVAILABLE},
 		{"bad filter", &meilisearch.Error{ErrCode: meilisearch.APIError, StatusCode: 400, APIError: meilisearch.APIErrorDetails{Code: "invalid_search_filter"}}, market.EINTERNAL},
-		{"bad key", &meilisearch.Error{ErrCode: meilisearch.APIError, StatusCode: 403}, market.EINTERNAL},
+		{"bad key", &meilisearch.Error{ErrCode: meilisearch.APIError, StatusCode: 403, APIError: meilisearch.APIErrorDetails{Code: meilisearch.APIErrCodeInvalidAPIKey}}, market.EUNAVAILABLE},
+		{"no key", &meilisearch.Error{ErrCode: meilisearch.APIError, StatusCode: 401, APIError: meilisearch.APIErrorDetails{Code: meilisearch.APIErrCodeMissingAuthorizationHeader}}, market.EUNAVAILABLE},
+		{"bad request", &meilisearch.Error{ErrCode: meilisearch.APIError, StatusCode: 400, APIError: meilisearch.APIErrorDetails{Code: "invalid_document_id"}}, market.EINTERNAL},
 		{"context", fmt.Errorf("x: %w", context.DeadlineExceeded), market.EUNAVAILABLE},
 		{"ours", market.Invalid("id", "bad"), market.EINVALID},
 		{"other", errors.New("boom"), market.EINTERNAL},
@@ -326,6 +328,46 @@ func TestMapError(t *testing.T) {
 	}
 	if mapError("op", nil) != nil {
 		t.Error("mapError(nil) != nil")
+	}
+}
+
+// Meilisearch reads the first 10 words of a query: a MatchAny query is cut
+// to them (the caller's most important first); a normal query is sent as
+// typed.
+func TestQueryText(t *testing.T) {
+	long := "轻量化 铝合金 碳纤维 热冲压 车身 底盘 减重 压铸 挤压 焊接 涂装 总装"
+	q := search.Query{Kind: search.KindAchievement, Text: long, MatchAny: true}
+	if got := queryText(q); got != "轻量化 铝合金 碳纤维 热冲压 车身 底盘 减重 压铸 挤压 焊接" {
+		t.Errorf("MatchAny query %q", got)
+	}
+	q.Text = "  AGV   导航 "
+	if got := queryText(q); got != "AGV 导航" {
+		t.Errorf("short MatchAny query %q", got)
+	}
+	q.MatchAny, q.Text = false, long
+	if got := queryText(q); got != long {
+		t.Errorf("plain query %q", got)
+	}
+}
+
+func TestLacksSetup(t *testing.T) {
+	api := func(code meilisearch.APIErrCode, msg string) error {
+		return &meilisearch.Error{ErrCode: meilisearch.APIError, StatusCode: 400, APIError: meilisearch.APIErrorDetails{Code: code, Message: msg}}
+	}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{api(meilisearch.APIErrCodeIndexNotFound, "Index `x` not found."), true},
+		{api(meilisearch.APIErrCodeInvalidSearchFilter, "Attribute `industry` is not filterable. This index does not have configured filterable attributes."), true},
+		{api(meilisearch.APIErrCodeInvalidSearchSort, "Attribute `price_fen` is not sortable."), true},
+		{api(meilisearch.APIErrCodeInvalidSearchFacets, "Invalid facet distribution, attribute `modes` is not filterable."), true},
+		{api(meilisearch.APIErrCodeInvalidSearchFilter, "Was expecting an operation `=`, `!=`, ..."), false},
+		{errors.New("boom"), false},
+	} {
+		if got := lacksSetup(tc.err); got != tc.want {
+			t.Errorf("lacksSetup(%v) = %v", tc.err, got)
+		}
 	}
 }
 

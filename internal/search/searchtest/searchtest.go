@@ -31,6 +31,7 @@ func Run(t *testing.T, newEngine func(t *testing.T) search.Engine) {
 	t.Run("Delete", func(t *testing.T) { testDelete(t, loaded(t, newEngine)) })
 	t.Run("DeleteAll", func(t *testing.T) { testDeleteAll(t, loaded(t, newEngine)) })
 	t.Run("UpsertReplaces", func(t *testing.T) { testUpsertReplaces(t, loaded(t, newEngine)) })
+	t.Run("Rebuild", func(t *testing.T) { testRebuild(t, loaded(t, newEngine)) })
 	t.Run("MatchAnyRanking", func(t *testing.T) { testRanking(t, newEngine(t)) })
 	t.Run("InvalidQuery", func(t *testing.T) { testInvalid(t, newEngine(t)) })
 }
@@ -393,6 +394,57 @@ func testDeleteAll(t *testing.T, eng search.Engine) {
 		t.Fatalf("Upsert after DeleteAll: %v", err)
 	}
 	expectSet(t, eng, ach("铝合金"), "a1")
+}
+
+// testRebuild checks an engine that rebuilds beside the live index: the
+// live index answers, unchanged, until Commit, then holds exactly what was
+// rebuilt; Abort leaves it as it was. Engines without it skip.
+func testRebuild(t *testing.T, eng search.Engine) {
+	rb, ok := eng.(search.Rebuilder)
+	if !ok {
+		t.Skip("engine does not rebuild beside the live index")
+	}
+	ctx := context.Background()
+	aborted, err := rb.Rebuild(ctx, search.KindAchievement)
+	if err != nil {
+		t.Fatalf("Rebuild: %v", err)
+	}
+	if err := aborted.Upsert(ctx, Achievements()[:1]); err != nil {
+		t.Fatalf("Upsert into rebuild: %v", err)
+	}
+	if err := aborted.Abort(ctx); err != nil {
+		t.Fatalf("Abort: %v", err)
+	}
+	expectSet(t, eng, ach(""), "a1", "a2", "a3", "a4", "a5", "a6")
+
+	r, err := rb.Rebuild(ctx, search.KindAchievement)
+	if err != nil {
+		t.Fatalf("Rebuild: %v", err)
+	}
+	if err := r.Upsert(ctx, Achievements()[1:3]); err != nil {
+		t.Fatalf("Upsert into rebuild: %v", err)
+	}
+	// Live writes and searches go on meanwhile, on the live index.
+	expectSet(t, eng, ach(""), "a1", "a2", "a3", "a4", "a5", "a6")
+	if err := eng.Delete(ctx, search.KindAchievement, []string{"a6"}); err != nil {
+		t.Fatalf("Delete during rebuild: %v", err)
+	}
+	expectSet(t, eng, ach(""), "a1", "a2", "a3", "a4", "a5")
+	if err := r.Commit(ctx); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	expectSet(t, eng, ach(""), "a2", "a3")
+	q := ach("")
+	q.Industries = []string{Achievements()[1].Industry}
+	if res := Search(t, eng, q); res.Total < 1 {
+		t.Errorf("filter on the rebuilt index: total %d", res.Total)
+	}
+	expectSet(t, eng, search.Query{Kind: search.KindDemand}, "d1", "d2", "d3")
+	// The new live index takes writes.
+	if err := eng.Upsert(ctx, Achievements()[:1]); err != nil {
+		t.Fatalf("Upsert after Commit: %v", err)
+	}
+	expectSet(t, eng, ach(""), "a1", "a2", "a3")
 }
 
 func testUpsertReplaces(t *testing.T, eng search.Engine) {
