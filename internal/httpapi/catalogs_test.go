@@ -315,7 +315,7 @@ func TestCatalogBadInput(t *testing.T) {
 			field string
 		}{
 			{"unknown field", func(m map[string]any) { m["market"] = "guizhong" }, "market"},
-			{"unknown filter field", func(m map[string]any) { m["filter"] = map[string]any{"maturity": "pilot"} }, "maturity"},
+			{"unknown filter field", func(m map[string]any) { m["filter"] = map[string]any{"maturity": "pilot"} }, "filter.maturity"},
 			{"bad period", func(m map[string]any) { m["period"] = "2026-Q5" }, "period"},
 			{"period as text", func(m map[string]any) { m["period"] = "今年" }, "period"},
 			{"missing period", func(m map[string]any) { delete(m, "period") }, "period"},
