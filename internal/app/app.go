@@ -191,6 +191,6 @@ func (s *System) Server() *httpapi.Server {
 	}, httpapi.Config{
 		BodyLimit: s.Cfg.BodyLimit, UploadLimit: s.Cfg.UploadLimit, RateLimit: s.Cfg.RateLimit,
 		CORSOrigins: s.Cfg.CORSOrigins, TrustProxy: s.Cfg.TrustProxy,
-		IdempotencyTTL: s.Cfg.IdempotencyTTL,
+		IdempotencyTTL: s.Cfg.IdempotencyTTL, RegisterLimit: s.Cfg.RegisterLimit,
 	})
 }
