@@ -14,15 +14,30 @@ import (
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 	"github.com/liuzhou-techmarket/techmarket/internal/outbox"
+	"github.com/liuzhou-techmarket/techmarket/internal/store"
 )
 
-// open loads the configuration and opens the system, logging to logw.
+// open loads the configuration and opens the whole system (database,
+// cache, search engine), logging to logw: serve and reindex need it all.
 func open(ctx context.Context, getenv func(string) string, logw io.Writer) (*app.System, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return nil, err
 	}
 	return app.Open(ctx, cfg, app.NewLogger(cfg, logw))
+}
+
+// openDB loads the configuration and opens (and migrates) the database
+// only. Commands that write through the store use it, so they run while
+// serve holds the embedded search index, which belongs to one process; the
+// outbox rows they write are indexed by the running server's worker, or by
+// the next one to start.
+func openDB(ctx context.Context, getenv func(string) string, logw io.Writer) (*store.DB, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return app.OpenDB(ctx, cfg, app.NewLogger(cfg, logw))
 }
 
 func cmdServe(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
@@ -83,11 +98,7 @@ wait:
 }
 
 func cmdMigrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
-	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	db, err := app.OpenDB(ctx, cfg, app.NewLogger(cfg, stdout))
+	db, err := openDB(ctx, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -108,12 +119,12 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	sys, err := open(ctx, getenv, io.Discard)
+	db, err := openDB(ctx, getenv, io.Discard)
 	if err != nil {
 		return err
 	}
-	defer sys.Close()
-	u, err := sys.DB.CreatePlatformAdmin(ctx, market.NewUser{Account: *account, Password: *password, Name: *name})
+	defer db.Close()
+	u, err := db.CreatePlatformAdmin(ctx, market.NewUser{Account: *account, Password: *password, Name: *name})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -126,5 +128,129 @@ func TestRun(t *testing.T) {
 	out.Reset()
 	if err := run(ctx, []string{"reindex"}, getenv, &out, &out); err != nil || !strings.Contains(out.String(), "reindexed") {
 		t.Fatalf("reindex after serve stopped: %v\n%s", err, out.String())
+	}
+}
+
+// startServe runs serve on env until the test ends and waits until it
+// answers /healthz.
+func startServe(t *testing.T, getenv func(string) string, addr string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs syncBuffer
+	go func() { done <- run(ctx, []string{"serve"}, getenv, &logs, &logs) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(25 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not become healthy: %v\n%s", err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that serve's goroutines may write to while
+// the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// runWithin runs a command and fails the test if it has not finished in
+// time: before, admin create and seed waited forever on the search
+// index's file lock, which a running serve holds on the embedded default.
+func runWithin(t *testing.T, d time.Duration, args []string, getenv func(string) string) string {
+	t.Helper()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(context.Background(), args, getenv, &out, &out) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out.String())
+		}
+	case <-time.After(d):
+		t.Fatalf("%s still running after %s while serve runs", strings.Join(args, " "), d)
+	}
+	return out.String()
+}
+
+// admin create and seed open only the database, so they work while serve
+// runs on the embedded default; serve's outbox worker indexes what seed
+// wrote, and serve sees the new admin at once.
+func TestCommandsWhileServing(t *testing.T) {
+	addr := freeAddr(t)
+	env := map[string]string{
+		"TECHMARKET_DATA_DIR": t.TempDir(), "TECHMARKET_ADDR": addr, "TECHMARKET_BCRYPT_COST": "4",
+	}
+	getenv := func(k string) string { return env[k] }
+	startServe(t, getenv, addr)
+	base := "http://" + addr
+
+	out := runWithin(t, 30*time.Second, []string{"admin", "create", "--account", "Late@Example.com", "--password", "late-pass-1"}, getenv)
+	if !strings.Contains(out, "created platform admin late@example.com") {
+		t.Fatalf("admin create: %s", out)
+	}
+	out = runWithin(t, 60*time.Second, []string{"seed", "--demo", "--password", "demo-pass-1"}, getenv)
+	if !strings.Contains(out, "loaded 32 orgs") {
+		t.Fatalf("seed: %s", out)
+	}
+	body, _ := json.Marshal(map[string]string{"account": "late@example.com", "password": "late-pass-1"})
+	res, err := http.Post(base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("login as the admin created while serving: %d", res.StatusCode)
+	}
+	// The running server's worker indexes the seeded items.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res, err := http.Get(base + "/api/v1/search/achievements?q=" + url.QueryEscape("汽车") + "&limit=5")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct {
+			Total int `json:"total"`
+		}
+		_ = json.NewDecoder(res.Body).Decode(&page)
+		res.Body.Close()
+		if page.Total > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("seeded achievements never reached the search index of the running server")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

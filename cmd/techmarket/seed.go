@@ -28,12 +28,16 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	sys, err := open(ctx, getenv, io.Discard)
+	// The services are the store's; published items reach the search
+	// index through their outbox rows, applied by serve's worker. So seed
+	// needs neither the cache nor the engine, and runs while serve holds
+	// the embedded index.
+	db, err := openDB(ctx, getenv, io.Discard)
 	if err != nil {
 		return err
 	}
-	defer sys.Close()
-	n, err := seed.Apply(ctx, seed.Services{Orgs: sys.DB, Items: sys.DB, Subsidies: sys.DB}, data, *password)
+	defer db.Close()
+	n, err := seed.Apply(ctx, seed.Services{Orgs: db, Items: db, Subsidies: db}, data, *password)
 	if errors.Is(err, seed.ErrAlreadyLoaded) {
 		fmt.Fprintln(stdout, "demo data is already loaded; nothing to do")
 		return nil

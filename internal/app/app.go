@@ -104,6 +104,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	sys.Outbox = &outbox.Worker{Store: sys.DB, Engine: sys.Search, Log: log}
+	if cfg.DBDSN != "" && cfg.JWTSecret == "" {
+		// Each instance generates a jwt.key in its own data directory, and
+		// tokens signed by one fail on the others behind a load balancer.
+		// Single-instance deployments and demos still start.
+		log.Warn("TECHMARKET_JWT_SECRET is not set on a shared database: access tokens are signed with the key generated in "+
+			"the data directory (jwt.key), which other instances do not have; set the same TECHMARKET_JWT_SECRET on every instance to run several",
+			"key_file", filepath.Join(cfg.DataDir, "jwt.key"))
+	}
 	secret, err := jwtSecret(cfg)
 	if err != nil {
 		sys.Close()
@@ -203,6 +211,6 @@ func (s *System) Server() *httpapi.Server {
 	}, httpapi.Config{
 		BodyLimit: s.Cfg.BodyLimit, UploadLimit: s.Cfg.UploadLimit, RateLimit: s.Cfg.RateLimit,
 		CORSOrigins: s.Cfg.CORSOrigins, TrustProxy: s.Cfg.TrustProxy,
-		IdempotencyTTL: s.Cfg.IdempotencyTTL,
+		IdempotencyTTL: s.Cfg.IdempotencyTTL, RegisterLimit: s.Cfg.RegisterLimit,
 	})
 }

@@ -78,6 +78,9 @@ func Config(tb testing.TB, backend string) config.Config {
 	// instance's pool small so they stay under max_connections.
 	cfg.DBMaxConns = 12
 	cfg.JWTSecret = "test-secret-test-secret-test-secret-0123"
+	// Tests register many orgs from one address; the registration limit
+	// has tests of its own that set it.
+	cfg.RegisterLimit = 0
 	cfg.DBDSN = storetest.DSN(tb, backend)
 	if backend == store.DialectMySQL {
 		if url := os.Getenv(RedisEnv); url != "" {

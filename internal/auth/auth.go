@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -83,7 +82,10 @@ func newRefreshToken() (string, error) {
 // Login checks the password and starts a session. Attempts are limited per
 // account and per IP whatever their outcome, so guessing is slow.
 func (s *Service) Login(ctx context.Context, account, password, ip string) (*market.Tokens, error) {
-	account = strings.TrimSpace(account)
+	// The account is spelled as it was stored (trimmed, an email
+	// lower-cased), so any case of an email finds the account and shares
+	// its attempt budget.
+	account = market.NormalizeAccount(account)
 	var p market.Problems
 	if account == "" {
 		p.Add("account", "is required")
@@ -102,10 +104,9 @@ func (s *Service) Login(ctx context.Context, account, password, ip string) (*mar
 	if findErr != nil && !unknown {
 		return nil, findErr
 	}
-	// The account budget belongs to the account the database matched, not
-	// to the text typed: MySQL compares accounts case-insensitively, so
-	// "USER@x.cn" reaches the same account as "user@x.cn" and must not get
-	// a budget of its own.
+	// The budget belongs to the account the database matched, else to the
+	// normalised text: "USER@x.cn" and "user@x.cn" are one account and
+	// must not get a budget each.
 	key := "login:account:" + account
 	if !unknown {
 		key = "login:user:" + cred.User.ID

@@ -44,9 +44,12 @@ type Config struct {
 
 	BodyLimit    int // TECHMARKET_BODY_LIMIT bytes, default 1 MiB
 	UploadLimit  int // TECHMARKET_UPLOAD_LIMIT bytes, default 20 MiB
-	RateLimit    int // TECHMARKET_RATE_LIMIT requests/minute per token or IP, default 1200
+	RateLimit    int // TECHMARKET_RATE_LIMIT requests/minute per user, or per IP when anonymous, default 1200
 	LoginLimit   int // TECHMARKET_LOGIN_LIMIT per account per 15 minutes, default 10
 	LoginIPLimit int // TECHMARKET_LOGIN_IP_LIMIT per IP per 15 minutes, default 100
+	// RegisterLimit is TECHMARKET_REGISTER_LIMIT: public registrations
+	// (POST /orgs) per IP per hour, default 20; 0 lifts the limit.
+	RegisterLimit int
 
 	PasswordCost int    // TECHMARKET_BCRYPT_COST, default 12
 	CORSOrigins  string // TECHMARKET_CORS_ORIGINS, comma separated, default *
@@ -115,6 +118,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RateLimit:       num("TECHMARKET_RATE_LIMIT", 1200),
 		LoginLimit:      num("TECHMARKET_LOGIN_LIMIT", 10),
 		LoginIPLimit:    num("TECHMARKET_LOGIN_IP_LIMIT", 100),
+		RegisterLimit:   num("TECHMARKET_REGISTER_LIMIT", 20),
 		PasswordCost:    num("TECHMARKET_BCRYPT_COST", 12),
 		CORSOrigins:     str("TECHMARKET_CORS_ORIGINS", "*"),
 		LogLevel:        str("TECHMARKET_LOG_LEVEL", "info"),

@@ -15,7 +15,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Addr != ":8080" || c.DataDir != "./data" || c.DBDSN != "" || c.RedisURL != "" ||
 		c.BodyLimit != 1<<20 || c.UploadLimit != 20<<20 || c.RateLimit != 1200 || c.LoginLimit != 10 ||
-		c.AccessTTL != 15*time.Minute {
+		c.AccessTTL != 15*time.Minute || c.RegisterLimit != 20 {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -24,13 +24,13 @@ func TestOverrides(t *testing.T) {
 	c, err := Load(env(map[string]string{
 		"TECHMARKET_BODY_LIMIT": "2048", "TECHMARKET_RATE_LIMIT": "60", "TECHMARKET_LOGIN_LIMIT": "3",
 		"TECHMARKET_DB_DSN": "root@tcp(db:3306)/x", "TECHMARKET_ACCESS_TTL": "5m",
-		"TECHMARKET_JWT_OLD_SECRETS": "a, b ,", "TECHMARKET_TRUST_PROXY": "true",
+		"TECHMARKET_JWT_OLD_SECRETS": "a, b ,", "TECHMARKET_TRUST_PROXY": "true", "TECHMARKET_REGISTER_LIMIT": "5",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.BodyLimit != 2048 || c.RateLimit != 60 || c.LoginLimit != 3 || c.DBDSN == "" ||
-		c.AccessTTL != 5*time.Minute || len(c.JWTOldSecrets) != 2 || !c.TrustProxy {
+		c.AccessTTL != 5*time.Minute || len(c.JWTOldSecrets) != 2 || !c.TrustProxy || c.RegisterLimit != 5 {
 		t.Fatalf("overrides: %+v", c)
 	}
 }
@@ -38,12 +38,12 @@ func TestOverrides(t *testing.T) {
 func TestBadValues(t *testing.T) {
 	_, err := Load(env(map[string]string{
 		"TECHMARKET_BODY_LIMIT": "1MB", "TECHMARKET_RATE_LIMIT": "-1", "TECHMARKET_ACCESS_TTL": "soon",
-		"TECHMARKET_JWT_SECRET": "short", "TECHMARKET_LOG_LEVEL": "loud",
+		"TECHMARKET_JWT_SECRET": "short", "TECHMARKET_LOG_LEVEL": "loud", "TECHMARKET_REGISTER_LIMIT": "20/h",
 	}))
 	if err == nil {
 		t.Fatal("bad values accepted")
 	}
-	for _, want := range []string{"TECHMARKET_BODY_LIMIT", "TECHMARKET_RATE_LIMIT", "TECHMARKET_ACCESS_TTL", "TECHMARKET_JWT_SECRET", "TECHMARKET_LOG_LEVEL"} {
+	for _, want := range []string{"TECHMARKET_BODY_LIMIT", "TECHMARKET_RATE_LIMIT", "TECHMARKET_ACCESS_TTL", "TECHMARKET_JWT_SECRET", "TECHMARKET_LOG_LEVEL", "TECHMARKET_REGISTER_LIMIT"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s: %v", want, err)
 		}

@@ -110,6 +110,9 @@ func (s *Server) me(c *fiber.Ctx) error {
 }
 
 func (s *Server) registerOrg(c *fiber.Ctx) error {
+	if err := s.limitRegistration(c); err != nil {
+		return err
+	}
 	var in market.Registration
 	if err := s.decode(c, &in, false); err != nil {
 		return err

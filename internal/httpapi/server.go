@@ -5,9 +5,8 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,8 +29,11 @@ import (
 type Config struct {
 	BodyLimit   int // JSON bodies, bytes
 	UploadLimit int // evidence uploads, bytes
-	RateLimit   int // requests per minute per token or IP
-	CORSOrigins string
+	RateLimit   int // requests per minute per user, or per IP when anonymous
+	// RegisterLimit is how many public registrations (POST /orgs) one IP
+	// may attempt per hour; 0 lifts the limit.
+	RegisterLimit int
+	CORSOrigins   string
 	// TrustProxy makes the client IP come from X-Forwarded-For (behind a
 	// load balancer).
 	TrustProxy bool
@@ -79,6 +81,9 @@ type Server struct {
 	deps    Deps
 	cfg     Config
 	metrics *metrics
+	// patterns are the registered route paths by method, for labelling
+	// requests that middleware answered before their route ran.
+	patterns map[string][]string
 }
 
 // New builds the app and registers every route.
@@ -112,14 +117,22 @@ func New(deps Deps, cfg Config) *Server {
 		AllowHeaders:  "Authorization, Content-Type, Idempotency-Key, If-None-Match",
 		ExposeHeaders: "ETag, Retry-After, X-Request-Id",
 	}))
-	s.App.Use(compress.New())
-	s.App.Use(etag.New(etag.Config{Next: streamsBody}))
+	// Streamed exports skip compression: fasthttp's gzip wrapper ends the
+	// stream cleanly even when the export fails midway, which would hand
+	// the client a truncated file as a complete 200.
+	s.App.Use(compress.New(compress.Config{Next: streamsBody}))
+	// Weak tags: the gzip and the plain answer share one tag, which only a
+	// weak validator may do (RFC 9110 8.8.1); If-None-Match still matches.
+	s.App.Use(etag.New(etag.Config{Weak: true, Next: streamsBody}))
 	s.App.Use(s.authenticate)
-	s.App.Use(s.rateLimit)
 	s.routes()
 	s.App.Use(func(c *fiber.Ctx) error {
 		return market.Errorf(market.ENOTFOUND, "no route %s %s", c.Method(), c.Path())
 	})
+	s.patterns = map[string][]string{}
+	for _, r := range s.App.GetRoutes(true) {
+		s.patterns[r.Method] = append(s.patterns[r.Method], r.Path)
+	}
 	return s
 }
 
@@ -153,46 +166,81 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		}
 	}
 	status := c.Response().StatusCode()
-	route := c.Route().Path
+	route := s.routeLabel(c)
 	s.metrics.observe(c.Method(), route, status, time.Since(start))
 	s.deps.Log.Info("request", "method", c.Method(), "route", route, "path", c.Path(), "status", status,
 		"duration_ms", time.Since(start).Milliseconds(), "request_id", requestID(c), "ip", c.IP())
 	return nil
 }
 
-// authenticate reads a bearer token when there is one. Public routes work
-// without; a token that is present but bad is refused everywhere, so a
-// client learns at once that it must refresh.
+// routeLabel names the route a request is counted under: the pattern of
+// the route that served it, or that would have served it when middleware
+// (authentication, rate limit, CORS) answered first, and "unmatched" when
+// no route matches; never the raw path, which would explode label
+// cardinality.
+func (s *Server) routeLabel(c *fiber.Ctx) string {
+	method := c.Method()
+	if r := c.Route(); r != nil && slices.Contains(s.patterns[method], r.Path) {
+		return r.Path
+	}
+	cfg := s.App.Config()
+	for _, p := range s.patterns[method] {
+		if fiber.RoutePatternMatch(c.Path(), p, cfg) {
+			return p
+		}
+	}
+	return "unmatched"
+}
+
+// authenticate reads a bearer token when there is one, then spends one
+// request of the caller's rate budget (per user when signed in, per IP
+// otherwise), then refuses a token that is present but bad. Public routes
+// work without a token; a bad one is refused there too, so a client learns
+// at once that it must sign in again. Refused requests are counted, so
+// guessing tokens spends a budget like any other call. Login and refresh
+// ignore the header: a client refreshes exactly when its access token has
+// expired, and mobile clients keep sending the old one.
 func (s *Server) authenticate(c *fiber.Ctx) error {
-	h := c.Get(fiber.HeaderAuthorization)
-	if h == "" || operational(c.Path()) {
+	if operational(c.Path()) {
 		return c.Next()
 	}
-	token, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || token == "" {
-		return market.Errorf(market.EUNAUTHORIZED, "Authorization must be \"Bearer <access_token>\"")
+	var authErr error
+	if h := c.Get(fiber.HeaderAuthorization); h != "" && !ignoresToken(c) {
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || token == "" {
+			authErr = market.Errorf(market.EUNAUTHORIZED, "Authorization must be \"Bearer <access_token>\"")
+		} else if actor, err := s.deps.Auth.Authenticate(c.UserContext(), token); err != nil {
+			authErr = err
+		} else {
+			c.SetUserContext(market.WithActor(c.UserContext(), actor))
+		}
 	}
-	actor, err := s.deps.Auth.Authenticate(c.UserContext(), token)
-	if err != nil {
+	if err := s.rateLimit(c); err != nil {
 		return err
 	}
-	c.SetUserContext(market.WithActor(c.UserContext(), actor))
-	c.Locals("token_hash", tokenKey(token))
+	if authErr != nil {
+		return authErr
+	}
 	return c.Next()
 }
 
-func tokenKey(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:12])
+// ignoresToken reports whether the request is a sign-in (login, refresh),
+// which authenticates by its body and must not trip on a stale header.
+func ignoresToken(c *fiber.Ctx) bool {
+	if c.Method() != fiber.MethodPost {
+		return false
+	}
+	p := strings.TrimSuffix(c.Path(), "/")
+	return strings.EqualFold(p, "/api/v1/auth/login") || strings.EqualFold(p, "/api/v1/auth/refresh")
 }
 
-// requireAuth refuses anonymous calls.
 // operational reports whether path is a probe or scrape endpoint, which
 // load balancers and Prometheus call without limits or credentials.
 func operational(path string) bool {
 	return path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
+// requireAuth refuses anonymous calls.
 func requireAuth(c *fiber.Ctx) error {
 	if market.ActorFrom(c.UserContext()) == nil {
 		return market.Errorf(market.EUNAUTHORIZED, "sign in first: send Authorization: Bearer <access_token>")
@@ -200,28 +248,53 @@ func requireAuth(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// rateLimit allows RateLimit requests a minute per token, or per IP for
-// anonymous calls. If the limiter's store is down the request goes through:
-// reads keep working when Redis does not.
+// rateLimit spends one of RateLimit requests a minute: per user when the
+// caller is signed in (however many sessions or refreshed tokens it holds),
+// per IP otherwise, failed sign-ins included. If the limiter's store is
+// down the request goes through: reads keep working when Redis does not.
 func (s *Server) rateLimit(c *fiber.Ctx) error {
-	if s.cfg.RateLimit <= 0 || s.deps.Limiter == nil || operational(c.Path()) {
-		return c.Next()
+	if s.cfg.RateLimit <= 0 || s.deps.Limiter == nil {
+		return nil
 	}
 	key := "api:ip:" + c.IP()
-	if t, ok := c.Locals("token_hash").(string); ok {
-		key = "api:token:" + t
+	if a := market.ActorFrom(c.UserContext()); a != nil {
+		key = "api:user:" + a.UserID
 	}
 	d, err := s.deps.Limiter.Allow(c.UserContext(), key, s.cfg.RateLimit, time.Minute)
 	if err != nil {
 		s.deps.Log.Warn("rate limiter unavailable, request let through", "err", err)
-		return c.Next()
+		return nil
 	}
 	c.Set("X-RateLimit-Limit", strconv.Itoa(s.cfg.RateLimit))
 	c.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
 	if !d.Allowed {
 		return &market.Error{Code: market.ERATELIMIT, Message: "too many requests", RetryAfter: retrySeconds(d.RetryAfter)}
 	}
-	return c.Next()
+	return nil
+}
+
+// limitRegistration spends one of RegisterLimit registration attempts an
+// hour for the caller's IP: public sign-up creates orgs, users and a slow
+// password hash, so it gets a budget far below the general one. Platform
+// admins creating operator and bureau orgs are not limited. As with the
+// general limit, a limiter that is down lets the request through.
+func (s *Server) limitRegistration(c *fiber.Ctx) error {
+	if s.cfg.RegisterLimit <= 0 || s.deps.Limiter == nil {
+		return nil
+	}
+	if a := market.ActorFrom(c.UserContext()); a != nil && a.PlatformAdmin {
+		return nil
+	}
+	d, err := s.deps.Limiter.Allow(c.UserContext(), "register:ip:"+c.IP(), s.cfg.RegisterLimit, time.Hour)
+	if err != nil {
+		s.deps.Log.Warn("rate limiter unavailable, registration let through", "err", err)
+		return nil
+	}
+	if !d.Allowed {
+		return &market.Error{Code: market.ERATELIMIT, Message: "too many registrations from this address, try again later",
+			RetryAfter: retrySeconds(d.RetryAfter)}
+	}
+	return nil
 }
 
 func retrySeconds(d time.Duration) int {

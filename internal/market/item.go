@@ -228,9 +228,23 @@ func cleanList(in []string) []string {
 	return out
 }
 
-// Validate checks the item as it would be stored. now is used for the
-// deadline, which may not lie in the past.
-func (it *Item) Validate(now time.Time) error {
+// Validate checks a new item, or one entering review, as it would be
+// stored: every field, and a deadline that does not lie in the past on
+// today's date in Beijing (now in ChinaTime).
+func (it *Item) Validate(now time.Time) error { return it.validate(now, true) }
+
+// ValidateEdit checks an item after an edit of prev. Its deadline must not
+// lie in the past only when the edit sets or changes it: a published
+// demand whose deadline has passed keeps it and may still be edited.
+func (it *Item) ValidateEdit(prev *Item, now time.Time) error {
+	return it.validate(now, prev == nil || it.Deadline != prev.Deadline)
+}
+
+// Today is the calendar date in Beijing at now, YYYY-MM-DD: the date that
+// item deadlines are measured against, as statistics years are.
+func Today(now time.Time) string { return now.In(ChinaTime).Format(time.DateOnly) }
+
+func (it *Item) validate(now time.Time, checkDeadline bool) error {
 	var p Problems
 	body := "summary"
 	modes := "transfer_modes"
@@ -283,12 +297,13 @@ func (it *Item) Validate(now time.Time) error {
 			p.Add("budget_max_fen", "must not be below budget_min_fen")
 		}
 		if it.Deadline != "" {
-			d, err := time.Parse(time.DateOnly, it.Deadline)
+			// Dates in YYYY-MM-DD order as their text does.
+			_, err := time.Parse(time.DateOnly, it.Deadline)
 			switch {
 			case err != nil:
 				p.Add("deadline", "must be a date YYYY-MM-DD")
-			case d.Before(now.UTC().Truncate(24 * time.Hour)):
-				p.Add("deadline", "must not lie in the past")
+			case checkDeadline && it.Deadline < Today(now):
+				p.Add("deadline", "must not lie in the past (today in Beijing is %s)", Today(now))
 			}
 		}
 	} else {

@@ -50,10 +50,11 @@ type NewUser struct {
 	Role     string `json:"role,omitempty"`
 }
 
-// Validate checks the account, password and name. prefix names the JSON
-// object the fields live in ("admin." at registration).
+// Validate normalises the account (NormalizeAccount) and checks it, the
+// password and the name. prefix names the JSON object the fields live in
+// ("admin." at registration).
 func (u *NewUser) Validate(prefix string, p *Problems) {
-	u.Account = strings.TrimSpace(u.Account)
+	u.Account = NormalizeAccount(u.Account)
 	u.Name = strings.TrimSpace(u.Name)
 	if !validAccount(u.Account) {
 		p.Add(prefix+"account", "must be a mainland mobile number (11 digits) or an email address")
@@ -71,6 +72,19 @@ func (u *NewUser) Validate(prefix string, p *Problems) {
 	if u.Role != RoleAdmin && u.Role != RoleMember {
 		p.Add(prefix+"role", "must be admin or member")
 	}
+}
+
+// NormalizeAccount is the one spelling of an account, used when it is
+// created and when it signs in: surrounding space trimmed and an email
+// address lower-cased; a phone number is its digits as they are. Stored
+// accounts compare exactly on every database, so "CaseTest@example.com"
+// and "casetest@example.com" are one account because they normalise alike.
+func NormalizeAccount(a string) string {
+	a = strings.TrimSpace(a)
+	if strings.Contains(a, "@") {
+		a = strings.ToLower(a)
+	}
+	return a
 }
 
 func validAccount(a string) bool {

@@ -181,11 +181,13 @@ func (db *DB) change(ctx context.Context, kind market.ItemKind, id, action strin
 }
 
 // UpdateItem edits a draft, rejected or published item; a published item
-// stays published.
+// stays published. An untouched deadline is not re-checked, so a demand
+// whose deadline has passed can still be corrected.
 func (db *DB) UpdateItem(ctx context.Context, kind market.ItemKind, id string, in market.ItemPatch) (*market.Item, error) {
 	return db.change(ctx, kind, id, market.ActionEdit, market.CanChangeItem, func(it *market.Item, now time.Time) error {
+		prev := *it
 		it.Apply(in)
-		return it.Validate(now)
+		return it.ValidateEdit(&prev, now)
 	})
 }
 

@@ -105,19 +105,25 @@ func (db *DB) Register(ctx context.Context, r market.Registration) (*market.Org,
 		return db.audit(ctx, tx, "register", "org", row.ID, nil, row.org())
 	})
 	if err != nil {
-		return nil, translateOrgErr(err)
+		return nil, translateOrgErr(err, "admin.account")
 	}
 	return row.org(), nil
 }
 
-func translateOrgErr(err error) error {
+// translateOrgErr turns a duplicate credit code or account into a conflict
+// naming the body field at fault: accountField is "admin.account" at
+// registration and "account" where the body is the user itself.
+func translateOrgErr(err error, accountField string) error {
+	// The account is asked first: MySQL quotes the duplicate value, and an
+	// account may contain "credit_code" while a credit code (upper-case
+	// letters and digits) never contains "account".
 	switch {
+	case duplicateOn(err, "users_account", "account"):
+		return &market.Error{Code: market.ECONFLICT, Message: "this account is already taken",
+			Fields: []market.FieldError{{Field: accountField, Message: "already taken"}}}
 	case duplicateOn(err, "orgs_credit_code", "credit_code"):
 		return &market.Error{Code: market.ECONFLICT, Message: "an org with this credit_code is already registered",
 			Fields: []market.FieldError{{Field: "credit_code", Message: "already registered"}}}
-	case duplicateOn(err, "users_account", "account"):
-		return &market.Error{Code: market.ECONFLICT, Message: "this account is already taken",
-			Fields: []market.FieldError{{Field: "account", Message: "already taken"}}}
 	}
 	return err
 }
@@ -220,7 +226,7 @@ func (db *DB) AddUser(ctx context.Context, orgID string, in market.NewUser) (*ma
 		return db.audit(ctx, tx, "add_user", "user", row.ID, nil, row.user())
 	})
 	if err != nil {
-		return nil, translateOrgErr(err)
+		return nil, translateOrgErr(err, "account")
 	}
 	u := row.user()
 	return &u, nil
@@ -265,7 +271,7 @@ func (db *DB) CreatePlatformAdmin(ctx context.Context, in market.NewUser) (*mark
 		return db.audit(ctx, tx, "create_admin", "user", row.ID, nil, row.user())
 	})
 	if err != nil {
-		return nil, translateOrgErr(err)
+		return nil, translateOrgErr(err, "account")
 	}
 	u := row.user()
 	return &u, nil

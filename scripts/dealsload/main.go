@@ -165,7 +165,7 @@ func httpPhases(serverDSN, redisURL string, workers, n int) error {
 	defer os.RemoveAll(dir)
 	cfg.DataDir, cfg.DBDSN, cfg.RedisURL, cfg.RedisPrefix = dir, mc.FormatDSN(), redisURL, "dealsload_"+randHex(4)+":"
 	cfg.SearchDir, cfg.FilesDir = filepath.Join(dir, "search"), filepath.Join(dir, "files")
-	cfg.RateLimit, cfg.PasswordCost, cfg.JWTSecret = 0, 4, "dealsload-secret-dealsload-secret-0123"
+	cfg.RateLimit, cfg.RegisterLimit, cfg.PasswordCost, cfg.JWTSecret = 0, 0, 4, "dealsload-secret-dealsload-secret-0123"
 	sys, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return err

@@ -167,6 +167,7 @@ func selfStart(ctx context.Context, o options, t *target) error {
 		"TECHMARKET_BCRYPT_COST":    "4",
 		"TECHMARKET_RATE_LIMIT":     strconv.Itoa(o.rateLimit),
 		"TECHMARKET_LOGIN_IP_LIMIT": "100000",
+		"TECHMARKET_REGISTER_LIMIT": "0", // every org registers from this one address
 		"TECHMARKET_ACCESS_TTL":     "2h",
 		"TECHMARKET_LOG_LEVEL":      o.logLevel,
 	}

@@ -45,8 +45,21 @@ func ForEach(t *testing.T, fn func(t *testing.T, dialect string)) {
 // Open returns a fresh migrated database of the given dialect.
 func Open(tb testing.TB, dialect string) *store.DB {
 	tb.Helper()
+	return OpenWith(tb, dialect, store.Options{})
+}
+
+// OpenWith is Open with options, e.g. a clock the test moves. Unset
+// PasswordCost and MaxOpenConns get the test values (4 and 12).
+func OpenWith(tb testing.TB, dialect string, opt store.Options) *store.DB {
+	tb.Helper()
+	if opt.PasswordCost == 0 {
+		opt.PasswordCost = 4
+	}
+	if opt.MaxOpenConns == 0 {
+		opt.MaxOpenConns = 12
+	}
 	dsn := DSN(tb, dialect)
-	db, err := store.Open(context.Background(), dsn, tb.TempDir(), store.Options{PasswordCost: 4, MaxOpenConns: 12})
+	db, err := store.Open(context.Background(), dsn, tb.TempDir(), opt)
 	if err != nil {
 		tb.Fatalf("open %s: %v", dialect, err)
 	}
