@@ -252,6 +252,78 @@ func TestCatalogSnapshot(t *testing.T) {
 	})
 }
 
+// The publish event records the digest of the frozen items, so an edit of
+// catalog_items made behind the API's back is caught by /audit/verify and
+// named by that event; putting the text back makes the trail whole again.
+func TestCatalogSnapshotTamper(t *testing.T) {
+	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
+		ent := e.NewOrg(market.OrgEnterprise, true)
+		op := e.NewOrg(market.OrgOperator, true)
+		for i := range 3 {
+			e.Publish("demands", ent, op, demand(fmt.Sprintf("汽车需求第%d项", i+1), nil))
+		}
+		id := e.Must(201, "POST", "/api/v1/catalogs", op.Token, catalogBody()).Str("id")
+		e.Must(200, "POST", "/api/v1/catalogs/"+id+"/publish", op.Token, nil)
+		// Another catalog, published later, stays untouched.
+		other := e.Must(201, "POST", "/api/v1/catalogs", op.Token, catalogBody()).Str("id")
+		e.Must(200, "POST", "/api/v1/catalogs/"+other+"/publish", op.Token, nil)
+
+		var publishID, digest string
+		for _, ev := range e.Must(200, "GET", "/api/v1/audit?entity=catalog&entity_id="+id, e.AdminToken, nil).Items() {
+			if ev["action"] == "publish" {
+				publishID = ev["id"].(string)
+				digest, _ = ev["after"].(map[string]any)["snapshot_sha256"].(string)
+			}
+		}
+		if len(digest) != 64 {
+			t.Fatalf("publish event %s records no snapshot digest: %q", publishID, digest)
+		}
+		verify := func() map[string]any {
+			t.Helper()
+			r := e.Must(200, "GET", "/api/v1/audit/verify", e.AdminToken, nil)
+			v := r.JSON()
+			if _, ok := v["first_broken_id"]; !ok {
+				t.Fatalf("verify omits first_broken_id: %s", r.Body)
+			}
+			return v
+		}
+		if v := verify(); v["ok"] != true || v["first_broken_id"] != nil || v["problem"] != nil {
+			t.Fatalf("untouched: %v", v)
+		}
+
+		var title string
+		if err := e.Sys.DB.SQL().QueryRow("SELECT title FROM catalog_items WHERE catalog_id = ? AND seq = 2", id).Scan(&title); err != nil {
+			t.Fatal(err)
+		}
+		for _, tamper := range []struct{ name, sql, undo string }{
+			{"title edited", "UPDATE catalog_items SET title = '偷改的标题' WHERE catalog_id = ? AND seq = 2",
+				"UPDATE catalog_items SET title = '" + title + "' WHERE catalog_id = ? AND seq = 2"},
+			{"keyword added", `UPDATE catalog_items SET keywords = '["减重","车身","偷加"]' WHERE catalog_id = ? AND seq = 1`,
+				`UPDATE catalog_items SET keywords = '["减重","车身"]' WHERE catalog_id = ? AND seq = 1`},
+			{"budget changed", "UPDATE catalog_items SET budget_max_fen = budget_max_fen + 1 WHERE catalog_id = ? AND seq = 3",
+				"UPDATE catalog_items SET budget_max_fen = budget_max_fen - 1 WHERE catalog_id = ? AND seq = 3"},
+			{"item removed", "DELETE FROM catalog_items WHERE catalog_id = ? AND seq = 3", ""},
+		} {
+			if _, err := e.Sys.DB.SQL().Exec(tamper.sql, id); err != nil {
+				t.Fatal(err)
+			}
+			v := verify()
+			if v["ok"] != false || v["first_broken_id"] != publishID || v["problem"] != "catalog_snapshot" {
+				t.Fatalf("%s: verify %v, want the publish event %s", tamper.name, v, publishID)
+			}
+			if tamper.undo == "" {
+				continue
+			}
+			if _, err := e.Sys.DB.SQL().Exec(tamper.undo, id); err != nil {
+				t.Fatal(err)
+			}
+			if v := verify(); v["ok"] != true {
+				t.Fatalf("%s, then put back: %v", tamper.name, v)
+			}
+		}
+	})
+}
+
 // TestCatalogPublishOnce races publishes of one catalog: exactly one wins,
 // and the snapshot and its audit event exist once.
 func TestCatalogPublishOnce(t *testing.T) {
