@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -249,6 +250,41 @@ func TestCatalogSnapshot(t *testing.T) {
 		if v := e.Must(200, "GET", "/api/v1/audit/verify", e.AdminToken, nil).JSON(); v["ok"] != true {
 			t.Fatalf("audit verify: %v", v)
 		}
+	})
+}
+
+// A catalog's updated_at is one instant everywhere: the answer of an edit
+// or a publish, the audit event, the database and later reads.
+func TestCatalogTimesMatch(t *testing.T) {
+	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
+		ent := e.NewOrg(market.OrgEnterprise, true)
+		op := e.NewOrg(market.OrgOperator, true)
+		e.Publish("demands", ent, op, demand("发动机缸体铸造工艺改进", nil))
+		id := e.Must(201, "POST", "/api/v1/catalogs", op.Token, catalogBody()).Str("id")
+		same := func(what string, answered map[string]any, action string) {
+			t.Helper()
+			at, err := time.Parse(time.RFC3339Nano, answered["updated_at"].(string))
+			if err != nil {
+				t.Fatalf("%s: updated_at %v", what, answered["updated_at"])
+			}
+			var stored time.Time
+			if err := e.Sys.DB.SQL().QueryRow("SELECT updated_at FROM catalogs WHERE id = ?", id).Scan(&stored); err != nil {
+				t.Fatal(err)
+			}
+			read := e.Must(200, "GET", "/api/v1/catalogs/"+id, op.Token, nil).Str("updated_at")
+			var audited string
+			for _, ev := range e.Must(200, "GET", "/api/v1/audit?entity=catalog&entity_id="+id, e.AdminToken, nil).Items() {
+				if ev["action"] == action {
+					audited, _ = ev["after"].(map[string]any)["updated_at"].(string)
+				}
+			}
+			if !stored.Equal(at) || read != answered["updated_at"] || audited != answered["updated_at"] {
+				t.Fatalf("%s: answered %v, stored %s, read back %s, audited %s", what, answered["updated_at"],
+					stored.UTC().Format(time.RFC3339Nano), read, audited)
+			}
+		}
+		same("edit", e.Must(200, "PATCH", "/api/v1/catalogs/"+id, op.Token, map[string]any{"title": "改过名字的技术需求目录"}).JSON(), "edit")
+		same("publish", e.Must(200, "POST", "/api/v1/catalogs/"+id+"/publish", op.Token, nil).JSON(), "publish")
 	})
 }
 

@@ -29,8 +29,11 @@ type catalogRow struct {
 	CreatedBy   string
 	ItemCount   int
 	PublishedAt *time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// The service sets both times itself; GORM must not stamp its own
+	// clock over them on Save, or the stored updated_at would differ from
+	// the one answered and audited.
+	CreatedAt time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (catalogRow) TableName() string { return "catalogs" }
