@@ -95,6 +95,26 @@ func yuanOf(v any) string {
 	return fmt.Sprintf("%d.%02d", fen/100, fen%100)
 }
 
+// regionName is the name GET /meta gives a region code ("" if none).
+func regionName(code string) string {
+	for _, r := range market.Regions {
+		if r.Code == code {
+			return r.Name
+		}
+	}
+	return ""
+}
+
+// beijingDate is the date (UTC+8) of an RFC 3339 instant, "" when absent.
+func beijingDate(v any) string {
+	s, _ := v.(string)
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return ""
+	}
+	return at.In(time.FixedZone("UTC+8", 8*3600)).Format(time.DateOnly)
+}
+
 // checkExportsAgree checks that CSV and XLSX hold what the JSON export
 // holds, in the same order, for a demand catalog.
 func checkExportsAgree(t *testing.T, doc exportDoc, csvRows, xlsxRows [][]string) {
@@ -129,6 +149,10 @@ func checkExportsAgree(t *testing.T, doc exportDoc, csvRows, xlsxRows [][]string
 			"合作方式 cooperation_modes": strings.Join(modes, "、"), "预算下限（元） budget_min_yuan": yuanOf(it["budget_min_fen"]),
 			"预算上限（元） budget_max_yuan": yuanOf(it["budget_max_fen"]), "截止日期 deadline": it["deadline"].(string),
 			"需求描述 description": it["description"].(string),
+			"地区 region_name":   regionName(it["region_code"].(string)), "发布日期 published_at": beijingDate(it["published_at"]),
+		}
+		if len(want) != len(csvRows[0]) {
+			t.Fatalf("%d columns checked, the export has %q", len(want), csvRows[0])
 		}
 		for h, w := range want {
 			j, ok := col[h]
