@@ -3,8 +3,11 @@ package blackbox_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,10 +27,10 @@ const MultiInstanceEnv = "TECHMARKET_MULTI_INSTANCE"
 // TestTwoInstances is the "Scale out" proof: it builds the binary, starts
 // two `techmarket serve` processes on loopback against one fresh MariaDB
 // database and one Redis (same JWT secret, separate data and search
-// directories), both migrating the empty database at the same moment, and
-// shows over HTTP that they behave as one service: sessions, revocation,
-// idempotency keys, the payment ceiling and the subsidy budget hold across
-// them.
+// directories, one shared files directory), both migrating the empty
+// database at the same moment, and shows over HTTP that they behave as one
+// service: sessions, revocation, idempotency keys, evidence files, the
+// payment ceiling and the subsidy budget hold across them.
 func TestTwoInstances(t *testing.T) {
 	dsn, redisURL := os.Getenv("TECHMARKET_TEST_MYSQL_DSN"), os.Getenv("TECHMARKET_TEST_REDIS_URL")
 	switch {
@@ -74,6 +77,10 @@ func TestTwoInstances(t *testing.T) {
 		// minute per token would refuse most of them with 429.
 		"TECHMARKET_RATE_LIMIT": "1000000", "TECHMARKET_LOGIN_IP_LIMIT": "10000",
 	}
+	// Uploaded evidence lives on storage every instance shares, as
+	// docs/deployment.md requires; each instance keeps its own data dir.
+	filesDir := filepath.Join(dir, "shared-files")
+	vars["TECHMARKET_FILES_DIR"] = filesDir
 	meili := os.Getenv("TECHMARKET_MEILI_URL")
 	if meili != "" {
 		vars["TECHMARKET_MEILI_URL"], vars["TECHMARKET_MEILI_KEY"] = meili, os.Getenv("TECHMARKET_MEILI_KEY")
@@ -284,6 +291,41 @@ func TestTwoInstances(t *testing.T) {
 		}
 	})
 
+	t.Run("evidence uploaded through A downloads byte-identical through B", func(t *testing.T) {
+		id := must(t, c.DoAt(ctx, A, "POST", "/api/v1/transactions", op.Token, deal(1_000_000, 800_000)), 201).Str("id")
+		content := append([]byte("%PDF-1.4\n% 多实例共享存储的合同扫描件 "+blackbox.RandHex(16)+"\n"), bytes.Repeat([]byte{0xE2, 0x80, 0x94, 0x00, 0xFF}, 40_000)...)
+		content = append(content, []byte("\n%%EOF\n")...)
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		_ = mw.WriteField("kind", "contract")
+		fw, err := mw.CreateFormFile("file", "合同扫描件.pdf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = fw.Write(content)
+		_ = mw.Close()
+		up := must(t, c.DoAt(ctx, A, "POST", "/api/v1/transactions/"+id+"/evidence", op.Token, buf.Bytes(), "Content-Type", mw.FormDataContentType()), 201)
+		sum := sha256.Sum256(content)
+		if up.Str("sha256") != hex.EncodeToString(sum[:]) {
+			t.Fatalf("upload through A: %s", up.Brief())
+		}
+		down := must(t, c.DoAt(ctx, B, "GET", "/api/v1/transactions/"+id+"/evidence/"+up.Str("id"), op.Token, nil), 200)
+		if !bytes.Equal(down.Body, content) {
+			t.Fatalf("download through B: %d bytes, want the %d uploaded through A", len(down.Body), len(content))
+		}
+		// The bytes are in the shared directory, not in either instance's own.
+		var stored []string
+		_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err == nil && d.Name() == hex.EncodeToString(sum[:]) {
+				stored = append(stored, path)
+			}
+			return nil
+		})
+		if len(stored) != 1 || !strings.HasPrefix(stored[0], filesDir+string(filepath.Separator)) {
+			t.Fatalf("the file is stored at %v, want once under %s", stored, filesDir)
+		}
+	})
+
 	t.Run("200 concurrent payments over A and B stay within the contract", func(t *testing.T) {
 		const contract, amount, n = 1_000_000, 10_000, 200
 		id := must(t, c.DoAt(ctx, A, "POST", "/api/v1/transactions", op.Token, deal(contract, contract)), 201).Str("id")
@@ -411,7 +453,9 @@ func TestTwoInstances(t *testing.T) {
 
 	t.Run("an item published through A is searchable through B", func(t *testing.T) {
 		if meili == "" {
-			t.Skip("TECHMARKET_MEILI_URL not set: with the embedded engine each instance has its own index, so B cannot find what A indexed")
+			t.Skip("TECHMARKET_MEILI_URL not set: skipped, because without Meilisearch each instance runs its own embedded " +
+				"bleve index in its own process (TECHMARKET_SEARCH_DIR), so B can never find what A indexed; " +
+				"several instances need Meilisearch (docs/deployment.md)")
 		}
 		uni, err := c.NewOrg(ctx, adminTok, market.OrgUniversity, "")
 		if err != nil {

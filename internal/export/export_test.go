@@ -1,14 +1,18 @@
 package export
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,35 +142,187 @@ func sameCells(t *testing.T, csvRows, xlsxRows [][]string) {
 	}
 }
 
+// collect keeps copies of the items a source yields.
+func collect(items Items) []market.CatalogItem {
+	var out []market.CatalogItem
+	for it, err := range items {
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, *it)
+	}
+	return out
+}
+
+// jsonList reads a JSON list of strings.
+func jsonList(t *testing.T, v any) []string {
+	t.Helper()
+	l, ok := v.([]any)
+	if !ok {
+		t.Fatalf("not a list: %#v", v)
+	}
+	out := make([]string, len(l))
+	for i, x := range l {
+		out[i] = x.(string)
+	}
+	return out
+}
+
+// jsonFen renders a JSON amount in fen as yuan with two decimals.
+func jsonFen(t *testing.T, v any) string {
+	t.Helper()
+	f, ok := v.(float64)
+	if !ok {
+		t.Fatalf("not a number: %#v", v)
+	}
+	fen := int64(f)
+	return fmt.Sprintf("%d.%02d", fen/100, fen%100)
+}
+
+// csvFromJSON is what each CSV column must hold for an item of the JSON
+// export, worked out from the JSON fields alone (labels from GET /meta,
+// region names from the region list, dates in Beijing time); it also
+// returns the JSON fields that have no column.
+func csvFromJSON(t *testing.T, kind market.ItemKind, it map[string]any) (cells map[string]string, extra []string) {
+	t.Helper()
+	str := func(k string) string {
+		s, ok := it[k].(string)
+		if !ok {
+			t.Fatalf("json %s: %#v", k, it[k])
+		}
+		return s
+	}
+	labelled := func(codes []market.Code, k string) string {
+		var out []string
+		for _, v := range jsonList(t, it[k]) {
+			out = append(out, market.Label(codes, v))
+		}
+		return strings.Join(out, "、")
+	}
+	region := ""
+	for _, r := range market.Regions {
+		if r.Code == str("region_code") {
+			region = r.Name
+		}
+	}
+	published := ""
+	if v, ok := it["published_at"]; ok {
+		at, err := time.Parse(time.RFC3339Nano, v.(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		published = at.In(time.FixedZone("UTC+8", 8*3600)).Format("2006-01-02")
+	}
+	org := "成果单位 org_name"
+	if kind == market.KindDemand {
+		org = "需求单位 org_name"
+	}
+	cells = map[string]string{
+		"序号 seq": strconv.Itoa(int(it["seq"].(float64))), "编号 id": str("id"), "名称 title": str("title"),
+		"行业 industry": market.Label(market.Industries, str("industry")), org: str("org_name"),
+		"地区代码 region_code": str("region_code"), "地区 region_name": region,
+		"关键词 keywords": strings.Join(jsonList(t, it["keywords"]), "、"), "发布日期 published_at": published,
+	}
+	if kind == market.KindDemand {
+		deadline, _ := it["deadline"].(string) // omitted when empty
+		cells["合作方式 cooperation_modes"] = labelled(market.Modes, "cooperation_modes")
+		cells["预算下限（元） budget_min_yuan"] = jsonFen(t, it["budget_min_fen"])
+		cells["预算上限（元） budget_max_yuan"] = jsonFen(t, it["budget_max_fen"])
+		cells["截止日期 deadline"] = deadline
+		cells["需求描述 description"] = str("description")
+	} else {
+		price := jsonFen(t, it["asking_price_fen"])
+		if it["asking_price_fen"] == float64(0) {
+			price = negotiable
+		}
+		cells["成熟度 maturity"] = market.Label(market.Maturities, str("maturity"))
+		cells["转让方式 transfer_modes"] = labelled(market.Modes, "transfer_modes")
+		cells["转让价格（元） asking_price_yuan"] = price
+		cells["专利号 patent_numbers"] = strings.Join(jsonList(t, it["patent_numbers"]), "、")
+		cells["发明人 inventors"] = strings.Join(jsonList(t, it["inventors"]), "、")
+		cells["成果简介 summary"] = str("summary")
+	}
+	return cells, []string{"org_id"}
+}
+
+// jsonFields are the fields a JSON export item of kind carries: those SPEC
+// gives the kind, as GET /demands/{id} and /achievements/{id} name them.
+func jsonFields(kind market.ItemKind) []string {
+	common := []string{"seq", "id", "org_id", "org_name", "title", "industry", "keywords", "region_code", "published_at"}
+	if kind == market.KindDemand {
+		return append(common, "description", "cooperation_modes", "budget_min_fen", "budget_max_fen", "deadline")
+	}
+	return append(common, "summary", "maturity", "transfer_modes", "asking_price_fen", "patent_numbers", "inventors")
+}
+
+// The three formats hold the same catalog: XLSX cell by cell as CSV, and
+// every CSV column as worked out from the JSON export's fields, with every
+// JSON field accounted for.
 func TestFormatsAgree(t *testing.T) {
 	for _, kind := range []market.ItemKind{market.KindDemand, market.KindAchievement} {
-		t.Run(string(kind), func(t *testing.T) {
-			c := catalog(kind, 2)
-			csvRows := readCSV(t, render(t, CSV, c, tricky(kind)))
-			xlsxRows := readXLSX(t, render(t, XLSX, c, tricky(kind)), kind)
-			sameCells(t, csvRows, xlsxRows)
-
-			var doc struct {
-				Catalog market.Catalog   `json:"catalog"`
-				Items   []map[string]any `json:"items"`
-			}
-			if err := json.Unmarshal(render(t, JSON, c, tricky(kind)), &doc); err != nil {
-				t.Fatal(err)
-			}
-			if doc.Catalog.ID != c.ID || len(doc.Items) != 2 {
-				t.Fatalf("json: %+v", doc)
-			}
-			for i, it := range doc.Items {
-				row := csvRows[i+1]
-				if unescape(row[2]) != it["title"] || row[1] != it["id"] || row[3] != market.Label(market.Industries, it["industry"].(string)) {
-					t.Fatalf("row %d: csv %q, json %v", i, row, it)
+		for name, src := range map[string]Items{"tricky": tricky(kind), "synthetic": synthetic(kind, 4)} {
+			t.Run(string(kind)+"/"+name, func(t *testing.T) {
+				source := collect(src)
+				items := slices.Values(source)
+				from := func(yield func(*market.CatalogItem, error) bool) {
+					for it := range items {
+						if !yield(&it, nil) {
+							return
+						}
+					}
 				}
-			}
-			// The guard: a formula-like title is text in CSV, raw in JSON.
-			if csvRows[1][2] != `'=HYPERLINK("http://evil")` || doc.Items[0]["title"] != `=HYPERLINK("http://evil")` {
-				t.Fatalf("formula guard: csv %q json %q", csvRows[1][2], doc.Items[0]["title"])
-			}
-		})
+				c := catalog(kind, len(source))
+				csvRows := readCSV(t, render(t, CSV, c, from))
+				xlsxRows := readXLSX(t, render(t, XLSX, c, from), kind)
+				sameCells(t, csvRows, xlsxRows)
+				var doc struct {
+					Catalog market.Catalog   `json:"catalog"`
+					Items   []map[string]any `json:"items"`
+				}
+				if err := json.Unmarshal(render(t, JSON, c, from), &doc); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(doc.Catalog, *c) || len(doc.Items) != len(source) || len(csvRows) != len(source)+1 {
+					t.Fatalf("json catalog %+v, %d items, %d csv rows; want %+v and %d", doc.Catalog, len(doc.Items), len(csvRows), *c, len(source))
+				}
+				header := csvRows[0]
+				for i, it := range doc.Items {
+					fields := jsonFields(kind)
+					for k := range it {
+						if !slices.Contains(fields, k) {
+							t.Fatalf("item %d: json field %q not expected", i, k)
+						}
+					}
+					for _, k := range fields {
+						if _, ok := it[k]; !ok && k != "published_at" && k != "deadline" { // omitted when empty
+							t.Fatalf("item %d: json lacks %q: %v", i, k, it)
+						}
+					}
+					want, extra := csvFromJSON(t, kind, it)
+					if len(want) != len(header) {
+						t.Fatalf("%d columns worked out from JSON, %d in the CSV header %q", len(want), len(header), header)
+					}
+					for j, h := range header {
+						w, ok := want[h]
+						if !ok {
+							t.Fatalf("CSV column %q has no JSON counterpart", h)
+						}
+						if got := unescape(csvRows[i+1][j]); got != w {
+							t.Fatalf("item %d %s: csv %q, from json %q", i, h, got, w)
+						}
+					}
+					for _, k := range extra {
+						if k == "org_id" && it[k] != source[i].OrgID {
+							t.Fatalf("item %d org_id: json %v, source %q", i, it[k], source[i].OrgID)
+						}
+					}
+				}
+				// The guard: a formula-like title is text in CSV, raw in JSON.
+				if name == "tricky" && (csvRows[1][2] != `'=HYPERLINK("http://evil")` || doc.Items[0]["title"] != `=HYPERLINK("http://evil")`) {
+					t.Fatalf("formula guard: csv %q json %q", csvRows[1][2], doc.Items[0]["title"])
+				}
+			})
+		}
 	}
 }
 
@@ -222,6 +378,57 @@ func TestXLSXLayout(t *testing.T) {
 	}
 	if v, _ := f.GetCellValue(infoSheet, "B6"); v != "5" {
 		t.Fatalf("info item count %q", v)
+	}
+}
+
+// The data sheet's <col> elements come in ascending order, one per column
+// with its width: Excel offers to repair a sheet whose columns run
+// backwards. Read from the sheet XML itself, since excelize's reader
+// accepts either order.
+func TestXLSXColumnsAscend(t *testing.T) {
+	for _, kind := range []market.ItemKind{market.KindDemand, market.KindAchievement} {
+		b := render(t, XLSX, catalog(kind, 3), synthetic(kind, 3))
+		zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := zr.Open("xl/worksheets/sheet1.xml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		type col struct {
+			Min   int     `xml:"min,attr"`
+			Max   int     `xml:"max,attr"`
+			Width float64 `xml:"width,attr"`
+		}
+		var got []col
+		dec := xml.NewDecoder(f)
+		for {
+			tok, err := dec.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "col" {
+				var c col
+				if err := dec.DecodeElement(&c, &se); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, c)
+			}
+		}
+		f.Close()
+		want := columns(kind)
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d <col> elements, want %d: %+v", kind, len(got), len(want), got)
+		}
+		for i, c := range got {
+			if c.Min != i+1 || c.Max != i+1 || c.Width != want[i].width {
+				t.Fatalf("%s: <col> %d is %+v, want min=max=%d width %v (all: %+v)", kind, i, c, i+1, want[i].width, got)
+			}
+		}
 	}
 }
 

@@ -57,8 +57,13 @@ func WriteXLSX(w io.Writer, c *market.Catalog, items Items) (err error) {
 		return err
 	}
 	cols := columns(c.Kind)
-	for i, col := range cols {
-		if err := sw.SetColWidth(i+1, i+1, col.width); err != nil {
+	// excelize v2.11's StreamWriter puts each new width in front of those
+	// set before (flatCols), and writes <cols> in that order. Excel wants
+	// <col> elements in ascending order and offers to "repair" the file
+	// otherwise, so set the widths from the last column to the first.
+	// TestXLSXColumnsAscend reads the order back.
+	for i := len(cols) - 1; i >= 0; i-- {
+		if err := sw.SetColWidth(i+1, i+1, cols[i].width); err != nil {
 			return err
 		}
 	}

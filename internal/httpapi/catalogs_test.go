@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -92,6 +93,26 @@ func yuanOf(v any) string {
 	return fmt.Sprintf("%d.%02d", fen/100, fen%100)
 }
 
+// regionName is the name GET /meta gives a region code ("" if none).
+func regionName(code string) string {
+	for _, r := range market.Regions {
+		if r.Code == code {
+			return r.Name
+		}
+	}
+	return ""
+}
+
+// beijingDate is the date (UTC+8) of an RFC 3339 instant, "" when absent.
+func beijingDate(v any) string {
+	s, _ := v.(string)
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return ""
+	}
+	return at.In(time.FixedZone("UTC+8", 8*3600)).Format(time.DateOnly)
+}
+
 // checkExportsAgree checks that CSV and XLSX hold what the JSON export
 // holds, in the same order, for a demand catalog.
 func checkExportsAgree(t *testing.T, doc exportDoc, csvRows, xlsxRows [][]string) {
@@ -126,6 +147,10 @@ func checkExportsAgree(t *testing.T, doc exportDoc, csvRows, xlsxRows [][]string
 			"合作方式 cooperation_modes": strings.Join(modes, "、"), "预算下限（元） budget_min_yuan": yuanOf(it["budget_min_fen"]),
 			"预算上限（元） budget_max_yuan": yuanOf(it["budget_max_fen"]), "截止日期 deadline": it["deadline"].(string),
 			"需求描述 description": it["description"].(string),
+			"地区 region_name":   regionName(it["region_code"].(string)), "发布日期 published_at": beijingDate(it["published_at"]),
+		}
+		if len(want) != len(csvRows[0]) {
+			t.Fatalf("%d columns checked, the export has %q", len(want), csvRows[0])
 		}
 		for h, w := range want {
 			j, ok := col[h]
@@ -243,6 +268,113 @@ func TestCatalogSnapshot(t *testing.T) {
 		}
 		if v := e.Must(200, "GET", "/api/v1/audit/verify", e.AdminToken, nil).JSON(); v["ok"] != true {
 			t.Fatalf("audit verify: %v", v)
+		}
+	})
+}
+
+// A catalog's updated_at is one instant everywhere: the answer of an edit
+// or a publish, the audit event, the database and later reads.
+func TestCatalogTimesMatch(t *testing.T) {
+	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
+		ent := e.NewOrg(market.OrgEnterprise, true)
+		op := e.NewOrg(market.OrgOperator, true)
+		e.Publish("demands", ent, op, demand("发动机缸体铸造工艺改进", nil))
+		id := e.Must(201, "POST", "/api/v1/catalogs", op.Token, catalogBody()).Str("id")
+		same := func(what string, answered map[string]any, action string) {
+			t.Helper()
+			at, err := time.Parse(time.RFC3339Nano, answered["updated_at"].(string))
+			if err != nil {
+				t.Fatalf("%s: updated_at %v", what, answered["updated_at"])
+			}
+			var stored time.Time
+			if err := e.Sys.DB.SQL().QueryRow("SELECT updated_at FROM catalogs WHERE id = ?", id).Scan(&stored); err != nil {
+				t.Fatal(err)
+			}
+			read := e.Must(200, "GET", "/api/v1/catalogs/"+id, op.Token, nil).Str("updated_at")
+			var audited string
+			for _, ev := range e.Must(200, "GET", "/api/v1/audit?entity=catalog&entity_id="+id, e.AdminToken, nil).Items() {
+				if ev["action"] == action {
+					audited, _ = ev["after"].(map[string]any)["updated_at"].(string)
+				}
+			}
+			if !stored.Equal(at) || read != answered["updated_at"] || audited != answered["updated_at"] {
+				t.Fatalf("%s: answered %v, stored %s, read back %s, audited %s", what, answered["updated_at"],
+					stored.UTC().Format(time.RFC3339Nano), read, audited)
+			}
+		}
+		same("edit", e.Must(200, "PATCH", "/api/v1/catalogs/"+id, op.Token, map[string]any{"title": "改过名字的技术需求目录"}).JSON(), "edit")
+		same("publish", e.Must(200, "POST", "/api/v1/catalogs/"+id+"/publish", op.Token, nil).JSON(), "publish")
+	})
+}
+
+// The publish event records the digest of the frozen items, so an edit of
+// catalog_items made behind the API's back is caught by /audit/verify and
+// named by that event; putting the text back makes the trail whole again.
+func TestCatalogSnapshotTamper(t *testing.T) {
+	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
+		ent := e.NewOrg(market.OrgEnterprise, true)
+		op := e.NewOrg(market.OrgOperator, true)
+		for i := range 3 {
+			e.Publish("demands", ent, op, demand(fmt.Sprintf("汽车需求第%d项", i+1), nil))
+		}
+		id := e.Must(201, "POST", "/api/v1/catalogs", op.Token, catalogBody()).Str("id")
+		e.Must(200, "POST", "/api/v1/catalogs/"+id+"/publish", op.Token, nil)
+		// Another catalog, published later, stays untouched.
+		other := e.Must(201, "POST", "/api/v1/catalogs", op.Token, catalogBody()).Str("id")
+		e.Must(200, "POST", "/api/v1/catalogs/"+other+"/publish", op.Token, nil)
+
+		var publishID, digest string
+		for _, ev := range e.Must(200, "GET", "/api/v1/audit?entity=catalog&entity_id="+id, e.AdminToken, nil).Items() {
+			if ev["action"] == "publish" {
+				publishID = ev["id"].(string)
+				digest, _ = ev["after"].(map[string]any)["snapshot_sha256"].(string)
+			}
+		}
+		if len(digest) != 64 {
+			t.Fatalf("publish event %s records no snapshot digest: %q", publishID, digest)
+		}
+		verify := func() map[string]any {
+			t.Helper()
+			r := e.Must(200, "GET", "/api/v1/audit/verify", e.AdminToken, nil)
+			v := r.JSON()
+			if _, ok := v["first_broken_id"]; !ok {
+				t.Fatalf("verify omits first_broken_id: %s", r.Body)
+			}
+			return v
+		}
+		if v := verify(); v["ok"] != true || v["first_broken_id"] != nil || v["problem"] != nil {
+			t.Fatalf("untouched: %v", v)
+		}
+
+		var title string
+		if err := e.Sys.DB.SQL().QueryRow("SELECT title FROM catalog_items WHERE catalog_id = ? AND seq = 2", id).Scan(&title); err != nil {
+			t.Fatal(err)
+		}
+		for _, tamper := range []struct{ name, sql, undo string }{
+			{"title edited", "UPDATE catalog_items SET title = '偷改的标题' WHERE catalog_id = ? AND seq = 2",
+				"UPDATE catalog_items SET title = '" + title + "' WHERE catalog_id = ? AND seq = 2"},
+			{"keyword added", `UPDATE catalog_items SET keywords = '["减重","车身","偷加"]' WHERE catalog_id = ? AND seq = 1`,
+				`UPDATE catalog_items SET keywords = '["减重","车身"]' WHERE catalog_id = ? AND seq = 1`},
+			{"budget changed", "UPDATE catalog_items SET budget_max_fen = budget_max_fen + 1 WHERE catalog_id = ? AND seq = 3",
+				"UPDATE catalog_items SET budget_max_fen = budget_max_fen - 1 WHERE catalog_id = ? AND seq = 3"},
+			{"item removed", "DELETE FROM catalog_items WHERE catalog_id = ? AND seq = 3", ""},
+		} {
+			if _, err := e.Sys.DB.SQL().Exec(tamper.sql, id); err != nil {
+				t.Fatal(err)
+			}
+			v := verify()
+			if v["ok"] != false || v["first_broken_id"] != publishID || v["problem"] != "catalog_snapshot" {
+				t.Fatalf("%s: verify %v, want the publish event %s", tamper.name, v, publishID)
+			}
+			if tamper.undo == "" {
+				continue
+			}
+			if _, err := e.Sys.DB.SQL().Exec(tamper.undo, id); err != nil {
+				t.Fatal(err)
+			}
+			if v := verify(); v["ok"] != true {
+				t.Fatalf("%s, then put back: %v", tamper.name, v)
+			}
 		}
 	})
 }

@@ -44,11 +44,43 @@ func (e *AuditEvent) ComputeHash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// AuditVerification is the answer of GET /audit/verify.
+// AuditVerification is the answer of GET /audit/verify. SPEC's three
+// fields are always present: first_broken_id is null when the trail holds.
+// Problem says what broke, in one of the AuditBroken codes.
 type AuditVerification struct {
-	OK            bool   `json:"ok"`
-	Checked       int64  `json:"checked"`
-	FirstBrokenID string `json:"first_broken_id,omitempty"`
+	OK      bool  `json:"ok"`
+	Checked int64 `json:"checked"`
+	// FirstBrokenID names the first event that no longer holds. When
+	// events were cut off the end of the chain it names the last one that
+	// survives (the chain breaks after it); it is null when nothing
+	// survives or nothing is broken.
+	FirstBrokenID *string `json:"first_broken_id"`
+	Problem       string  `json:"problem,omitempty"`
+}
+
+// What GET /audit/verify found broken.
+const (
+	// AuditBrokenEvent: the event's content, hash, sequence number or link
+	// to the event before it does not hold.
+	AuditBrokenEvent = "event"
+	// AuditBrokenTruncated: the chain ends before the head says it does;
+	// events after first_broken_id were removed.
+	AuditBrokenTruncated = "truncated"
+	// AuditBrokenHead: the chain is whole but its last event is not the
+	// one the head recorded (the head or the last event was rewritten).
+	AuditBrokenHead = "head"
+	// AuditBrokenSnapshot: the event is a catalog's publish event, and the
+	// catalog's frozen items no longer match the digest it recorded.
+	AuditBrokenSnapshot = "catalog_snapshot"
+)
+
+// Broken marks the verification failed at the event id ("" for none) for
+// the reason problem.
+func (v *AuditVerification) Broken(id, problem string) {
+	v.OK, v.Problem, v.FirstBrokenID = false, problem, nil
+	if id != "" {
+		v.FirstBrokenID = &id
+	}
 }
 
 // AuditFilter narrows GET /audit.

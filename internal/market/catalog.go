@@ -2,10 +2,14 @@ package market
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"hash"
 	"iter"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -279,6 +283,66 @@ func (it CatalogItem) MarshalJSON() ([]byte, error) {
 		PatentNumbers  []string `json:"patent_numbers"`
 		Inventors      []string `json:"inventors"`
 	}{c, it.Body, it.Maturity, nonNil(it.Modes), it.AskingPriceFen, nonNil(it.PatentNumbers), nonNil(it.Inventors)})
+}
+
+// SnapshotDigest hashes the frozen items of a published catalog, in seq
+// order, so the audit trail can tell when they were changed behind the
+// API's back. Every field of an item goes in, length-prefixed (lists
+// element by element), so no two different snapshots hash alike.
+type SnapshotDigest struct {
+	h hash.Hash
+	n int
+}
+
+// NewSnapshotDigest starts an empty digest.
+func NewSnapshotDigest() *SnapshotDigest { return &SnapshotDigest{h: sha256.New()} }
+
+// Add adds the next item.
+func (d *SnapshotDigest) Add(it *CatalogItem) {
+	d.n++
+	published := ""
+	if it.PublishedAt != nil {
+		published = it.PublishedAt.UTC().Format(time.RFC3339Nano)
+	}
+	put := func(s string) {
+		d.h.Write([]byte(strconv.Itoa(len(s))))
+		d.h.Write([]byte{':'})
+		d.h.Write([]byte(s))
+	}
+	putList := func(l []string) {
+		put(strconv.Itoa(len(l)))
+		for _, s := range l {
+			put(s)
+		}
+	}
+	for _, s := range []string{strconv.Itoa(it.Seq), it.ItemID, string(it.Kind), it.OrgID, it.OrgName, it.Title,
+		it.Body, it.Industry} {
+		put(s)
+	}
+	putList(it.Keywords)
+	putList(it.Modes)
+	for _, s := range []string{it.RegionCode, strconv.FormatInt(it.BudgetMinFen, 10), strconv.FormatInt(it.BudgetMaxFen, 10),
+		it.Deadline, it.Maturity, strconv.FormatInt(it.AskingPriceFen, 10)} {
+		put(s)
+	}
+	putList(it.PatentNumbers)
+	putList(it.Inventors)
+	put(published)
+}
+
+// Sum returns the hex SHA-256 of the items added so far and their count.
+func (d *SnapshotDigest) Sum() string {
+	h := sha256.New()
+	h.Write(d.h.Sum(nil))
+	h.Write([]byte(strconv.Itoa(d.n)))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// CatalogPublication is what a catalog's publish event records as its
+// "after": the catalog as published and the SnapshotDigest of its items.
+type CatalogPublication struct {
+	Catalog
+	SnapshotSHA256 string `json:"snapshot_sha256"`
 }
 
 // CatalogService compiles, publishes and reads catalogs. Every method

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -83,18 +84,31 @@ func (db *DB) audit(ctx context.Context, tx *gorm.DB, action, entity, entityID s
 
 var _ market.AuditService = (*DB)(nil)
 
-// ListAudit lists events oldest first, for one entity or all.
+// ListAudit lists events in chain order (oldest first), for one entity or
+// all. Pages run by seq, not by id: ids made by two instances in the same
+// millisecond need not sort the way the chain numbered them. The cursor
+// holds the last seq of the page.
 func (db *DB) ListAudit(ctx context.Context, f market.AuditFilter) (market.Page[market.AuditEvent], error) {
 	var out market.Page[market.AuditEvent]
 	if err := market.CanReadAudit(market.ActorFrom(ctx)); err != nil {
 		return out, err
 	}
 	q := whereEq(db.gorm.WithContext(ctx).Model(&auditRow{}), "entity", f.Entity, "entity_id", f.EntityID)
-	rows, next, err := fetchPage(q, f.Page, false, func(r *auditRow) string { return r.ID })
-	if err != nil {
+	if f.Page.After != "" {
+		after, err := strconv.ParseInt(f.Page.After, 10, 64)
+		if err != nil || after < 0 {
+			return out, market.Invalid("cursor", "is not a cursor this server issued")
+		}
+		q = q.Where("seq > ?", after)
+	}
+	var rows []auditRow
+	if err := q.Order("seq ASC").Limit(f.Page.Limit + 1).Find(&rows).Error; err != nil {
 		return out, err
 	}
-	out.NextCursor = next
+	if len(rows) > f.Page.Limit {
+		rows = rows[:f.Page.Limit]
+		out.NextCursor = market.EncodeCursor(strconv.FormatInt(rows[len(rows)-1].Seq, 10))
+	}
 	out.Items = make([]market.AuditEvent, len(rows))
 	for i := range rows {
 		out.Items[i] = rows[i].event()
@@ -102,44 +116,84 @@ func (db *DB) ListAudit(ctx context.Context, f market.AuditFilter) (market.Page[
 	return out, nil
 }
 
+// auditBatch is how many events VerifyAudit reads at a time.
+const auditBatch = 1000
+
 // VerifyAudit walks the chain in sequence order, recomputing each hash, and
-// names the first event whose content, hash or link does not hold.
+// names the first event whose content, hash or link does not hold, or
+// whose catalog snapshot no longer matches the digest it recorded.
+//
+// The head is read first, and only events up to its seq are checked. The
+// head moves in the transaction that appends, and appends take turns on
+// its row lock, so every event up to the head read is committed and stays
+// as it is (the trail is append-only), while events past it are newer
+// than this check and are left to the next one. Reading the head last
+// instead would, under concurrent writes, find it ahead of the events
+// read and report a truncated chain that is not.
 func (db *DB) VerifyAudit(ctx context.Context) (*market.AuditVerification, error) {
 	if err := market.CanReadAudit(market.ActorFrom(ctx)); err != nil {
 		return nil, err
 	}
+	g := db.gorm.WithContext(ctx)
+	var head auditHead
+	if err := g.First(&head, 1).Error; err != nil {
+		return nil, err
+	}
 	res := &market.AuditVerification{OK: true}
-	prev := ""
-	var expectSeq int64 = 1
-	const batch = 1000
+	prev, lastID := "", ""
 	var lastSeq int64
-	for {
+	for lastSeq < head.Seq {
 		var rows []auditRow
-		if err := db.gorm.WithContext(ctx).Where("seq > ?", lastSeq).Order("seq ASC").Limit(batch).Find(&rows).Error; err != nil {
+		if err := g.Where("seq > ? AND seq <= ?", lastSeq, head.Seq).Order("seq ASC").Limit(auditBatch).Find(&rows).Error; err != nil {
 			return nil, err
+		}
+		if len(rows) == 0 {
+			break
 		}
 		for i := range rows {
 			ev := rows[i].event()
 			res.Checked++
-			if ev.Seq != expectSeq || ev.PrevHash != prev || ev.ComputeHash() != ev.Hash {
-				res.OK = false
-				res.FirstBrokenID = ev.ID
+			if ev.Seq != lastSeq+1 || ev.PrevHash != prev || ev.ComputeHash() != ev.Hash {
+				res.Broken(ev.ID, market.AuditBrokenEvent)
 				return res, nil
 			}
-			prev, expectSeq, lastSeq = ev.Hash, ev.Seq+1, ev.Seq
-		}
-		if len(rows) < batch {
-			break
+			if ok, err := db.snapshotHolds(ctx, &ev); err != nil {
+				return nil, err
+			} else if !ok {
+				res.Broken(ev.ID, market.AuditBrokenSnapshot)
+				return res, nil
+			}
+			prev, lastSeq, lastID = ev.Hash, ev.Seq, ev.ID
 		}
 	}
-	// An event deleted from the end leaves the head ahead of the chain.
-	var head auditHead
-	if err := db.gorm.WithContext(ctx).First(&head, 1).Error; err != nil {
-		return nil, err
-	}
-	if head.Seq != lastSeq || head.Hash != prev {
-		res.OK = false
-		res.FirstBrokenID = "head"
+	switch {
+	case lastSeq != head.Seq:
+		// Events were removed from the end: the chain breaks after the
+		// last one that survives.
+		res.Broken(lastID, market.AuditBrokenTruncated)
+	case head.Hash != prev:
+		res.Broken(lastID, market.AuditBrokenHead)
 	}
 	return res, nil
+}
+
+// snapshotHolds reports whether the event, if it is a catalog's publish
+// event that recorded a snapshot digest, still matches the catalog's
+// frozen items. Events of catalogs published before digests were recorded
+// carry none and hold.
+func (db *DB) snapshotHolds(ctx context.Context, ev *market.AuditEvent) (bool, error) {
+	if ev.Entity != "catalog" || ev.Action != market.ActionPublish {
+		return true, nil
+	}
+	var after struct {
+		SnapshotSHA256 string `json:"snapshot_sha256"`
+	}
+	if err := json.Unmarshal(ev.After, &after); err != nil || after.SnapshotSHA256 == "" {
+		return true, nil // the hash check has vouched for this content already
+	}
+	sum, err := snapshotDigest(db.gorm.WithContext(ctx), ev.EntityID)
+	if err != nil {
+		return false, err
+	}
+	return sum == after.SnapshotSHA256, nil
 }

@@ -29,8 +29,11 @@ type catalogRow struct {
 	CreatedBy   string
 	ItemCount   int
 	PublishedAt *time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// The service sets both times itself; GORM must not stamp its own
+	// clock over them on Save, or the stored updated_at would differ from
+	// the one answered and audited.
+	CreatedAt time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (catalogRow) TableName() string { return "catalogs" }
@@ -211,8 +214,9 @@ func (db *DB) CreateCatalog(ctx context.Context, in market.CatalogInput) (*marke
 
 // changeCatalog locks a catalog, checks visibility, permission and the
 // transition, and lets fn change it inside the transaction; the new state
-// is saved and audited there too.
-func (db *DB) changeCatalog(ctx context.Context, id, action string, fn func(tx *gorm.DB, c *market.Catalog, now time.Time) error) (*market.Catalog, error) {
+// is saved and audited there too. The event's "after" is what fn returns,
+// or the catalog when that is nil.
+func (db *DB) changeCatalog(ctx context.Context, id, action string, fn func(tx *gorm.DB, c *market.Catalog, now time.Time) (any, error)) (*market.Catalog, error) {
 	a := market.ActorFrom(ctx)
 	var out *market.Catalog
 	err := db.tx(ctx, func(tx *gorm.DB) error {
@@ -238,24 +242,28 @@ func (db *DB) changeCatalog(ctx context.Context, id, action string, fn func(tx *
 		before := *c
 		now := db.now()
 		c.Status, c.UpdatedAt = to, now
-		if err := fn(tx, c, now); err != nil {
+		after, err := fn(tx, c, now)
+		if err != nil {
 			return err
+		}
+		if after == nil {
+			after = c
 		}
 		nr := rowFromCatalog(c, row.CreatedBy)
 		if err := tx.Select("*").Save(&nr).Error; err != nil {
 			return err
 		}
 		out = c
-		return db.audit(ctx, tx, action, "catalog", id, &before, c)
+		return db.audit(ctx, tx, action, "catalog", id, &before, after)
 	})
 	return out, err
 }
 
 // UpdateCatalog edits a draft.
 func (db *DB) UpdateCatalog(ctx context.Context, id string, in market.CatalogInput) (*market.Catalog, error) {
-	c, err := db.changeCatalog(ctx, id, market.ActionEdit, func(_ *gorm.DB, c *market.Catalog, _ time.Time) error {
+	c, err := db.changeCatalog(ctx, id, market.ActionEdit, func(_ *gorm.DB, c *market.Catalog, _ time.Time) (any, error) {
 		c.Apply(in)
-		return c.Validate()
+		return nil, c.Validate()
 	})
 	if err != nil {
 		return nil, err
@@ -266,24 +274,52 @@ func (db *DB) UpdateCatalog(ctx context.Context, id string, in market.CatalogInp
 // PublishCatalog copies every published item the filter matches into
 // catalog_items, numbered in catalog order, with one INSERT ... SELECT in
 // the transaction that changes the state: the snapshot is exactly what was
-// published at that instant, and nothing passes through this process.
+// published at that instant. The rows are then read back, still in the
+// transaction, to record their digest in the publish event, which is how
+// VerifyAudit finds a snapshot edited behind the API's back.
 func (db *DB) PublishCatalog(ctx context.Context, id string) (*market.Catalog, error) {
-	return db.changeCatalog(ctx, id, market.ActionPublish, func(tx *gorm.DB, c *market.Catalog, now time.Time) error {
+	return db.changeCatalog(ctx, id, market.ActionPublish, func(tx *gorm.DB, c *market.Catalog, now time.Time) (any, error) {
 		where, args := matchSQL(c)
 		q := "INSERT INTO catalog_items (catalog_id, seq, " + snapshotColumns + ") SELECT ?, ROW_NUMBER() OVER (ORDER BY " +
 			rankSQL + ", i.id), " + snapshotSelect + where
 		res := tx.Exec(q, append([]any{c.ID}, args...)...)
 		if res.Error != nil {
-			return fmt.Errorf("snapshot catalog items: %w", res.Error)
+			return nil, fmt.Errorf("snapshot catalog items: %w", res.Error)
 		}
 		if res.RowsAffected == 0 {
 			msg := fmt.Sprintf("matches no published %s; widen the filter or publish when items are listed", c.Kind)
-			return &market.Error{Code: market.ECONFLICT, Message: "nothing to publish: the filter " + msg,
+			return nil, &market.Error{Code: market.ECONFLICT, Message: "nothing to publish: the filter " + msg,
 				Fields: []market.FieldError{{Field: "filter", Message: msg}}}
 		}
 		c.ItemCount, c.PublishedAt = int(res.RowsAffected), &now
-		return nil
+		sum, err := snapshotDigest(tx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &market.CatalogPublication{Catalog: *c, SnapshotSHA256: sum}, nil
 	})
+}
+
+// snapshotDigest reads a published catalog's frozen items in seq order,
+// a batch at a time, and returns their market.SnapshotDigest.
+func snapshotDigest(g *gorm.DB, catalogID string) (string, error) {
+	d := market.NewSnapshotDigest()
+	last := 0
+	for {
+		var rows []catalogItemRow
+		if err := g.Session(&gorm.Session{NewDB: true}).Where("catalog_id = ? AND seq > ?", catalogID, last).
+			Order("seq").Limit(exportBatch).Find(&rows).Error; err != nil {
+			return "", fmt.Errorf("digest catalog %s: %w", catalogID, err)
+		}
+		for i := range rows {
+			it := rows[i].item()
+			d.Add(&it)
+		}
+		if len(rows) < exportBatch {
+			return d.Sum(), nil
+		}
+		last = rows[len(rows)-1].Seq
+	}
 }
 
 // FindCatalog returns a catalog the caller may see; drafts are not found

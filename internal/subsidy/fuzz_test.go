@@ -12,6 +12,13 @@ import (
 // amount is never negative, never above a cap the quote lists, never above
 // base × the highest rate (rounded up), and 0 whenever the deal is
 // ineligible.
+//
+// testdata/fuzz/FuzzCompute holds the edges the seeds below miss, named for
+// what Compute makes of them: half a fen rounding up and 0.49 rounding down,
+// 三明 tiers with the base on a boundary and the annual cap trimming, the
+// per-transaction cap on a "lesser" base, an exhausted budget and annual
+// quota, a deal signed the day after the period, nothing paid under
+// "lesser", and 100% tiers at the int64 limit.
 func FuzzCompute(f *testing.F) {
 	// Seeds: the shapes of the table tests, plus extremes.
 	f.Add(int64(100), false, int64(0), int64(0), int64(0), int64(0), int64(0), int64(1_000_000_000), int64(0),
