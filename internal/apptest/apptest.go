@@ -58,8 +58,13 @@ func ForEach(t *testing.T, fn func(t *testing.T, e *Env)) {
 	if os.Getenv(storetest.MySQLEnv) == "" {
 		t.Logf("%s not set: MariaDB + Redis runs skipped", storetest.MySQLEnv)
 	}
+	// The backends share nothing, so they run side by side: a MariaDB
+	// test spends most of its time waiting on commits.
 	for _, b := range Backends() {
-		t.Run(b, func(t *testing.T) { fn(t, New(t, b, nil)) })
+		t.Run(b, func(t *testing.T) {
+			t.Parallel()
+			fn(t, New(t, b, nil))
+		})
 	}
 }
 
