@@ -4,35 +4,11 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/oklog/ulid/v2"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/apptest"
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
 	"github.com/liuzhou-techmarket/techmarket/internal/store"
 )
-
-// insertRegisteredDeals writes n registered, unpaid deals of the buyer
-// straight into the database, signed on subsidySignedAt: fixtures for the
-// race, which tests the final payment, not deal creation.
-func insertRegisteredDeals(t *testing.T, e *apptest.Env, p parties, n int, tech int64) []string {
-	t.Helper()
-	signed, _ := time.Parse(time.RFC3339, subsidySignedAt)
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	ids := make([]string, n)
-	for i := range n {
-		ids[i] = ulid.Make().String()
-		_, err := e.Sys.DB.SQL().Exec(`INSERT INTO transactions (id, market, channel, contract_type, contract_no, title,
-			buyer_org_id, seller_org_id, contract_amount_fen, declared_tech_amount_fen, tech_amount_fen, paid_fen, status,
-			signed_at, registration_no, registered_at, cancel_reason, created_by_org_id, created_at, updated_at)
-			VALUES (?, 'liuzhou', 'offline', 'transfer', ?, '压测技术转让合同', ?, ?, ?, ?, ?, 0, 'registered', ?, ?, ?, '', ?, ?, ?)`,
-			ids[i], "HT-"+ids[i], p.buyer.ID, p.seller.ID, tech, tech, tech, signed.UTC(), "DJ-"+ids[i], now, p.opL.ID, now, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return ids
-}
 
 // TestAutoApplyRacesBuyerApplication: each of many registered deals gets
 // its final payment (which auto-applies) at the same moment as the buyer
@@ -48,7 +24,7 @@ func TestAutoApplyRacesBuyerApplication(t *testing.T) {
 	// eligible before and after the payment.
 	pid := loosePolicy(e, p, 0, func(m map[string]any) { m["auto_apply"] = true })
 	const n = 40
-	deals := insertRegisteredDeals(t, e, p, n, 1_000_000)
+	deals := insertDeals(t, e, p.buyer.ID, p.seller.ID, p.opL.ID, n, 1_000_000, 0, market.DealRegistered)
 
 	pays, applies := make([]*apptest.Response, n), make([]*apptest.Response, n)
 	var wg sync.WaitGroup

@@ -136,6 +136,13 @@ func policyMoney(t *testing.T, e *apptest.Env, id string) (budget, approved, dis
 // tests, which test approvals, not deal creation.
 func insertPaidDeals(t *testing.T, e *apptest.Env, buyer, seller, operator string, n int, tech int64) []string {
 	t.Helper()
+	return insertDeals(t, e, buyer, seller, operator, n, tech, tech, market.DealPaid)
+}
+
+// insertDeals writes n registered deals of buyer in status with paid_fen
+// paid, signed on subsidySignedAt.
+func insertDeals(t *testing.T, e *apptest.Env, buyer, seller, operator string, n int, tech, paid int64, status string) []string {
+	t.Helper()
 	signed, _ := time.Parse(time.RFC3339, subsidySignedAt)
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	ids := make([]string, n)
@@ -144,8 +151,8 @@ func insertPaidDeals(t *testing.T, e *apptest.Env, buyer, seller, operator strin
 		_, err := e.Sys.DB.SQL().Exec(`INSERT INTO transactions (id, market, channel, contract_type, contract_no, title,
 			buyer_org_id, seller_org_id, contract_amount_fen, declared_tech_amount_fen, tech_amount_fen, paid_fen, status,
 			signed_at, registration_no, registered_at, cancel_reason, created_by_org_id, created_at, updated_at)
-			VALUES (?, 'liuzhou', 'offline', 'transfer', ?, '压测技术转让合同', ?, ?, ?, ?, ?, ?, 'paid', ?, ?, ?, '', ?, ?, ?)`,
-			ids[i], "HT-"+ids[i], buyer, seller, tech, tech, tech, tech, signed.UTC(), "DJ-"+ids[i], now, operator, now, now)
+			VALUES (?, 'liuzhou', 'offline', 'transfer', ?, '压测技术转让合同', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?)`,
+			ids[i], "HT-"+ids[i], buyer, seller, tech, tech, tech, paid, status, signed.UTC(), "DJ-"+ids[i], now, operator, now, now)
 		if err != nil {
 			t.Fatal(err)
 		}
