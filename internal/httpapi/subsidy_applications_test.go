@@ -207,6 +207,9 @@ func TestSubsidyApprovalRechecks(t *testing.T) {
 		if codes := reasonCodes(r); !reflect.DeepEqual(codes, []string{"not_registered", "not_paid"}) {
 			t.Fatalf("reasons %v: %s", codes, r.Body)
 		}
+		if f := problemFields(r); !reflect.DeepEqual(f, []string{"transaction_id"}) {
+			t.Fatalf("fields %v: %s", f, r.Body)
+		}
 
 		// Two applications of 10 000 fen against a budget of 15 000: the
 		// second approval gets what is left, and both amounts are kept.

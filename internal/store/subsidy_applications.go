@@ -245,12 +245,17 @@ func (db *DB) ApplyForSubsidy(ctx context.Context, in market.SubsidyRequest) (*m
 		if err != nil {
 			return err
 		}
+		// The deal is what falls short: the problem names transaction_id,
+		// and its reasons say why.
 		if !q.Eligible {
 			return &market.Error{Code: market.EINVALID, Reasons: q.ReasonList(),
+				Fields:  []market.FieldError{{Field: "transaction_id", Message: "not eligible under this policy: " + reasonCodes(&q)}},
 				Message: fmt.Sprintf("transaction %s is not eligible under subsidy policy %s: %s", t.ID, p.ID, reasonCodes(&q))}
 		}
 		if q.AmountFen == 0 {
-			return market.Errorf(market.EINVALID, "the subsidy of transaction %s under policy %s is 0 fen; there is nothing to apply for", t.ID, p.ID)
+			return &market.Error{Code: market.EINVALID,
+				Fields:  []market.FieldError{{Field: "transaction_id", Message: "its subsidy under this policy is 0 fen"}},
+				Message: fmt.Sprintf("the subsidy of transaction %s under policy %s is 0 fen; there is nothing to apply for", t.ID, p.ID)}
 		}
 		app, err = db.submit(ctx, tx, p, t, q, false)
 		return err
