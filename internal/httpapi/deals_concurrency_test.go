@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 
@@ -125,26 +124,7 @@ func TestConcurrentContractNo(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	var winner string
-	for _, r := range res {
-		if r.Status == 201 {
-			if winner != "" {
-				t.Fatalf("two deals created: %s and %s", winner, r.Str("id"))
-			}
-			winner = r.Str("id")
-		}
-	}
-	if winner == "" {
-		t.Fatal("no deal created")
-	}
-	for i, r := range res {
-		if r.Status == 201 {
-			continue
-		}
-		if r.Status != 409 || !strings.Contains(r.Str("detail"), winner) {
-			t.Errorf("attempt %d: %d %s, want 409 naming %s", i, r.Status, r.Body, winner)
-		}
-	}
+	oneDealWon(t, res)
 	if k := count(t, e1, "transactions", "contract_no = ?", "RACE-2026-0001"); k != 1 {
 		t.Fatalf("%d deals with the contract number, want 1", k)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"mime/multipart"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,4 +148,28 @@ func dealState(t *testing.T, e *apptest.Env, id string) (status string, paid int
 		t.Fatal(err)
 	}
 	return status, paid, count(t, e, "payments", "transaction_id = ?", id)
+}
+
+// oneDealWon checks a race of deal creations: exactly one answered 201,
+// and every other attempt is a 409 naming that deal. It returns its id.
+func oneDealWon(t *testing.T, res []*apptest.Response) string {
+	t.Helper()
+	var winner string
+	for _, r := range res {
+		if r.Status == 201 {
+			if winner != "" {
+				t.Fatalf("two deals created: %s and %s", winner, r.Str("id"))
+			}
+			winner = r.Str("id")
+		}
+	}
+	if winner == "" {
+		t.Fatal("no deal created")
+	}
+	for i, r := range res {
+		if r.Status != 201 && (r.Status != 409 || !strings.Contains(r.Str("detail"), winner)) {
+			t.Errorf("attempt %d: %d %s, want 409 naming %s", i, r.Status, r.Body, winner)
+		}
+	}
+	return winner
 }

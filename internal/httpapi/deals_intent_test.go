@@ -81,23 +81,7 @@ func TestConcurrentDealsFromOneIntent(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		var winner string
-		for _, r := range res {
-			if r.Status == 201 {
-				if winner != "" {
-					t.Fatalf("two deals from one intent: %s and %s", winner, r.Str("id"))
-				}
-				winner = r.Str("id")
-			}
-		}
-		if winner == "" {
-			t.Fatal("no deal created")
-		}
-		for i, r := range res {
-			if r.Status != 201 && (r.Status != 409 || !strings.Contains(r.Str("detail"), winner)) {
-				t.Errorf("attempt %d: %d %s, want 409 naming %s", i, r.Status, r.Body, winner)
-			}
-		}
+		oneDealWon(t, res)
 		if k := count(t, e, "transactions", "intent_id = ?", iid); k != 1 {
 			t.Fatalf("%d deals from the intent, want 1", k)
 		}
