@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,7 +237,7 @@ func TestStaleWriteIsCorrected(t *testing.T) {
 		db, eng, _, owner, admin := setup(t, dialect)
 		id := publish(t, db, owner, admin, "碳纤维车身")
 		other := &outbox.Worker{Store: db, Engine: eng}
-		racy := &onFirstUpsert{Engine: eng, before: func() {
+		racy := &onFirstUpsert{Engine: eng, before: sync.OnceFunc(func() {
 			// Between A's read and A's write: the owner closes the item and
 			// worker B applies that.
 			if _, err := db.CloseItem(owner, market.KindAchievement, id); err != nil {
@@ -245,7 +246,7 @@ func TestStaleWriteIsCorrected(t *testing.T) {
 			if n, err := other.Drain(context.Background()); n != 1 || err != nil {
 				t.Errorf("B drained %d (%v)", n, err)
 			}
-		}}
+		})}
 		a := &outbox.Worker{Store: db, Engine: racy}
 		if _, err := a.Drain(context.Background()); err != nil {
 			t.Fatal(err)
@@ -259,17 +260,14 @@ func TestStaleWriteIsCorrected(t *testing.T) {
 	})
 }
 
-// onFirstUpsert runs before once, just before its first Upsert.
+// onFirstUpsert runs before ahead of each Upsert; the test passes a
+// sync.OnceFunc, so it runs just before the first.
 type onFirstUpsert struct {
 	search.Engine
 	before func()
-	done   bool
 }
 
 func (o *onFirstUpsert) Upsert(ctx context.Context, d []search.Document) error {
-	if !o.done {
-		o.done = true
-		o.before()
-	}
+	o.before()
 	return o.Engine.Upsert(ctx, d)
 }

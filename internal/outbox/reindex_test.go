@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"io"
+	"sync"
 	"testing"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
@@ -27,17 +28,15 @@ func (r *rebuilding) Rebuild(ctx context.Context, k search.Kind) (search.Rebuild
 	return &hookedRebuild{Rebuild: rb, before: r.before}, nil
 }
 
+// hookedRebuild runs before ahead of each Upsert (the tests pass a
+// sync.OnceFunc, so it runs once).
 type hookedRebuild struct {
 	search.Rebuild
 	before func()
-	done   bool
 }
 
 func (h *hookedRebuild) Upsert(ctx context.Context, d []search.Document) error {
-	if !h.done {
-		h.done = true
-		h.before()
-	}
+	h.before()
 	return h.Rebuild.Upsert(ctx, d)
 }
 
@@ -45,12 +44,10 @@ func (h *hookedRebuild) Upsert(ctx context.Context, d []search.Document) error {
 type plain struct {
 	search.Engine
 	before func()
-	done   bool
 }
 
 func (p *plain) Upsert(ctx context.Context, d []search.Document) error {
-	if !p.done && len(d) > 0 && d[0].Kind == search.KindAchievement {
-		p.done = true
+	if len(d) > 0 && d[0].Kind == search.KindAchievement {
 		p.before()
 	}
 	return p.Engine.Upsert(ctx, d)
@@ -79,7 +76,8 @@ func TestReindexDoesNotBringBackAClosedItem(t *testing.T) {
 					t.Fatal(err)
 				}
 				liveDuringRebuild := -1
-				race := func() {
+				// Once, before the first achievement page is written.
+				race := sync.OnceFunc(func() {
 					if _, err := db.CloseItem(owner, market.KindAchievement, x); err != nil {
 						t.Error(err)
 					}
@@ -87,7 +85,7 @@ func TestReindexDoesNotBringBackAClosedItem(t *testing.T) {
 						t.Errorf("worker drained %d (%v)", n, err)
 					}
 					liveDuringRebuild = total(t, eng, "")
-				}
+				})
 				var target search.Engine = &plain{Engine: eng, before: race}
 				if mode == "rebuild" {
 					target = &rebuilding{Engine: eng, before: race}

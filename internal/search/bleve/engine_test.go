@@ -38,19 +38,12 @@ func TestEngineDisk(t *testing.T) {
 }
 
 func TestReopenKeepsDocuments(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
-	eng, err := bleve.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.Upsert(ctx, searchtest.Achievements()); err != nil {
-		t.Fatal(err)
-	}
+	eng := openFilled(t, dir)
 	if err := eng.Close(); err != nil {
 		t.Fatal(err)
 	}
-	eng, err = bleve.Open(dir)
+	eng, err := bleve.Open(dir)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
@@ -229,14 +222,8 @@ func TestOpenLockedIndexFailsQuickly(t *testing.T) {
 func TestDeleteAllFailureKeepsTheKind(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	eng, err := bleve.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := openFilled(t, dir)
 	defer func() { eng.Close() }()
-	if err := eng.Upsert(ctx, searchtest.Achievements()); err != nil {
-		t.Fatal(err)
-	}
 	boom := errors.New("disk full")
 	for _, step := range []string{"close new", "set old aside", "move new in", "open new"} {
 		eng.FailStep(func(s string) error {
@@ -282,8 +269,8 @@ func TestDeleteAllFailureKeepsTheKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	eng.Close()
-	eng, err = bleve.Open(dir)
-	if err != nil {
+	var err error
+	if eng, err = bleve.Open(dir); err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
 	if res := searchtest.Search(t, eng, search.Query{Kind: search.KindAchievement}); res.Total != len(searchtest.Achievements()) {
@@ -294,21 +281,13 @@ func TestDeleteAllFailureKeepsTheKind(t *testing.T) {
 // A swap cut short between its two renames (a crash) leaves kind.bleve.old
 // alone; Open puts it back rather than creating an empty index.
 func TestOpenRestoresIndexSetAside(t *testing.T) {
-	ctx := context.Background()
 	dir := t.TempDir()
-	eng, err := bleve.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := eng.Upsert(ctx, searchtest.Achievements()); err != nil {
-		t.Fatal(err)
-	}
-	eng.Close()
+	openFilled(t, dir).Close()
 	live := filepath.Join(dir, "achievement.bleve")
 	if err := os.Rename(live, live+".old"); err != nil {
 		t.Fatal(err)
 	}
-	eng, err = bleve.Open(dir)
+	eng, err := bleve.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,4 +295,18 @@ func TestOpenRestoresIndexSetAside(t *testing.T) {
 	if res := searchtest.Search(t, eng, search.Query{Kind: search.KindAchievement}); res.Total != len(searchtest.Achievements()) {
 		t.Errorf("%d achievements, want %d", res.Total, len(searchtest.Achievements()))
 	}
+}
+
+// openFilled opens an index in dir holding the shared achievement fixture.
+func openFilled(t *testing.T, dir string) *bleve.Engine {
+	t.Helper()
+	eng, err := bleve.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Upsert(context.Background(), searchtest.Achievements()); err != nil {
+		eng.Close()
+		t.Fatal(err)
+	}
+	return eng
 }
