@@ -111,9 +111,9 @@ func (s *Server) searchHandler(kind search.Kind) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		hits := res.Hits
-		if hits == nil {
-			hits = []search.Hit{}
+		hits := make([]any, len(res.Hits))
+		for i, h := range res.Hits {
+			hits[i] = hitJSON(h)
 		}
 		return c.JSON(fiber.Map{"hits": hits, "facets": res.Facets, "total": res.Total, "page": q.Page,
 			"limit": q.Limit, "processing_time_ms": res.ProcessingTimeMS, "query": q.Text})

@@ -39,10 +39,13 @@ type Item struct {
 // weights of the score components; they sum to 1 so the score stays in
 // 0..1.
 type weights struct {
-	text, shared, industry, modes, price, maturity float64
+	text, shared, concept, industry, modes, price, maturity float64
 }
 
-var defaultWeights = weights{text: 0.10, shared: 0.40, industry: 0.18, modes: 0.12, price: 0.10, maturity: 0.10}
+var defaultWeights = weights{text: 0.10, shared: 0.30, concept: 0.25, industry: 0.15, modes: 0.10, price: 0.05, maturity: 0.05}
+
+// maxRelated caps the linked terms a source adds to its candidate query.
+const maxRelated = 16
 
 // The context signals (industry, modes, price, maturity) say how well a
 // candidate fits once it is about the same thing; alone they do not make
@@ -83,9 +86,11 @@ func match(ctx context.Context, eng search.Engine, src search.Document, limit in
 	if len(concepts) == 0 {
 		return []Item{}, nil
 	}
+	links := search.Concepts().Find(itemText(src))
 	res, err := eng.Search(ctx, search.Query{
 		Kind:     other,
 		Text:     queryText(concepts),
+		Related:  relatedTerms(links, src.Kind == search.KindDemand),
 		MatchAny: true,
 		NoFacets: true,
 		Limit:    max(candidates, limit),
@@ -106,7 +111,7 @@ func match(ctx context.Context, eng search.Engine, src search.Document, limit in
 		if maxScore > 0 {
 			text = h.Score / maxScore
 		}
-		out = append(out, score(src, h.Document, concepts, text, w))
+		out = append(out, score(src, h.Document, concepts, links, text, w))
 	}
 	slices.SortFunc(out, func(a, b Item) int {
 		if a.Score != b.Score {
@@ -125,7 +130,7 @@ func match(ctx context.Context, eng search.Engine, src search.Document, limit in
 
 // score rates one candidate. text is its engine relevance scaled to 0..1
 // among the candidates.
-func score(src, cand search.Document, concepts []concept, text float64, w weights) Item {
+func score(src, cand search.Document, concepts []concept, links map[int]string, text float64, w weights) Item {
 	var reasons []string
 
 	// Shared terms, synonyms included, saturating: the first shared terms
@@ -144,6 +149,14 @@ func score(src, cand search.Document, concepts []concept, text float64, w weight
 	sharedScore := 1 - math.Exp(-shared/1.5)
 	if len(found) > 0 {
 		reasons = append(reasons, "共同关键词: "+strings.Join(found[:min(len(found), 5)], "、"))
+	}
+
+	// Concepts: links of the concept map both sides touch, in other words
+	// (a shared word is counted above).
+	linked := conceptLinks(links, search.Concepts().Find(candText))
+	conceptScore := 1 - math.Exp(-float64(len(linked))/1.5)
+	if len(linked) > 0 {
+		reasons = append(reasons, "概念关联: "+strings.Join(linked[:min(len(linked), 3)], "；"))
 	}
 
 	ind := industryAffinity(src.Industry, cand.Industry)
@@ -190,8 +203,8 @@ func score(src, cand search.Document, concepts []concept, text float64, w weight
 	}
 
 	context := w.industry*ind + w.modes*modes + w.price*price + w.maturity*maturity
-	gate := contextFloor + (1-contextFloor)*min(1, shared/gateAt)
-	total := w.text*text + w.shared*sharedScore + context*gate
+	gate := contextFloor + (1-contextFloor)*min(1, (shared+0.5*float64(len(linked)))/gateAt)
+	total := w.text*text + w.shared*sharedScore + w.concept*conceptScore + context*gate
 	if reasons == nil {
 		reasons = []string{}
 	}
@@ -233,4 +246,54 @@ func appendOnce(list []string, s string) []string {
 		return list
 	}
 	return append(list, s)
+}
+
+// relatedTerms are the terms the concept map links to the source's: for
+// a demand the technologies of its symptoms, for an achievement the
+// symptoms its technologies cure, and the other terms of its own side
+// after them; at most maxRelated, each once.
+func relatedTerms(links map[int]string, fromDemand bool) []string {
+	cm := search.Concepts()
+	ids := make([]int, 0, len(links))
+	for i := range links {
+		ids = append(ids, i)
+	}
+	slices.Sort(ids)
+	var out []string
+	seen := map[string]bool{}
+	for pass := 0; pass < 2; pass++ {
+		for _, i := range ids {
+			for _, t := range cm.Terms(i) {
+				k := search.Normalize(t)
+				want := cm.Technology(i, t) == fromDemand
+				if k == links[i] || seen[k] || want != (pass == 0) {
+					continue
+				}
+				seen[k] = true
+				out = append(out, t)
+				if len(out) == maxRelated {
+					return out
+				}
+			}
+		}
+	}
+	return out
+}
+
+// conceptLinks names the links of the concept map that source and
+// candidate both touch through different terms, "源词 ↔ 候选词", in link
+// order.
+func conceptLinks(src, cand map[int]string) []string {
+	var ids []int
+	for i, t := range cand {
+		if s, ok := src[i]; ok && s != t {
+			ids = append(ids, i)
+		}
+	}
+	slices.Sort(ids)
+	out := make([]string, 0, len(ids))
+	for _, i := range ids {
+		out = appendOnce(out, src[i]+" ↔ "+cand[i])
+	}
+	return out
 }

@@ -328,8 +328,8 @@ func TestNoSharedTermScoresLow(t *testing.T) {
 	shares := fits
 	shares.ID, shares.Title = "z2", "车身轻量化铝合金"
 	concepts := sourceConcepts(src)
-	none := score(src, fits, concepts, 1, defaultWeights)
-	some := score(src, shares, concepts, 1, defaultWeights)
+	none := score(src, fits, concepts, nil, 1, defaultWeights)
+	some := score(src, shares, concepts, nil, 1, defaultWeights)
 	if none.Score > 0.36 {
 		t.Errorf("no shared term: score %v, want at most 0.35 (text + half the context)", none.Score)
 	}

@@ -13,7 +13,7 @@ func FromItem(it *market.Item) Document {
 		d.PublishedAt = *it.PublishedAt
 	}
 	if it.Kind == market.KindDemand {
-		d.BudgetMinFen, d.BudgetMaxFen = it.BudgetMinFen, it.BudgetMaxFen
+		d.BudgetMinFen, d.BudgetMaxFen, d.Deadline = it.BudgetMinFen, it.BudgetMaxFen, it.Deadline
 	} else {
 		d.Maturity, d.PriceFen = it.Maturity, it.AskingPriceFen
 	}

@@ -35,6 +35,7 @@ type Document struct {
 	PriceFen     int64     `json:"price_fen"`      // achievement asking price, 0 = negotiable
 	BudgetMinFen int64     `json:"budget_min_fen"` // demands only
 	BudgetMaxFen int64     `json:"budget_max_fen"` // demands only
+	Deadline     string    `json:"deadline,omitempty"` // demands only: YYYY-MM-DD or ""
 	PublishedAt  time.Time `json:"published_at"`
 }
 
@@ -58,6 +59,10 @@ type Query struct {
 	// terms, ranked by how many and how well (used by matching); by default
 	// every term must match.
 	MatchAny bool
+	// Related are further terms a MatchAny query matches, each whole and
+	// at a lower weight than the text's own words: the technologies a
+	// concept map links to the source's symptoms (matching sets them).
+	Related []string
 	// NoFacets skips the facet counts, which cost a pass over every
 	// matching document; Result.Facets is then nil. Matching sets it.
 	NoFacets bool

@@ -14,9 +14,9 @@ import (
 //go:embed thesaurus.txt
 var thesaurusText string
 
-// loadThesaurus parses the embedded thesaurus once. The file is part of the
+// builtin parses the embedded thesaurus once. The file is part of the
 // binary and checked by tests, so a parse error is a programming error.
-var loadThesaurus = sync.OnceValue(func() *thesaurus {
+var builtin = sync.OnceValue(func() *Lexicon {
 	th, err := parseThesaurus(thesaurusText)
 	if err != nil {
 		panic(err)
@@ -24,9 +24,14 @@ var loadThesaurus = sync.OnceValue(func() *thesaurus {
 	return th
 })
 
-// thesaurus holds the parsed groups, a lookup from normalised term to the
-// groups holding it, and a trie over the terms for finding them in text.
-type thesaurus struct {
+// Builtin returns the lexicon of the embedded thesaurus alone.
+func Builtin() *Lexicon { return builtin() }
+
+// Lexicon is an immutable set of synonym groups: the embedded thesaurus,
+// and the groups operators curate (GET/PUT /synonyms) when built with
+// WithGroups. It holds a lookup from normalised term to the groups
+// holding it, and a trie over the terms for finding them in text.
+type Lexicon struct {
 	groups [][]string       // as written in the file
 	byTerm map[string][]int // normalised term -> indexes into groups
 	root   *trieNode
@@ -37,8 +42,8 @@ type trieNode struct {
 	term string // the normalised term ending here, "" if none
 }
 
-func parseThesaurus(text string) (*thesaurus, error) {
-	th := &thesaurus{byTerm: map[string][]int{}, root: &trieNode{}}
+func parseThesaurus(text string) (*Lexicon, error) {
+	th := &Lexicon{byTerm: map[string][]int{}, root: &trieNode{}}
 	for n, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -61,18 +66,50 @@ func parseThesaurus(text string) (*thesaurus, error) {
 		if len(group) < 2 {
 			return nil, fmt.Errorf("thesaurus line %d: a group needs at least two terms", n+1)
 		}
-		gi := len(th.groups)
-		th.groups = append(th.groups, group)
-		for _, t := range group {
-			key := Normalize(t)
-			th.byTerm[key] = append(th.byTerm[key], gi)
-			th.insert(key)
-		}
+		th.add(group)
 	}
 	return th, nil
 }
 
-func (th *thesaurus) insert(key string) {
+// add appends one group of terms.
+func (th *Lexicon) add(group []string) {
+	gi := len(th.groups)
+	th.groups = append(th.groups, group)
+	for _, t := range group {
+		key := Normalize(t)
+		th.byTerm[key] = append(th.byTerm[key], gi)
+		th.insert(key)
+	}
+}
+
+// WithGroups returns a new lexicon holding th's groups and groups (each
+// a list of terms that mean the same; groups of fewer than two distinct
+// terms are skipped). th is unchanged.
+func (th *Lexicon) WithGroups(groups [][]string) *Lexicon {
+	out := &Lexicon{byTerm: map[string][]int{}, root: &trieNode{}}
+	for _, g := range th.groups {
+		out.add(g)
+	}
+	for _, g := range groups {
+		var group []string
+		seen := map[string]bool{}
+		for _, t := range g {
+			if k := Normalize(t); k != "" && !seen[k] {
+				seen[k] = true
+				group = append(group, strings.TrimSpace(t))
+			}
+		}
+		if len(group) >= 2 {
+			out.add(group)
+		}
+	}
+	return out
+}
+
+// Groups returns the groups of the lexicon, as written.
+func (th *Lexicon) Groups() [][]string { return th.groups }
+
+func (th *Lexicon) insert(key string) {
 	n := th.root
 	for _, r := range key {
 		if n.next == nil {
@@ -90,7 +127,7 @@ func (th *thesaurus) insert(key string) {
 
 // synonyms returns the other terms of every group holding term, in file
 // order, without duplicates.
-func (th *thesaurus) synonyms(term string) []string {
+func (th *Lexicon) synonyms(term string) []string {
 	key := Normalize(term)
 	var out []string
 	seen := map[string]bool{key: true}
@@ -108,7 +145,7 @@ func (th *thesaurus) synonyms(term string) []string {
 // longestAt returns the byte length of the longest term of at least
 // minRunes runes starting at s[i:], or 0. Latin and digit terms must sit on
 // word boundaries so that "AR" is not found inside "RADAR".
-func (th *thesaurus) longestAt(s string, i, minRunes int) int {
+func (th *Lexicon) longestAt(s string, i, minRunes int) int {
 	if i > 0 {
 		prev, _ := utf8.DecodeLastRuneInString(s[:i])
 		first, _ := utf8.DecodeRuneInString(s[i:])
@@ -146,8 +183,7 @@ func isASCIIWord(r rune) bool {
 
 // Synonyms returns the thesaurus as a map from each term to the other terms
 // of its group(s), in the spelling of the file. The map is a fresh copy.
-func Synonyms() map[string][]string {
-	th := loadThesaurus()
+func (th *Lexicon) Synonyms() map[string][]string {
 	out := make(map[string][]string, len(th.byTerm))
 	for _, g := range th.groups {
 		for _, t := range g {
@@ -162,8 +198,7 @@ func Synonyms() map[string][]string {
 // Expand returns terms followed by the synonyms of each, without
 // duplicates (compared after Normalize), keeping the order of first
 // appearance. Terms outside the thesaurus are kept as they are.
-func Expand(terms []string) []string {
-	th := loadThesaurus()
+func (th *Lexicon) Expand(terms []string) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(t string) {
@@ -186,8 +221,7 @@ func Expand(terms []string) []string {
 // FindTerms returns the thesaurus terms of at least two characters found in
 // text, normalised, leftmost-longest and without overlaps, each once, in
 // order of first appearance.
-func FindTerms(text string) []string {
-	th := loadThesaurus()
+func (th *Lexicon) FindTerms(text string) []string {
 	s := Normalize(text)
 	var out []string
 	seen := map[string]bool{}
@@ -211,8 +245,7 @@ func FindTerms(text string) []string {
 // longer words ("汽车减重" → "汽车", "减重") so each can be expanded to its
 // synonyms. Single CJK characters left between terms (的, 和, 与) are
 // dropped; a word that is one character stays. Units are normalised.
-func SplitQuery(text string) []string {
-	th := loadThesaurus()
+func (th *Lexicon) SplitQuery(text string) []string {
 	var out []string
 	seen := map[string]bool{}
 	add := func(u string) {
@@ -293,3 +326,15 @@ func Normalize(text string) string {
 	}
 	return strings.TrimSpace(b.String())
 }
+
+// Synonyms is Builtin().Synonyms.
+func Synonyms() map[string][]string { return builtin().Synonyms() }
+
+// Expand is Builtin().Expand.
+func Expand(terms []string) []string { return builtin().Expand(terms) }
+
+// FindTerms is Builtin().FindTerms.
+func FindTerms(text string) []string { return builtin().FindTerms(text) }
+
+// SplitQuery is Builtin().SplitQuery.
+func SplitQuery(text string) []string { return builtin().SplitQuery(text) }

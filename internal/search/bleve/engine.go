@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,29 +62,45 @@ type Engine struct {
 
 	// qa is the query analyzer of the mapping: it cuts queries into terms.
 	qa analysis.Analyzer
+	// vocab is the synonyms in force, read on every query.
+	vocab *search.Vocabulary
 }
+
+// Option configures an engine.
+type Option func(*Engine)
+
+// WithVocabulary makes the engine expand queries with vocab, whose
+// changes (operators' synonyms) apply from the next query. By default the
+// engine uses the embedded thesaurus alone.
+func WithVocabulary(v *search.Vocabulary) Option { return func(e *Engine) { e.vocab = v } }
 
 var _ search.Engine = (*Engine)(nil)
 
 // Open opens the indexes under dir, creating dir and the indexes when they
 // do not exist. An index written by an incompatible version is refused:
 // delete it and run the reindex command.
-func Open(dir string) (*Engine, error) {
+func Open(dir string, opts ...Option) (*Engine, error) {
 	if dir == "" {
 		return nil, errors.New("bleve: empty index directory")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("bleve: %w", err)
 	}
-	return open(dir)
+	return open(dir, opts)
 }
 
 // OpenMemory returns an engine whose indexes live in memory only; for tests
 // and throwaway tools.
-func OpenMemory() (*Engine, error) { return open("") }
+func OpenMemory(opts ...Option) (*Engine, error) { return open("", opts) }
 
-func open(dir string) (*Engine, error) {
+func open(dir string, opts []Option) (*Engine, error) {
 	e := &Engine{dir: dir, indexes: map[search.Kind]bleve.Index{}, tables: map[search.Kind]*table{}, rebuilding: map[search.Kind]chan struct{}{}}
+	for _, o := range opts {
+		o(e)
+	}
+	if e.vocab == nil {
+		e.vocab = search.NewVocabulary()
+	}
 	for _, k := range kinds {
 		e.rebuilding[k] = make(chan struct{}, 1)
 	}
@@ -270,6 +287,7 @@ func indexFields(d search.Document) (map[string]any, error) {
 		fieldTitle:    d.Title,
 		fieldKeywords: d.Keywords,
 		fieldBody:     d.Body,
+		fieldWords:    strings.Join(search.Words(d.Title+" "+strings.Join(d.Keywords, " ")+" "+d.Body), " "),
 		fieldSource:   string(src),
 	}, nil
 }

@@ -49,8 +49,8 @@ func TestReopenKeepsDocuments(t *testing.T) {
 	}
 	defer eng.Close()
 	res := searchtest.Search(t, eng, search.Query{Kind: search.KindAchievement, Text: "减重"})
-	if got := searchtest.IDs(res); len(got) != 1 || got[0] != "a1" {
-		t.Errorf("after reopen: %v, want [a1]", got)
+	if got := searchtest.IDs(res); len(got) < 1 || got[0] != "a1" {
+		t.Errorf("after reopen: %v, want a1 first", got)
 	}
 }
 

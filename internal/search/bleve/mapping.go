@@ -6,13 +6,15 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/whitespace"
 	"github.com/blevesearch/bleve/v2/mapping"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // schemaVersion is stored in every index; an index written with another
 // version is refused (the operator deletes it and runs reindex). Bump it
 // whenever the mapping or the analyzers change.
-const schemaVersion = "2"
+const schemaVersion = "3"
 
 var schemaKey = []byte("techmarket.schema")
 
@@ -28,6 +30,9 @@ var schemaKey = []byte("techmarket.schema")
 const (
 	analyzerIndex = "techmarket_cjk_index"
 	analyzerQuery = "techmarket_cjk_query"
+	// analyzerWords reads the words field, already segmented (search.Words)
+	// and joined by spaces.
+	analyzerWords = "techmarket_words"
 	bigramUnigram = "techmarket_cjk_bigram_unigram"
 )
 
@@ -37,6 +42,7 @@ const (
 	fieldTitle    = "title"
 	fieldKeywords = "keywords"
 	fieldBody     = "body"
+	fieldWords    = "words" // title, keywords and body segmented into words
 	fieldSource   = "src" // the Document as JSON, stored only
 )
 
@@ -58,12 +64,27 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 		}
 	}
 
+	if err := im.AddCustomAnalyzer(analyzerWords, map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     whitespace.Name,
+		"token_filters": []any{lowercase.Name},
+	}); err != nil {
+		return nil, err
+	}
+
 	text := bleve.NewTextFieldMapping()
 	text.Analyzer = analyzerIndex
 	text.Store = false
 	text.IncludeInAll = false
 	text.IncludeTermVectors = false // highlights are placed by re-scanning the page's hits
 	text.DocValues = false
+
+	words := bleve.NewTextFieldMapping()
+	words.Analyzer = analyzerWords
+	words.Store = false
+	words.IncludeInAll = false
+	words.IncludeTermVectors = false
+	words.DocValues = false
 
 	source := bleve.NewTextFieldMapping()
 	source.Index = false
@@ -76,9 +97,13 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	for _, f := range []string{fieldTitle, fieldKeywords, fieldBody} {
 		doc.AddFieldMappingsAt(f, text)
 	}
+	doc.AddFieldMappingsAt(fieldWords, words)
 	doc.AddFieldMappingsAt(fieldSource, source)
 
 	im.DefaultMapping = doc
+	// BM25 (k1 1.2, b 0.75): term frequency saturates and long bodies do
+	// not outweigh short titles, which tf-idf let them do.
+	im.ScoringModel = index.BM25Scoring
 	im.DefaultAnalyzer = analyzerIndex
 	im.IndexDynamic = false
 	im.StoreDynamic = false

@@ -1,12 +1,15 @@
 package bleve
 
 import (
+	"context"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/search"
 )
@@ -27,34 +30,60 @@ var fieldBoosts = []struct {
 // words typed: both count, the exact wording a little more.
 const synonymBoost = 0.7
 
+// Weights of the other ways a query word can match: as a whole word of the
+// document's segmentation (a bonus on top of its bigrams: 车身 in 白车身 but
+// not in 汽车身份), with one wrong character (清量化 finds 轻量化), and, for
+// documents that hold none of the words, through some of their bigrams.
+const (
+	wordBoost  = 1.0
+	fuzzyBoost = 0.5
+	looseBoost = 0.3
+	// relatedBoost weighs a related term (Query.Related) of a MatchAny
+	// query: a hint, worth less than a word the source says.
+	relatedBoost = 0.5
+	// conceptBoost weighs, in a search, a technology the concept map links
+	// to a symptom the query names.
+	conceptBoost = 0.4
+)
+
 // maxUnits caps the query units so a pasted paragraph cannot build a query
 // of thousands of clauses.
 const maxUnits = 48
 
-// textPlan is the text part of a query: its units analysed into variants,
-// nil when the query has no text, and its terms (as the query analyzer
-// emits them), which mark the highlights of the hits.
+// textPlan is the text part of a query, nil parts when the query has no
+// text: one query per word of a search (a document's count of words matched
+// ranks it first, SPEC "Search never answers an empty list"), the loose
+// query that finds documents holding only parts of the words, and the
+// query terms (as the query analyzer emits them), which mark the
+// highlights of the hits.
 type textPlan struct {
 	units    [][]variant
+	unitText []string
+	related  []variant // MatchAny only: matched whole, at relatedBoost
+	words    []query.Query
+	loose    query.Query
 	matchAny bool
 	terms    map[string]bool
 }
 
-// query builds the bleve query. common reports whether a token is in so
-// many documents of a field that a loose (MatchAny) query should not walk
-// its postings; it may be nil.
-func (p textPlan) query(common func(field, token string) bool) query.Query {
-	if p.matchAny {
-		return anyQuery(p.units, common)
+// query builds the MatchAny query. common reports whether a token is in so
+// many documents of a field that a loose query should not walk its
+// postings; it may be nil.
+func (p textPlan) anyQuery(common func(field, token string) bool) query.Query {
+	units := p.units
+	if len(p.related) > 0 {
+		// A related term counts whole, like a synonym: put it behind a
+		// placeholder first wording, which anyQuery cuts into tokens.
+		units = append(append([][]variant(nil), units...), append([]variant{{}}, p.related...))
 	}
-	return allQuery(p.units)
+	return anyQuery(units, common)
 }
 
-// buildText turns the text of a normalised query into a bleve query; qa is
-// the query analyzer. Filters, facets and sorting are not bleve's job here
-// (see table).
-func buildText(q search.Query, qa analysis.Analyzer) textPlan {
-	units := search.SplitQuery(q.Text)
+// buildText turns the text of a normalised query into bleve queries; qa is
+// the query analyzer and lex the vocabulary in force. Filters, facets and
+// sorting are not bleve's job here (see table).
+func buildText(q search.Query, qa analysis.Analyzer, lex *search.Lexicon) textPlan {
+	units := lex.SplitQuery(q.Text)
 	if len(units) > maxUnits {
 		units = units[:maxUnits]
 	}
@@ -64,14 +93,152 @@ func buildText(q search.Query, qa analysis.Analyzer) textPlan {
 	variants := make([][]variant, len(units))
 	terms := map[string]bool{}
 	for i, u := range units {
-		variants[i] = unitVariants(u, qa)
+		variants[i] = unitVariants(u, qa, lex)
 		for _, v := range variants[i] {
 			for _, t := range v.tokens {
 				terms[t] = true
 			}
 		}
 	}
-	return textPlan{units: variants, matchAny: q.MatchAny, terms: terms}
+	p := textPlan{units: variants, unitText: units, matchAny: q.MatchAny, terms: terms}
+	if !q.MatchAny {
+		// A word the concept map knows as a symptom (异味, 拉稀) also
+		// matches the technologies linked to it, below its own wordings.
+		cm := search.Concepts()
+		for i, u := range units {
+			for li, term := range cm.Find(u) {
+				if cm.Technology(li, term) {
+					continue
+				}
+				for _, t := range cm.Terms(li) {
+					if !cm.Technology(li, t) {
+						continue
+					}
+					if v, ok := analyzed(t, qa, conceptBoost); ok {
+						p.units[i] = append(p.units[i], v)
+					}
+				}
+			}
+		}
+	}
+	if q.MatchAny {
+		for _, r := range q.Related[:min(len(q.Related), maxUnits)] {
+			if v, ok := analyzed(r, qa, relatedBoost); ok {
+				p.related = append(p.related, v)
+				for _, t := range v.tokens {
+					p.terms[t] = true
+				}
+			}
+		}
+	}
+	return p
+}
+
+// withWords builds the per-word queries of a search on the index behind r:
+// a word that no document holds as typed, and may hold a typo, also
+// matches the words of the index one character away (清量化 → 轻量化),
+// at fuzzyBoost, the most frequent first.
+func (p textPlan) withWords(r index.IndexReader, qa analysis.Analyzer, lex *search.Lexicon) textPlan {
+	if p.matchAny || p.units == nil {
+		return p
+	}
+	p.words = make([]query.Query, len(p.units))
+	loose := make([][]variant, 0, len(p.units))
+	for i, u := range p.unitText {
+		vs := p.units[i]
+		if typoTolerant(u) && !known(r, u, vs) {
+			// The word as typed is not in the index: its tokens would only
+			// find other words (量化 of 清量化), so the corrections stand for it.
+			for _, c := range corrections(r, u) {
+				for _, v := range unitVariants(c, qa, lex) {
+					v.boost *= fuzzyBoost
+					vs = append(vs, v)
+					for _, t := range v.tokens {
+						p.terms[t] = true
+					}
+				}
+			}
+		}
+		if len(vs) == len(p.units[i]) {
+			loose = append(loose, vs)
+		}
+		p.words[i] = wordQuery(u, vs)
+	}
+	p.loose = looseQuery(loose)
+	return p
+}
+
+// maxCorrections caps the words a typo may stand for.
+const maxCorrections = 3
+
+// known reports whether some document may hold the word: it is a word of
+// the segmented text, or each of its tokens is in some field.
+func known(r index.IndexReader, unit string, vs []variant) bool {
+	if termCount(r, fieldWords, unit) > 0 {
+		return true
+	}
+	if len(vs) == 0 {
+		return false
+	}
+	for _, f := range fieldBoosts {
+		all := true
+		for _, tok := range vs[0].tokens {
+			if termCount(r, f.field, tok) == 0 {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+func termCount(r index.IndexReader, field, term string) uint64 {
+	tfr, err := r.TermFieldReader(context.Background(), []byte(term), field, false, false, false)
+	if err != nil {
+		return 0
+	}
+	defer tfr.Close()
+	return tfr.Count()
+}
+
+// corrections returns the words of the index one character away from
+// unit, of the same length, most frequent first.
+func corrections(r index.IndexReader, unit string) []string {
+	fr, ok := r.(index.IndexReaderFuzzy)
+	if !ok {
+		return nil
+	}
+	d, err := fr.FieldDictFuzzy(fieldWords, unit, 1, "")
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	n := utf8.RuneCountInString(unit)
+	var found []*index.DictEntry
+	for {
+		e, err := d.Next()
+		if err != nil || e == nil {
+			break
+		}
+		if e.EditDistance == 1 && utf8.RuneCountInString(e.Term) == n {
+			c := *e
+			found = append(found, &c)
+		}
+	}
+	sort.Slice(found, func(i, j int) bool {
+		if found[i].Count != found[j].Count {
+			return found[i].Count > found[j].Count
+		}
+		return found[i].Term < found[j].Term
+	})
+	out := make([]string, 0, maxCorrections)
+	for _, e := range found[:min(len(found), maxCorrections)] {
+		out = append(out, e.Term)
+	}
+	return out
 }
 
 // variant is one wording of a query unit, the unit itself or a synonym,
@@ -81,54 +248,97 @@ type variant struct {
 	boost  float64
 }
 
-func unitVariants(unit string, qa analysis.Analyzer) []variant {
+func unitVariants(unit string, qa analysis.Analyzer, lex *search.Lexicon) []variant {
 	var out []variant
-	for i, v := range search.Expand([]string{unit}) {
-		var toks []string
-		seen := map[string]bool{}
-		for _, t := range qa.Analyze([]byte(v)) {
-			if s := string(t.Term); !seen[s] {
-				seen[s] = true
-				toks = append(toks, s)
-			}
-		}
-		if len(toks) == 0 {
-			continue
-		}
+	for i, w := range lex.Expand([]string{unit}) {
 		b := 1.0
 		if i > 0 {
 			b = synonymBoost
 		}
-		out = append(out, variant{tokens: toks, boost: b})
+		if v, ok := analyzed(w, qa, b); ok {
+			out = append(out, v)
+		}
 	}
 	return out
 }
 
-// allQuery requires every unit. A unit matches when any of its variants
-// matches in any searchable field, and a variant matches when all its
-// tokens (the bigrams of 铝合金: 铝合, 合金) are in that field.
-func allQuery(units [][]variant) query.Query {
-	parts := make([]query.Query, 0, len(units))
+// analyzed is one wording cut into its distinct tokens, at weight boost;
+// false when it has none.
+func analyzed(wording string, qa analysis.Analyzer, boost float64) (variant, bool) {
+	var toks []string
+	seen := map[string]bool{}
+	for _, t := range qa.Analyze([]byte(wording)) {
+		if s := string(t.Term); !seen[s] {
+			seen[s] = true
+			toks = append(toks, s)
+		}
+	}
+	return variant{tokens: toks, boost: boost}, len(toks) > 0
+}
+
+// wordQuery matches the documents that hold one query word: any of its
+// wordings (the word, a synonym, a correction) with all its tokens in one
+// field (the bigrams of 铝合金: 铝合, 合金), or the word whole in the
+// segmented text.
+func wordQuery(unit string, vs []variant) query.Query {
+	var clauses []query.Query
+	for _, v := range vs {
+		for _, f := range fieldBoosts {
+			clauses = append(clauses, tokensQuery(v.tokens, f.field, f.boost*v.boost))
+		}
+	}
+	w := bleve.NewTermQuery(unit)
+	w.SetField(fieldWords)
+	w.SetBoost(wordBoost)
+	clauses = append(clauses, w)
+	return bleve.NewDisjunctionQuery(clauses...)
+}
+
+// typoTolerant reports whether a query word may match with one wrong
+// character: Chinese words of three characters or more, Latin words of
+// five letters or more; never words with digits (5G is not 4G).
+func typoTolerant(unit string) bool {
+	n, latin := 0, false
+	for _, r := range unit {
+		switch {
+		case r >= '0' && r <= '9':
+			return false
+		case r < 0x80:
+			latin = true
+		}
+		n++
+	}
+	if latin {
+		return n >= 5
+	}
+	return n >= 3
+}
+
+// looseQuery matches documents holding any token of the words as typed,
+// one clause per distinct (field, token): they rank after every document
+// holding a whole word, so a query never comes back empty while listings
+// share parts of its words.
+func looseQuery(units [][]variant) query.Query {
+	seen := map[string]bool{}
+	var clauses []query.Query
 	for _, vs := range units {
-		n := float64(len(vs) * len(fieldBoosts))
-		var clauses []query.Query
-		for _, v := range vs {
+		if len(vs) == 0 || len(vs[0].tokens) < 2 {
+			continue // a one-token word is matched whole or not at all
+		}
+		for _, tok := range vs[0].tokens {
+			if seen[tok] {
+				continue
+			}
+			seen[tok] = true
 			for _, f := range fieldBoosts {
-				// A disjunction multiplies its sum by matched/total
-				// clauses; scaling by the clause count keeps a unit with
-				// many synonyms from weighing less than one with none.
-				clauses = append(clauses, tokensQuery(v.tokens, f.field, f.boost*v.boost*n))
+				clauses = append(clauses, tokensQuery([]string{tok}, f.field, f.boost*looseBoost))
 			}
 		}
-		if len(clauses) == 0 {
-			return bleve.NewMatchNoneQuery()
-		}
-		parts = append(parts, bleve.NewDisjunctionQuery(clauses...))
 	}
-	if len(parts) == 1 {
-		return parts[0]
+	if len(clauses) == 0 {
+		return nil
 	}
-	return bleve.NewConjunctionQuery(parts...)
+	return bleve.NewDisjunctionQuery(clauses...)
 }
 
 func tokensQuery(tokens []string, field string, boost float64) query.Query {

@@ -26,7 +26,8 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 	if err != nil {
 		return search.Result{}, err
 	}
-	plan := buildText(q, e.qa)
+	lex := e.vocab.Lexicon()
+	plan := buildText(q, e.qa, lex)
 	var out search.Result
 	err = e.withIndex(q.Kind, func(idx bleve.Index, t *table) error {
 		adv, err := idx.Advanced()
@@ -38,7 +39,7 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 			return err
 		}
 		defer r.Close()
-		out, err = run(ctx, q, plan, idx, r, t)
+		out, err = run(ctx, q, plan.withWords(r, e.qa, lex), idx, r, t)
 		return err
 	})
 	var me *market.Error
@@ -97,13 +98,9 @@ func collect(ctx context.Context, q search.Query, plan textPlan, idx bleve.Index
 	if !q.NoFacets {
 		c = t.newCounts()
 	}
-	var tq query.Query
-	if plan.units != nil {
-		tq = plan.query(commonTokens(ctx, r, len(t.rows)))
-	}
-	top := &topK{k: q.Page * q.Limit, less: order(q, tq != nil)}
+	top := &topK{k: q.Page * q.Limit, less: order(q, plan.units != nil)}
 	total := 0
-	consider := func(rw *row, score float64) {
+	consider := func(rw *row, words int, score float64) {
 		if !f.pass(rw) {
 			return
 		}
@@ -111,24 +108,29 @@ func collect(ctx context.Context, q search.Query, plan textPlan, idx bleve.Index
 		if c != nil {
 			c.add(rw)
 		}
-		top.offer(hit{row: rw, score: score})
+		top.offer(hit{row: rw, words: words, score: score})
 	}
 
 	switch {
-	case tq == nil:
+	case plan.units == nil:
 		for i := range t.rows {
-			consider(&t.rows[i], 0)
+			consider(&t.rows[i], 0, 0)
 		}
-	case c == nil && q.Sort == "" && !f.any():
+	case plan.matchAny && c == nil && q.Sort == "" && !f.any():
 		// Nothing needs every match (matching asks this): let bleve's
 		// collector keep the best, reading IDs for those only.
-		n, err := topText(ctx, tq, idx, t, top)
+		n, err := topText(ctx, plan.anyQuery(commonTokens(ctx, r, len(t.rows))), idx, t, top)
 		if err != nil {
 			return nil, 0, nil, err
 		}
 		total = n
+	case plan.matchAny:
+		tq := plan.anyQuery(commonTokens(ctx, r, len(t.rows)))
+		if err := matchText(ctx, tq, q.Sort == "", idx, r, t, func(rw *row, score float64) { consider(rw, 0, score) }); err != nil {
+			return nil, 0, nil, err
+		}
 	default:
-		if err := matchText(ctx, tq, q.Sort == "", idx, r, t, consider); err != nil {
+		if err := matchWords(ctx, plan, q.Sort == "", idx, r, t, consider); err != nil {
 			return nil, 0, nil, err
 		}
 	}
@@ -183,6 +185,45 @@ func matchText(ctx context.Context, tq query.Query, scored bool, idx bleve.Index
 			consider(&t.rows[i], score)
 		}
 	}
+}
+
+// matchWords walks the documents matching each word of a search, and those
+// matching only parts of the words, and offers each document once with the
+// number of words it holds and the sum of its scores.
+func matchWords(ctx context.Context, plan textPlan, scored bool, idx bleve.Index, r index.IndexReader, t *table, consider func(*row, int, float64)) error {
+	type acc struct {
+		words int
+		score float64
+	}
+	seen := map[*row]*acc{}
+	var order []*row // first-seen order, so equal hits come back the same way
+	add := func(words int) func(*row, float64) {
+		return func(rw *row, score float64) {
+			a := seen[rw]
+			if a == nil {
+				a = &acc{}
+				seen[rw] = a
+				order = append(order, rw)
+			}
+			a.words += words
+			a.score += score
+		}
+	}
+	for _, wq := range plan.words {
+		if err := matchText(ctx, wq, scored, idx, r, t, add(1)); err != nil {
+			return err
+		}
+	}
+	if plan.loose != nil {
+		if err := matchText(ctx, plan.loose, scored, idx, r, t, add(0)); err != nil {
+			return err
+		}
+	}
+	for _, rw := range order {
+		a := seen[rw]
+		consider(rw, a.words, a.score)
+	}
+	return nil
 }
 
 // topText asks bleve for the best page*limit matches by score and offers

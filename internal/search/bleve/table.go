@@ -211,7 +211,10 @@ func (t *table) facets(c *counts) map[string]map[string]int {
 
 // hit is a candidate for the page: a row and its text score.
 type hit struct {
-	row   *row
+	row *row
+	// words is how many of the query's words the document holds: in
+	// relevance order more words always rank first, then the score.
+	words int
 	score float64
 }
 
@@ -248,6 +251,9 @@ func order(q search.Query, hasText bool) func(a, b *hit) bool {
 		}
 	}
 	return func(a, b *hit) bool {
+		if a.words != b.words {
+			return a.words > b.words
+		}
 		if a.score != b.score {
 			return a.score > b.score
 		}
