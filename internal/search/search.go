@@ -32,9 +32,9 @@ type Document struct {
 	Modes        []string  `json:"modes"`    // transfer_modes or cooperation_modes
 	Maturity     string    `json:"maturity"` // achievements only
 	RegionCode   string    `json:"region_code"`
-	PriceFen     int64     `json:"price_fen"`      // achievement asking price, 0 = negotiable
-	BudgetMinFen int64     `json:"budget_min_fen"` // demands only
-	BudgetMaxFen int64     `json:"budget_max_fen"` // demands only
+	PriceFen     int64     `json:"price_fen"`          // achievement asking price, 0 = negotiable
+	BudgetMinFen int64     `json:"budget_min_fen"`     // demands only
+	BudgetMaxFen int64     `json:"budget_max_fen"`     // demands only
 	Deadline     string    `json:"deadline,omitempty"` // demands only: YYYY-MM-DD or ""
 	PublishedAt  time.Time `json:"published_at"`
 }

@@ -43,7 +43,7 @@ const (
 	fieldKeywords = "keywords"
 	fieldBody     = "body"
 	fieldWords    = "words" // title, keywords and body segmented into words
-	fieldSource   = "src" // the Document as JSON, stored only
+	fieldSource   = "src"   // the Document as JSON, stored only
 )
 
 func newMapping() (*mapping.IndexMappingImpl, error) {
