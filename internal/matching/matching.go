@@ -40,9 +40,11 @@ type Item struct {
 // 0..1.
 type weights struct {
 	text, shared, concept, industry, modes, price, maturity float64
+	// poolIDF weighs each shared term by how few candidates hold it.
+	poolIDF bool
 }
 
-var defaultWeights = weights{text: 0.10, shared: 0.30, concept: 0.25, industry: 0.15, modes: 0.10, price: 0.05, maturity: 0.05}
+var defaultWeights = weights{text: 0.10, shared: 0.35, concept: 0.30, industry: 0.05, modes: 0.10, price: 0.05, maturity: 0.05, poolIDF: true}
 
 // maxRelated caps the linked terms a source adds to its candidate query.
 const maxRelated = 16
@@ -102,6 +104,9 @@ func match(ctx context.Context, eng search.Engine, src search.Document, limit in
 	for _, h := range res.Hits {
 		maxScore = max(maxScore, h.Score)
 	}
+	if w.poolIDF {
+		weighByPool(concepts, res.Hits)
+	}
 	out := make([]Item, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		if src.OrgID != "" && h.OrgID == src.OrgID {
@@ -140,10 +145,10 @@ func score(src, cand search.Document, concepts []concept, links map[int]string, 
 	shared := 0.0
 	for _, c := range concepts {
 		if v := findVariant(candText, c); v != "" {
-			shared += c.weight
+			shared += c.weight * c.specific
 			found = appendOnce(found, displayTerm(cand, v))
 		} else if p := partialMatch(candText, c); p > 0 {
-			shared += c.weight * p
+			shared += c.weight * c.specific * p
 		}
 	}
 	sharedScore := 1 - math.Exp(-shared/1.5)
@@ -296,4 +301,26 @@ func conceptLinks(src, cand map[int]string) []string {
 		out = appendOnce(out, src[i]+" ↔ "+cand[i])
 	}
 	return out
+}
+
+// weighByPool sets each concept's specificity from the candidates: a term
+// every candidate holds (the one they were all found by) tells them apart
+// least, one that few hold most, as inverse document frequency does over
+// the pool. The weights run from about 0.3 (all hold it) to 1.
+func weighByPool(concepts []concept, hits []search.Hit) {
+	texts := make([]string, len(hits))
+	for i, h := range hits {
+		texts[i] = itemText(h.Document)
+	}
+	n := float64(len(hits))
+	top := math.Log(1 + n)
+	for i := range concepts {
+		held := 0.0
+		for _, t := range texts {
+			if findVariant(t, concepts[i]) != "" {
+				held++
+			}
+		}
+		concepts[i].specific = 0.3 + 0.7*math.Log(1+n/(1+held))/top
+	}
 }

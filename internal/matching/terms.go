@@ -60,6 +60,9 @@ type concept struct {
 	term     string   // normalised
 	variants []string // normalised: the term, then its synonyms
 	weight   float64
+	// specific is how well the term tells candidates apart, 0..1 (1
+	// until weighByPool sets it).
+	specific float64
 }
 
 // sourceConcepts extracts what src is about: the words of its keywords and
@@ -83,7 +86,7 @@ func sourceConcepts(src search.Document) []concept {
 		for _, v := range search.Expand([]string{term}) {
 			variants = append(variants, search.Normalize(v))
 		}
-		out = append(out, concept{term: term, variants: variants, weight: w})
+		out = append(out, concept{term: term, variants: variants, weight: w, specific: 1})
 	}
 	for _, k := range src.Keywords {
 		for _, t := range terms(k, false) {
