@@ -1,6 +1,9 @@
 package search
 
-import "sync/atomic"
+import (
+	"context"
+	"sync/atomic"
+)
 
 // Vocabulary is the lexicon in force for one process: the embedded
 // thesaurus plus the synonym groups operators curate. Engines and matching
@@ -34,5 +37,5 @@ func (v *Vocabulary) Set(groups [][]string) { v.cur.Store(Builtin().WithGroups(g
 // synonyms setting); in-process engines read the Vocabulary they were
 // given on every query instead.
 type VocabularySetter interface {
-	SetSynonyms(ctx interface{ Done() <-chan struct{} }, lex *Lexicon) error
+	SetSynonyms(ctx context.Context, lex *Lexicon) error
 }

@@ -327,7 +327,7 @@ func TestSettingsRequestBodyUnit(t *testing.T) {
 		} `json:"minWordSizeForTypos"`
 		DisableOnNumbers bool `json:"disableOnNumbers"`
 	}
-	if err := json.Unmarshal(settings["typoTolerance"], &typo); err != nil || !typo.Enabled || typo.MinWordSizeForTypos.OneTypo != 5 ||
+	if err := json.Unmarshal(settings["typoTolerance"], &typo); err != nil || !typo.Enabled || typo.MinWordSizeForTypos.OneTypo != 3 ||
 		typo.MinWordSizeForTypos.TwoTypos != 9 || !typo.DisableOnNumbers {
 		t.Errorf("typoTolerance %s (%v)", settings["typoTolerance"], err)
 	}
@@ -379,7 +379,7 @@ func TestSearchRequestJSONUnit(t *testing.T) {
 		"cropMarker":            "…",
 		"highlightPreTag":       "<em>",
 		"highlightPostTag":      "</em>",
-		"matchingStrategy":      "all",
+		"matchingStrategy":      "last",
 		"showRankingScore":      true,
 		"locales":               []any{"zho"},
 	}

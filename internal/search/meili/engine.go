@@ -66,9 +66,33 @@ type Engine struct {
 }
 
 var (
-	_ search.Engine    = (*Engine)(nil)
-	_ search.Rebuilder = (*Engine)(nil)
+	_ search.Engine           = (*Engine)(nil)
+	_ search.Rebuilder        = (*Engine)(nil)
+	_ search.VocabularySetter = (*Engine)(nil)
 )
+
+// WithVocabulary gives the engine the synonyms in force (the thesaurus
+// and the operators' groups): Setup applies them, and SetSynonyms sends a
+// change to both indexes. By default the engine uses the thesaurus alone.
+func WithVocabulary(v *search.Vocabulary) Option { return func(c *config) { c.vocab = v } }
+
+// SetSynonyms replaces the synonyms setting of both indexes with lex's
+// and waits for the tasks. Meilisearch applies a synonyms change to the
+// next search without reindexing documents.
+func (e *Engine) SetSynonyms(ctx context.Context, lex *search.Lexicon) error {
+	syn := lex.Synonyms()
+	for _, k := range kinds {
+		uid := e.IndexUID(k)
+		info, err := e.client.Index(uid).UpdateSynonyms(ctx, &syn)
+		if err != nil {
+			return mapError("update synonyms "+uid, err)
+		}
+		if err := e.wait(ctx, info); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 type config struct {
 	prefix         string
@@ -78,6 +102,7 @@ type config struct {
 	taskTimeout    time.Duration
 	batchSize      int
 	httpClient     *http.Client
+	vocab          *search.Vocabulary
 }
 
 // Option configures New.
@@ -192,7 +217,7 @@ func (e *Engine) setupIndex(ctx context.Context, uid string) error {
 	if err := e.wait(ctx, info); err != nil && !hasTaskCode(err, meilisearch.APIErrCodeIndexAlreadyExists) {
 		return err
 	}
-	info, err = e.client.Index(uid).UpdateSettings(ctx, indexSettings())
+	info, err = e.client.Index(uid).UpdateSettings(ctx, indexSettings(e.cfg.vocab.Lexicon()))
 	if err != nil {
 		return mapError("update settings "+uid, err)
 	}

@@ -60,6 +60,7 @@ type doc struct {
 	BudgetMinFen int64    `json:"budget_min_fen"`
 	BudgetMaxFen int64    `json:"budget_max_fen"`
 	PublishedAt  int64    `json:"published_at"`
+	Deadline     string   `json:"deadline,omitempty"`
 }
 
 // indexUID names the index of kind k: prefix + kind, e.g. "techmarket_demand".
@@ -84,17 +85,22 @@ func validUID(s string) bool {
 // indexSettings is what Setup applies to every index. Ranking puts "sort"
 // first so an explicit sort order is strict, as on the other engines;
 // without a sort it has no effect and relevance decides.
-func indexSettings() *meilisearch.Settings {
+func indexSettings(lex *search.Lexicon) *meilisearch.Settings {
 	return &meilisearch.Settings{
 		SearchableAttributes: []string{attrTitle, attrKeywords, attrBody},
 		FilterableAttributes: []string{attrIndustry, attrMaturity, attrModes, attrRegion, attrOrgID, attrPrice, attrBudgetMin, attrBudgetMax, attrPublished},
 		SortableAttributes:   []string{attrPublished, attrPrice, attrBudgetMin, attrBudgetMax},
 		RankingRules:         []string{"sort", "words", "typo", "proximity", "attribute", "exactness"},
 		DisplayedAttributes:  []string{"*"},
-		Synonyms:             search.Synonyms(),
+		Synonyms:             lex.Synonyms(),
 		TypoTolerance: &meilisearch.TypoTolerance{
-			Enabled:             true,
-			MinWordSizeForTypos: meilisearch.MinWordSizeForTypos{OneTypo: 5, TwoTypos: 9},
+			Enabled: true,
+			// One typo from three characters: 清量化 finds 轻量化 (SPEC). The
+			// size is counted in characters of a segmented word, so Latin
+			// codes of three or four letters (AGV, BMS) tolerate one too,
+			// ranked after exact matches by the typo rule; bleve keeps
+			// Latin words exact below five letters.
+			MinWordSizeForTypos: meilisearch.MinWordSizeForTypos{OneTypo: 3, TwoTypos: 9},
 			// Codes and numbers are exact: 5G is not a typo of 4G.
 			DisableOnAttributes: []string{},
 			DisableOnWords:      []string{},
@@ -195,7 +201,9 @@ func searchRequest(q search.Query) *meilisearch.SearchRequest {
 		CropMarker:            "…",
 		HighlightPreTag:       "<em>",
 		HighlightPostTag:      "</em>",
-		MatchingStrategy:      meilisearch.All,
+		// "last": documents with every word first, then fewer words
+		// (SPEC: search never strands), as bleve's word count does.
+		MatchingStrategy: meilisearch.Last,
 		ShowRankingScore:      true,
 		Locales:               []string{"zho"},
 	}
@@ -223,6 +231,11 @@ func queryText(q search.Query) string {
 		return q.Text
 	}
 	words := strings.Fields(q.Text)
+	// Related terms (the concept map's) fill what is left of the ten
+	// words after the source's own.
+	for _, r := range q.Related {
+		words = append(words, strings.Fields(r)...)
+	}
 	return strings.Join(words[:min(len(words), maxQueryWords)], " ")
 }
 
@@ -238,7 +251,7 @@ func toDocs(docs []search.Document) ([]doc, error) {
 			ID: d.ID, OrgID: d.OrgID, OrgName: d.OrgName, Title: d.Title, Keywords: d.Keywords,
 			Body: d.Body, Industry: d.Industry, Modes: d.Modes, Maturity: d.Maturity,
 			RegionCode: d.RegionCode, PriceFen: d.PriceFen, BudgetMinFen: d.BudgetMinFen,
-			BudgetMaxFen: d.BudgetMaxFen, PublishedAt: d.PublishedAt.UnixMilli(),
+			BudgetMaxFen: d.BudgetMaxFen, PublishedAt: d.PublishedAt.UnixMilli(), Deadline: d.Deadline,
 		}
 	}
 	return out, nil
@@ -250,7 +263,7 @@ func fromDoc(k search.Kind, d doc) search.Document {
 		ID: d.ID, Kind: k, OrgID: d.OrgID, OrgName: d.OrgName, Title: d.Title, Keywords: d.Keywords,
 		Body: d.Body, Industry: d.Industry, Modes: d.Modes, Maturity: d.Maturity,
 		RegionCode: d.RegionCode, PriceFen: d.PriceFen, BudgetMinFen: d.BudgetMinFen,
-		BudgetMaxFen: d.BudgetMaxFen, PublishedAt: time.UnixMilli(d.PublishedAt).UTC(),
+		BudgetMaxFen: d.BudgetMaxFen, PublishedAt: time.UnixMilli(d.PublishedAt).UTC(), Deadline: d.Deadline,
 	}
 }
 

@@ -123,8 +123,8 @@ func TestSearchRequest(t *testing.T) {
 	if req.Filter != `industry IN ["automotive"]` {
 		t.Errorf("filter %v", req.Filter)
 	}
-	if req.MatchingStrategy != meilisearch.All {
-		t.Errorf("strategy %q, want all", req.MatchingStrategy)
+	if req.MatchingStrategy != meilisearch.Last {
+		t.Errorf("strategy %q, want last", req.MatchingStrategy)
 	}
 	if !slices.Equal(req.Facets, []string{"industry", "maturity", "modes", "region_code"}) {
 		t.Errorf("facets %v", req.Facets)
@@ -164,7 +164,7 @@ func TestSearchRequest(t *testing.T) {
 }
 
 func TestIndexSettings(t *testing.T) {
-	s := indexSettings()
+	s := indexSettings(search.Builtin())
 	if !slices.Equal(s.SearchableAttributes, []string{"title", "keywords", "body"}) {
 		t.Errorf("searchable %v: title must rank over keywords over body", s.SearchableAttributes)
 	}
@@ -432,5 +432,30 @@ func TestUnreachableIsUnavailableQuickly(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v to report an unreachable server", d)
+	}
+}
+
+func TestQueryTextRelated(t *testing.T) {
+	q := search.Query{Kind: search.KindAchievement, Text: "车身 偏重", MatchAny: true, Related: []string{"轻量化", "复合材料"}}
+	if got := queryText(q); got != "车身 偏重 轻量化 复合材料" {
+		t.Errorf("queryText = %q, want the source's words, then the related terms", got)
+	}
+	q.Related = make([]string, 20)
+	for i := range q.Related {
+		q.Related[i] = fmt.Sprintf("词%d", i)
+	}
+	if got := strings.Fields(queryText(q)); len(got) != maxQueryWords || got[0] != "车身" {
+		t.Errorf("queryText = %v, want the first %d words, the source's first", got, maxQueryWords)
+	}
+}
+
+func TestDeadlineRoundTrip(t *testing.T) {
+	d := search.Document{ID: "d1", Kind: search.KindDemand, Title: "t", Deadline: "2027-03-31", PublishedAt: time.UnixMilli(1700000000000).UTC()}
+	docs, err := toDocs([]search.Document{d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fromDoc(search.KindDemand, docs[0]); got.Deadline != "2027-03-31" {
+		t.Errorf("deadline after a round trip = %q", got.Deadline)
 	}
 }
