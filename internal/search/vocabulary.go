@@ -32,10 +32,13 @@ func (v *Vocabulary) Lexicon() *Lexicon {
 // Set puts the embedded thesaurus plus groups in force.
 func (v *Vocabulary) Set(groups [][]string) { v.cur.Store(Builtin().WithGroups(groups)) }
 
-// VocabularySetter is implemented by engines that must hear of a change of
-// the operators' synonyms by themselves (Meilisearch keeps its own
-// synonyms setting); in-process engines read the Vocabulary they were
-// given on every query instead.
+// Put puts lex in force.
+func (v *Vocabulary) Put(lex *Lexicon) { v.cur.Store(lex) }
+
+// VocabularySetter is implemented by engines that take a change of the
+// operators' synonyms without a reindex: Meilisearch updates its synonyms
+// setting; bleve puts the lexicon in the Vocabulary it reads on every
+// query (which may be the one the caller already changed).
 type VocabularySetter interface {
 	SetSynonyms(ctx context.Context, lex *Lexicon) error
 }

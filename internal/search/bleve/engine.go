@@ -74,7 +74,17 @@ type Option func(*Engine)
 // engine uses the embedded thesaurus alone.
 func WithVocabulary(v *search.Vocabulary) Option { return func(e *Engine) { e.vocab = v } }
 
-var _ search.Engine = (*Engine)(nil)
+var (
+	_ search.Engine           = (*Engine)(nil)
+	_ search.VocabularySetter = (*Engine)(nil)
+)
+
+// SetSynonyms puts lex in force from the next query; the index holds no
+// synonyms, so nothing is reindexed.
+func (e *Engine) SetSynonyms(_ context.Context, lex *search.Lexicon) error {
+	e.vocab.Put(lex)
+	return nil
+}
 
 // Open opens the indexes under dir, creating dir and the indexes when they
 // do not exist. An index written by an incompatible version is refused:

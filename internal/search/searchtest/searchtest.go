@@ -34,6 +34,78 @@ func Run(t *testing.T, newEngine func(t *testing.T) search.Engine) {
 	t.Run("Rebuild", func(t *testing.T) { testRebuild(t, loaded(t, newEngine)) })
 	t.Run("MatchAnyRanking", func(t *testing.T) { testRanking(t, newEngine(t)) })
 	t.Run("InvalidQuery", func(t *testing.T) { testInvalid(t, newEngine(t)) })
+	t.Run("PartialMatch", func(t *testing.T) { testPartial(t, loaded(t, newEngine)) })
+	t.Run("Typo", func(t *testing.T) { testTypo(t, loaded(t, newEngine)) })
+	t.Run("SynonymUpdate", func(t *testing.T) { testSynonymUpdate(t, loaded(t, newEngine)) })
+}
+
+// Search never strands (SPEC): hits holding every word come first, then
+// those holding fewer, and total counts them all.
+func testPartial(t *testing.T, eng search.Engine) {
+	// a1 holds both words; a2 and a4 only 铝合金's or 车身's neighbours at
+	// best; d-side results never mix in.
+	res := Search(t, eng, ach("车身 螺蛳粉"))
+	got := IDs(res)
+	if len(got) < 2 || !slices.Contains(got[:2], "a1") || !slices.Contains(got[:2], "a2") {
+		t.Errorf(`"车身 螺蛳粉" = %v, want a1 (车身) and a2 (螺蛳粉), neither word alone empties the answer`, got)
+	}
+	if res.Total != len(got) {
+		t.Errorf(`"车身 螺蛳粉": total %d for %d hits`, res.Total, len(got))
+	}
+	// Three words, one document holding two of them: it comes first.
+	res = Search(t, eng, ach("铝合金 车身 螺蛳粉"))
+	if got := IDs(res); len(got) < 2 || got[0] != "a1" || !slices.Contains(got, "a2") {
+		t.Errorf(`"铝合金 车身 螺蛳粉" = %v, want a1 (two words) first, a2 (one) after`, got)
+	}
+	// A word nothing holds does not empty a query whose other word matches.
+	if got := IDs(Search(t, eng, ach("螺蛳粉 量子纠缠"))); len(got) == 0 || got[0] != "a2" {
+		t.Errorf(`"螺蛳粉 量子纠缠" = %v, want a2 first`, got)
+	}
+}
+
+// One wrong character in a Chinese word of three or more characters still
+// finds the word's listings (SPEC: 清量化 for 轻量化).
+func testTypo(t *testing.T, eng search.Engine) {
+	for _, q := range []string{"清量化", "螺狮粉"} {
+		res := Search(t, eng, ach(q))
+		want := map[string]string{"清量化": "a1", "螺狮粉": "a2"}[q]
+		if got := IDs(res); len(got) == 0 || got[0] != want {
+			t.Errorf("%q = %v, want %s first", q, got, want)
+		}
+	}
+	// Codes are exact: PLD is not PLC.
+	for _, h := range Search(t, eng, ach("PLD")).Hits {
+		if h.ID == "a5" {
+			t.Errorf(`"PLD" found a5 (PLC): three-letter codes take no typo`)
+		}
+	}
+}
+
+// A group of synonyms put in force without a reindex reaches the next
+// search, and taking it away takes it back (GET/PUT/DELETE /synonyms).
+func testSynonymUpdate(t *testing.T, eng search.Engine) {
+	vs, ok := eng.(search.VocabularySetter)
+	if !ok {
+		t.Fatalf("%T does not take vocabulary changes", eng)
+	}
+	ctx := context.Background()
+	// a2 says 螺蛳粉; nothing says 嗦粉.
+	before := IDs(Search(t, eng, ach("嗦粉")))
+	if slices.Contains(before, "a2") {
+		t.Fatalf(`"嗦粉" finds a2 before any synonym: %v`, before)
+	}
+	if err := vs.SetSynonyms(ctx, search.Builtin().WithGroups([][]string{{"嗦粉", "螺蛳粉"}})); err != nil {
+		t.Fatalf("SetSynonyms: %v", err)
+	}
+	if got := IDs(Search(t, eng, ach("嗦粉"))); len(got) == 0 || got[0] != "a2" {
+		t.Errorf(`"嗦粉" after the group 嗦粉=螺蛳粉: %v, want a2 first`, got)
+	}
+	if err := vs.SetSynonyms(ctx, search.Builtin()); err != nil {
+		t.Fatalf("SetSynonyms: %v", err)
+	}
+	if got := IDs(Search(t, eng, ach("嗦粉"))); slices.Contains(got, "a2") {
+		t.Errorf(`"嗦粉" after the group was removed: %v still holds a2`, got)
+	}
 }
 
 // loaded returns a set-up engine holding Achievements and Demands.
