@@ -56,7 +56,7 @@ const maxRelated = 16
 // when nothing is shared: a candidate sharing no term cannot score above
 // text + contextFloor × 0.5 = 0.35 (a close match scores 0.8–0.9).
 const (
-	gateAt       = 1.0
+	gateAt       = 2.0
 	contextFloor = 0.5
 )
 
