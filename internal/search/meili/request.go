@@ -204,8 +204,8 @@ func searchRequest(q search.Query) *meilisearch.SearchRequest {
 		// "last": documents with every word first, then fewer words
 		// (SPEC: search never strands), as bleve's word count does.
 		MatchingStrategy: meilisearch.Last,
-		ShowRankingScore:      true,
-		Locales:               []string{"zho"},
+		ShowRankingScore: true,
+		Locales:          []string{"zho"},
 	}
 	if q.NoFacets {
 		req.Facets = nil
