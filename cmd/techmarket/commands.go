@@ -55,7 +55,11 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout io.Writer)
 	wctx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan struct{})
 	go func() { defer close(workerDone); sys.Outbox.Run(wctx) }()
-	defer func() { stopWorker(); <-workerDone }()
+	// The vocabulary watcher, too, runs in every instance: each applies the
+	// synonym groups to its own engines and matching.
+	vocabDone := make(chan struct{})
+	go func() { defer close(vocabDone); sys.Vocabulary.Run(wctx) }()
+	defer func() { stopWorker(); <-workerDone; <-vocabDone }()
 	tcp, err := net.Listen("tcp", sys.Cfg.Addr)
 	if err != nil {
 		return err

@@ -23,12 +23,14 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/config"
 	"github.com/liuzhou-techmarket/techmarket/internal/files"
 	"github.com/liuzhou-techmarket/techmarket/internal/httpapi"
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
 	"github.com/liuzhou-techmarket/techmarket/internal/matching"
 	"github.com/liuzhou-techmarket/techmarket/internal/outbox"
 	"github.com/liuzhou-techmarket/techmarket/internal/search"
 	"github.com/liuzhou-techmarket/techmarket/internal/search/bleve"
 	"github.com/liuzhou-techmarket/techmarket/internal/search/meili"
 	"github.com/liuzhou-techmarket/techmarket/internal/store"
+	"github.com/liuzhou-techmarket/techmarket/internal/vocabulary"
 )
 
 // LoginPeriod is the window of TECHMARKET_LOGIN_LIMIT (SPEC: per 15 minutes).
@@ -51,6 +53,9 @@ type System struct {
 	Outbox *outbox.Worker
 	// Files keeps deal evidence.
 	Files files.Store
+	// Vocabulary applies the operators' synonym groups (ApplyVocabulary)
+	// at start and whenever they change; serve runs it.
+	Vocabulary *vocabulary.Watcher
 }
 
 // NewLogger returns a JSON logger at the configured level.
@@ -104,6 +109,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	sys.Outbox = &outbox.Worker{Store: sys.DB, Engine: sys.Search, Log: log}
+	sys.Vocabulary = &vocabulary.Watcher{Source: sys.DB, Apply: sys.ApplyVocabulary, Log: log}
 	if cfg.DBDSN != "" && cfg.JWTSecret == "" {
 		// Each instance generates a jwt.key in its own data directory, and
 		// tokens signed by one fail on the others behind a load balancer.
@@ -159,6 +165,17 @@ func openSearch(ctx context.Context, cfg config.Config, log *slog.Logger) (searc
 	return eng, nil
 }
 
+// ApplyVocabulary hands the operators' synonym groups (all of them,
+// sorted by id) to search and matching on this instance; the Vocabulary
+// watcher calls it at start and after every change. An error is logged
+// and the watcher tries again at its next poll.
+func (s *System) ApplyVocabulary(ctx context.Context, groups []market.SynonymGroup) error {
+	// The engines and matching do not take curated synonyms yet: the
+	// groups are read and reach here, and nothing else happens.
+	s.Log.Debug("synonym groups read; nothing applies them yet", "groups", len(groups))
+	return nil
+}
+
 // Close releases the connections.
 func (s *System) Close() {
 	if s.Search != nil {
@@ -204,7 +221,7 @@ func (s *System) Server() *httpapi.Server {
 	reg.MustRegister(s.Outbox.Collectors()...)
 	return httpapi.New(httpapi.Deps{
 		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.DB, Stats: s.DB, Subsidies: s.DB, Limiter: s.Cache, Log: s.Log,
-		Intents: s.DB, Transactions: s.DB, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache,
+		Intents: s.DB, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.DB), Feedback: s.DB, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache,
 		Search: &matching.Service{Items: s.DB, Engine: s.Search}, Registry: reg,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},
 			{Name: "search", Check: s.Search.Ping}},

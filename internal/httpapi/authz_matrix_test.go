@@ -120,6 +120,18 @@ func authzCases() []authzCase {
 		{"GET", "/api/v1/achievements/:id/matches", "published", w{U, F, F, F, A, A, A, F, A}, false, on("/api/v1/achievements/%s/matches", "achPub", nil), ""},
 		{"GET", "/api/v1/achievements/:id/matches", "draft", w{U, N, N, N, C, C, C, F, C}, false, on("/api/v1/achievements/%s/matches", "achDraft", nil), ""},
 
+		// Match feedback: the owner of the source item and operators (the
+		// bureau and platform admins give none: feedback is kept per org).
+		// It changes no fixture, so the shared pair takes every feedback.
+		{"POST", "/api/v1/demands/:id/matches/:achievement_id/feedback", "published", w{U, F, A, F, F, A, A, F, F}, true, feedbackReq("demandPub", "achPub"), ""},
+		{"POST", "/api/v1/demands/:id/matches/:achievement_id/feedback", "draft", w{U, N, C, N, N, C, C, F, F}, false, feedbackReq("demandDraft", "achPub"), ""},
+		{"POST", "/api/v1/achievements/:id/matches/:demand_id/feedback", "published", w{U, F, F, F, A, A, A, F, F}, true, feedbackReq("achPub", "demandPub"), ""},
+
+		// The vocabulary: operators of either market and platform admins.
+		{"GET", "/api/v1/synonyms", "", w{U, F, F, F, F, A, A, F, A}, false, fixed("/api/v1/synonyms", nil), ""},
+		{"PUT", "/api/v1/synonyms/:id", "", w{U, F, F, F, F, A, A, F, A}, true, synonymReq, ""},
+		{"DELETE", "/api/v1/synonyms/:id", "", w{U, F, F, F, F, A, A, F, A}, true, synonymReq, ""},
+
 		// Catalogs, compiled by the liuzhou operator. Drafts are seen by
 		// operators of any market and platform admins, not by the bureau.
 		{"POST", "/api/v1/catalogs", "", w{U, F, F, F, F, A, A, F, F}, true, fixed("/api/v1/catalogs", catalogBody()), ""},

@@ -266,3 +266,27 @@ func evidenceReq(fixture string) reqFunc {
 			headers: []string{"Content-Type", mw.FormDataContentType()}}
 	}
 }
+
+// feedbackReq judges the match of target for source: /demands/{source}/
+// matches/{target}/feedback, or under /achievements when source is one.
+func feedbackReq(source, target string) reqFunc {
+	return func(f *authzFixtures, _ role, _ bool) authzReq {
+		path := "demands"
+		if strings.HasPrefix(source, "ach") {
+			path = "achievements"
+		}
+		return authzReq{path: "/api/v1/" + path + "/" + f.id(source) + "/matches/" + f.id(target) + "/feedback",
+			body: map[string]bool{"useful": true}}
+	}
+}
+
+// synonymReq puts or deletes a synonym group; a request expected to
+// change something gets a group of its own, made by the liuzhou operator.
+func synonymReq(f *authzFixtures, _ role, fresh bool) authzReq {
+	id := "authz-shared"
+	if fresh {
+		id = strings.ToLower(uniqueNo("authz"))
+		f.must(201, "PUT", "/api/v1/synonyms/"+id, opL, map[string]any{"terms": []string{"轻量化", "减重"}})
+	}
+	return authzReq{path: "/api/v1/synonyms/" + id, body: map[string]any{"terms": []string{"轻量化", "减重", "减轻重量"}}}
+}

@@ -48,7 +48,14 @@ func (s *Server) routes() {
 		v1.Post(k.path+"/:id/review", requireAuth, h.review)
 		v1.Post(k.path+"/:id/close", requireAuth, h.close)
 		v1.Get(k.path+"/:id/matches", requireAuth, s.matchesHandler(k.kind))
+		v1.Post(k.path+"/:id/matches/:"+string(k.kind.Other())+"_id/feedback", requireAuth, s.idempotent, s.feedbackHandler(k.kind))
 	}
+
+	// PUT and DELETE are idempotent by their nature: a retry changes
+	// nothing more (a second DELETE is a 404).
+	v1.Get("/synonyms", requireAuth, s.listSynonyms)
+	v1.Put("/synonyms/:id", requireAuth, s.putSynonyms)
+	v1.Delete("/synonyms/:id", requireAuth, s.deleteSynonyms)
 
 	v1.Post("/catalogs", requireAuth, s.createCatalog)
 	v1.Get("/catalogs", s.listCatalogs)

@@ -73,6 +73,10 @@ type Deps struct {
 	Stats market.StatsService
 	// Subsidies serves subsidy policies, quotes and applications.
 	Subsidies subsidy.Service
+	// Vocabulary keeps the operators' synonym groups; Feedback keeps what
+	// orgs say of their matches.
+	Vocabulary market.VocabularyService
+	Feedback   market.FeedbackService
 }
 
 // Server is the Fiber app with its dependencies.

@@ -24,6 +24,8 @@ import (
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
 //go:embed migrations/*.sql
@@ -220,6 +222,18 @@ func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 
 // errNotFound is returned by lookups and translated by translate.
 var errNotFound = gorm.ErrRecordNotFound
+
+// wrap says which call failed on an error that is not the domain's own
+// (a driver or SQL failure), as pkgsite's derrors.Wrap does: use it as
+// defer wrap(&err, "store.PutSynonymGroup(%q)", id). Domain errors pass
+// untouched; their message is what the client reads.
+func wrap(errp *error, format string, args ...any) {
+	var me *market.Error
+	if *errp == nil || errors.As(*errp, &me) {
+		return
+	}
+	*errp = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *errp)
+}
 
 // isDuplicate reports whether err is a unique-key violation on either
 // database.
