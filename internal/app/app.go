@@ -56,6 +56,9 @@ type System struct {
 	// Vocabulary applies the operators' synonym groups (ApplyVocabulary)
 	// at start and whenever they change; serve runs it.
 	Vocabulary *vocabulary.Watcher
+	// Lexicon is the synonyms in force on this instance (thesaurus and
+	// operators' groups), read by search and matching on every query.
+	Lexicon *search.Vocabulary
 }
 
 // NewLogger returns a JSON logger at the configured level.
@@ -104,7 +107,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 		sys.Close()
 		return nil, err
 	}
-	if sys.Search, err = openSearch(ctx, cfg, log); err != nil {
+	sys.Lexicon = search.NewVocabulary()
+	if sys.Search, err = openSearch(ctx, cfg, log, sys.Lexicon); err != nil {
 		sys.Close()
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -137,7 +141,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 // openSearch opens Meilisearch when configured, else the embedded engine.
 // A Meilisearch that is down at start-up does not stop the service: writes
 // go on, the outbox holds the changes, and /readyz reports search down.
-func openSearch(ctx context.Context, cfg config.Config, log *slog.Logger) (search.Engine, error) {
+func openSearch(ctx context.Context, cfg config.Config, log *slog.Logger, lex *search.Vocabulary) (search.Engine, error) {
 	if cfg.MeiliURL == "" {
 		if cfg.DBDSN != "" {
 			// Each instance's embedded index only sees the outbox rows its
@@ -145,13 +149,13 @@ func openSearch(ctx context.Context, cfg config.Config, log *slog.Logger) (searc
 			// find part of the catalogue.
 			log.Warn("embedded search index on a shared database: run a single instance, or set TECHMARKET_MEILI_URL to run several")
 		}
-		eng, err := bleve.Open(cfg.SearchDir)
+		eng, err := bleve.Open(cfg.SearchDir, bleve.WithVocabulary(lex))
 		if err != nil {
 			return nil, err // not a nil *bleve.Engine inside the interface
 		}
 		return eng, nil
 	}
-	eng, err := meili.New(cfg.MeiliURL, cfg.MeiliKey, meili.WithIndexPrefix(cfg.MeiliPrefix))
+	eng, err := meili.New(cfg.MeiliURL, cfg.MeiliKey, meili.WithIndexPrefix(cfg.MeiliPrefix), meili.WithVocabulary(lex))
 	if err != nil {
 		return nil, err
 	}
@@ -170,9 +174,19 @@ func openSearch(ctx context.Context, cfg config.Config, log *slog.Logger) (searc
 // watcher calls it at start and after every change. An error is logged
 // and the watcher tries again at its next poll.
 func (s *System) ApplyVocabulary(ctx context.Context, groups []market.SynonymGroup) error {
-	// The engines and matching do not take curated synonyms yet: the
-	// groups are read and reach here, and nothing else happens.
-	s.Log.Debug("synonym groups read; nothing applies them yet", "groups", len(groups))
+	terms := make([][]string, len(groups))
+	for i, g := range groups {
+		terms[i] = g.Terms
+	}
+	// Matching and bleve read the lexicon on every query; Meilisearch keeps
+	// its own synonyms setting, which SetSynonyms replaces (no reindex).
+	s.Lexicon.Set(terms)
+	if vs, ok := s.Search.(search.VocabularySetter); ok {
+		if err := vs.SetSynonyms(ctx, s.Lexicon.Lexicon()); err != nil {
+			return err
+		}
+	}
+	s.Log.Debug("synonym groups applied", "groups", len(groups))
 	return nil
 }
 
@@ -222,7 +236,7 @@ func (s *System) Server() *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.DB, Stats: s.DB, Subsidies: s.DB, Limiter: s.Cache, Log: s.Log,
 		Intents: s.DB, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.DB), Feedback: s.DB, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache,
-		Search: &matching.Service{Items: s.DB, Engine: s.Search}, Registry: reg,
+		Search: &matching.Service{Items: s.DB, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.DB}, Registry: reg,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},
 			{Name: "search", Check: s.Search.Ping}},
 	}, httpapi.Config{

@@ -37,7 +37,7 @@ func measure(t testing.TB, set *relevance.Set, eng search.Engine, w weights) set
 		byID[d.ID] = d
 	}
 	rankMatch := func(id string) []string {
-		ms, err := match(context.Background(), eng, byID[id], 10, w)
+		ms, err := match(context.Background(), eng, byID[id], 10, w, Options{})
 		if err != nil {
 			t.Fatalf("Match(%s): %v", id, err)
 		}

@@ -65,10 +65,31 @@ const (
 // limit of 0 means DefaultLimit. Items of src's own organisation are left
 // out.
 func Match(ctx context.Context, eng search.Engine, src search.Document, limit int) ([]Item, error) {
-	return match(ctx, eng, src, limit, defaultWeights)
+	return MatchWith(ctx, eng, src, limit, Options{})
 }
 
-func match(ctx context.Context, eng search.Engine, src search.Document, limit int, w weights) ([]Item, error) {
+// Options are what a match knows beyond the engine: the synonyms in force
+// and what the market has said of pairs with src.
+type Options struct {
+	// Lexicon is the vocabulary in force (operators' synonyms included);
+	// nil means the embedded thesaurus.
+	Lexicon *search.Lexicon
+	// Signals are, per candidate ID, the feedback, accepted intents and
+	// signed deals of its pair with src (market.FeedbackService.MatchSignals).
+	Signals map[string]market.PairSignal
+}
+
+// MatchWith is Match with the vocabulary in force and the market's
+// signals on src's pairs.
+func MatchWith(ctx context.Context, eng search.Engine, src search.Document, limit int, o Options) ([]Item, error) {
+	return match(ctx, eng, src, limit, defaultWeights, o)
+}
+
+func match(ctx context.Context, eng search.Engine, src search.Document, limit int, w weights, o Options) ([]Item, error) {
+	lex := o.Lexicon
+	if lex == nil {
+		lex = search.Builtin()
+	}
 	var other search.Kind
 	switch src.Kind {
 	case search.KindDemand:
@@ -84,7 +105,7 @@ func match(ctx context.Context, eng search.Engine, src search.Document, limit in
 	if limit < 0 || limit > MaxLimit {
 		return nil, market.Invalid("limit", "must be between 1 and %d", MaxLimit)
 	}
-	concepts := sourceConcepts(src)
+	concepts := sourceConcepts(src, lex)
 	if len(concepts) == 0 {
 		return []Item{}, nil
 	}
@@ -116,7 +137,11 @@ func match(ctx context.Context, eng search.Engine, src search.Document, limit in
 		if maxScore > 0 {
 			text = h.Score / maxScore
 		}
-		out = append(out, score(src, h.Document, concepts, links, text, w))
+		it := score(src, h.Document, concepts, links, text, w)
+		if sig, ok := o.Signals[h.ID]; ok {
+			it = withSignal(it, sig)
+		}
+		out = append(out, it)
 	}
 	slices.SortFunc(out, func(a, b Item) int {
 		if a.Score != b.Score {
@@ -323,4 +348,37 @@ func weighByPool(concepts []concept, hits []search.Hit) {
 		}
 		concepts[i].specific = 0.3 + 0.7*math.Log(1+n/(1+held))/top
 	}
+}
+
+// How much the market's word on a pair moves its score: each net "useful"
+// feedback up to three (a "not useful" counts against), an accepted
+// intent, a signed deal. What two parties did together outweighs what one
+// said.
+const (
+	feedbackStep = 0.08
+	intentBoost  = 0.10
+	dealBoost    = 0.15
+)
+
+// withSignal moves a scored candidate by what the market said of its pair
+// with the source, keeping the score in 0..1, and says so in reasons.
+func withSignal(it Item, sig market.PairSignal) Item {
+	net := max(-3, min(3, sig.Useful-sig.NotUseful))
+	delta := feedbackStep * float64(net)
+	switch {
+	case net > 0:
+		it.Reasons = append(it.Reasons, "反馈: 有用")
+	case net < 0:
+		it.Reasons = append(it.Reasons, "反馈: 不合适")
+	}
+	if sig.AcceptedIntent {
+		delta += intentBoost
+		it.Reasons = append(it.Reasons, "已有接受的合作意向")
+	}
+	if sig.SignedDeal {
+		delta += dealBoost
+		it.Reasons = append(it.Reasons, "双方已签约")
+	}
+	it.Score = math.Round(max(0, min(1, it.Score+delta))*1000) / 1000
+	return it
 }

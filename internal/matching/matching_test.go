@@ -260,11 +260,11 @@ func TestTerms(t *testing.T) {
 		"基于激光SLAM的AGV":     {"激光slam", "agv"},
 		"技术需求":             nil,
 	} {
-		if got := terms(text, false); !slices.Equal(got, want) {
+		if got := terms(text, false, search.Builtin()); !slices.Equal(got, want) {
 			t.Errorf("terms(%q) = %q, want %q", text, got, want)
 		}
 	}
-	cs := sourceConcepts(demand("d1"))
+	cs := sourceConcepts(demand("d1"), search.Builtin())
 	if len(cs) == 0 || cs[0].term != "减重" || !slices.Contains(cs[0].variants, "轻量化") || cs[0].weight != weightKeyword {
 		t.Errorf("concepts of d1 start %+v, want 减重 (keyword) with 轻量化 among its variants", cs[:min(1, len(cs))])
 	}
@@ -299,7 +299,7 @@ func TestContainsWordAndPartial(t *testing.T) {
 // bare amounts; codes that mix letters and digits stay.
 func TestBodyTermsDropFillers(t *testing.T) {
 	body := "在成本可控的前提下，希望整车减重约10%以上，欢迎高校提供用于车身的新材料，年产30万吨，5G与1500MPa级均可。"
-	got := terms(body, true)
+	got := terms(body, true, search.Builtin())
 	for _, bad := range []string{"前提下", "欢迎", "提供", "用于", "以上", "约10", "10", "在本", "30万吨", "万吨", "成本可控"} {
 		for _, g := range got {
 			if strings.Contains(g, bad) {
@@ -327,13 +327,15 @@ func TestNoSharedTermScoresLow(t *testing.T) {
 		Industry: src.Industry, Modes: src.Modes, Maturity: "industrialized", PriceFen: 1}
 	shares := fits
 	shares.ID, shares.Title = "z2", "车身轻量化铝合金"
-	concepts := sourceConcepts(src)
+	concepts := sourceConcepts(src, search.Builtin())
 	none := score(src, fits, concepts, nil, 1, defaultWeights)
 	some := score(src, shares, concepts, nil, 1, defaultWeights)
 	if none.Score > 0.36 {
 		t.Errorf("no shared term: score %v, want at most 0.35 (text + half the context)", none.Score)
 	}
-	if some.Score-none.Score < 0.3 {
+	// Two shared terms at least double the score (0.458 against 0.225
+	// with the weights of 2026-12-06).
+	if some.Score < 2*none.Score || some.Score-none.Score < 0.2 {
 		t.Errorf("shared term %v vs none %v: want a clear gap", some.Score, none.Score)
 	}
 }
@@ -355,6 +357,32 @@ func TestMaturityReasonIsTheCandidates(t *testing.T) {
 			if strings.HasPrefix(r, "成熟度") {
 				t.Errorf("demand %s lists the source's maturity as a reason: %v", it.ID, it.Reasons)
 			}
+		}
+	}
+}
+
+// withSignal by hand: 0.08 per net useful feedback (at most three either
+// way), 0.10 for an accepted intent, 0.15 for a signed deal, clamped to
+// 0..1 and rounded to three decimals.
+func TestWithSignal(t *testing.T) {
+	for _, c := range []struct {
+		score   float64
+		sig     market.PairSignal
+		want    float64
+		reasons int
+	}{
+		{0.5, market.PairSignal{Useful: 1}, 0.58, 1},
+		{0.5, market.PairSignal{Useful: 1, NotUseful: 1}, 0.5, 0},
+		{0.5, market.PairSignal{NotUseful: 2}, 0.34, 1},
+		{0.5, market.PairSignal{Useful: 9}, 0.74, 1}, // capped at three
+		{0.5, market.PairSignal{AcceptedIntent: true}, 0.6, 1},
+		{0.5, market.PairSignal{SignedDeal: true}, 0.65, 1},
+		{0.9, market.PairSignal{Useful: 3, AcceptedIntent: true, SignedDeal: true}, 1, 3},
+		{0.1, market.PairSignal{NotUseful: 3}, 0, 1},
+	} {
+		got := withSignal(Item{Score: c.score}, c.sig)
+		if math.Abs(got.Score-c.want) > 1e-9 || len(got.Reasons) != c.reasons {
+			t.Errorf("withSignal(%v, %+v) = %v %v, want %v with %d reasons", c.score, c.sig, got.Score, got.Reasons, c.want, c.reasons)
 		}
 	}
 }

@@ -132,7 +132,7 @@ func evaluate(t testing.TB, queries []search.Document, judged map[string]map[str
 
 func matchRanker(t testing.TB, eng search.Engine, w weights) func(search.Document) []string {
 	return func(src search.Document) []string {
-		ms, err := match(context.Background(), eng, src, 10, w)
+		ms, err := match(context.Background(), eng, src, 10, w, Options{})
 		if err != nil {
 			t.Fatalf("Match(%s): %v", src.ID, err)
 		}

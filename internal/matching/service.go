@@ -11,6 +11,11 @@ import (
 type Service struct {
 	Items  market.ItemService
 	Engine search.Engine
+	// Vocabulary is the synonyms in force; nil means the thesaurus alone.
+	Vocabulary *search.Vocabulary
+	// Signals, when set, gives the feedback, accepted intents and signed
+	// deals of each pair, which move later rankings.
+	Signals market.FeedbackService
 }
 
 // Matches ranks the published items of the other kind for one item. Its
@@ -31,7 +36,13 @@ func (s *Service) Matches(ctx context.Context, kind market.ItemKind, id string, 
 	if it.Status != market.StatusPublished {
 		return nil, market.Errorf(market.ECONFLICT, "only published items are matched; this one is %s", it.Status)
 	}
-	items, err := Match(ctx, s.Engine, search.FromItem(it), limit)
+	o := Options{Lexicon: s.Vocabulary.Lexicon()}
+	if s.Signals != nil {
+		if o.Signals, err = s.Signals.MatchSignals(ctx, kind, id); err != nil {
+			return nil, err
+		}
+	}
+	items, err := MatchWith(ctx, s.Engine, search.FromItem(it), limit, o)
 	if items == nil && err == nil {
 		items = []Item{}
 	}

@@ -70,7 +70,7 @@ type concept struct {
 // terms of its body (thesaurus terms, and the pieces left once stopwords,
 // fillers, numbers and joining characters are cut out), keywords first.
 // Each appears once, at its highest weight.
-func sourceConcepts(src search.Document) []concept {
+func sourceConcepts(src search.Document, lex *search.Lexicon) []concept {
 	var out []concept
 	at := map[string]int{}
 	add := func(term string, w float64) {
@@ -83,20 +83,20 @@ func sourceConcepts(src search.Document) []concept {
 		}
 		at[term] = len(out)
 		var variants []string
-		for _, v := range search.Expand([]string{term}) {
+		for _, v := range lex.Expand([]string{term}) {
 			variants = append(variants, search.Normalize(v))
 		}
 		out = append(out, concept{term: term, variants: variants, weight: w, specific: 1})
 	}
 	for _, k := range src.Keywords {
-		for _, t := range terms(k, false) {
+		for _, t := range terms(k, false, lex) {
 			add(t, weightKeyword)
 		}
 	}
-	for _, t := range terms(src.Title, false) {
+	for _, t := range terms(src.Title, false, lex) {
 		add(t, weightTitle)
 	}
-	for _, t := range terms(src.Body, true) {
+	for _, t := range terms(src.Body, true, lex) {
 		add(t, weightBody)
 	}
 	if len(out) > maxTerms {
@@ -109,10 +109,10 @@ func sourceConcepts(src search.Document) []concept {
 // between them lose their stopwords and bare numbers; in a body (running
 // text) they also lose fillers and are cut at joining characters. (Titles
 // and keywords are terse: cutting fillers there cost ranking quality.)
-func terms(text string, body bool) []string {
+func terms(text string, body bool, lex *search.Lexicon) []string {
 	var out []string
-	for _, u := range search.SplitQuery(text) {
-		if isThesaurusTerm(u) {
+	for _, u := range lex.SplitQuery(text) {
+		if len(lex.Expand([]string{u})) > 1 { // a thesaurus term
 			out = append(out, u)
 			continue
 		}
@@ -131,7 +131,6 @@ func terms(text string, body bool) []string {
 	}
 	return out
 }
-func isThesaurusTerm(u string) bool { return len(search.Expand([]string{u})) > 1 }
 
 // cutStopwords replaces every stopword and function word in s by a space.
 func cutStopwords(s string) string {
