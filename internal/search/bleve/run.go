@@ -187,26 +187,30 @@ func matchText(ctx context.Context, tq query.Query, scored bool, idx bleve.Index
 	}
 }
 
-// matchWords walks the documents matching each word of a search, and those
-// matching only parts of the words, and offers each document once with the
-// number of words it holds and the sum of its scores.
+// matchWords walks the documents matching each word of a search and offers
+// each once with the number of words it holds and the sum of its scores.
+// Only when fewer than looseBelow documents hold a whole word does it walk
+// the loose query (parts of the words) too: a query never strands, and a
+// common query does not pay for a long tail of partial matches that would
+// rank after hundreds of better hits anyway.
 func matchWords(ctx context.Context, plan textPlan, scored bool, idx bleve.Index, r index.IndexReader, t *table, consider func(*row, int, float64)) error {
 	type acc struct {
+		row   *row
 		words int
 		score float64
 	}
-	seen := map[*row]*acc{}
-	var order []*row // first-seen order, so equal hits come back the same way
+	at := map[*row]int32{}
+	var hits []acc // in first-seen order, so equal hits come back the same way
 	add := func(words int) func(*row, float64) {
 		return func(rw *row, score float64) {
-			a := seen[rw]
-			if a == nil {
-				a = &acc{}
-				seen[rw] = a
-				order = append(order, rw)
+			i, ok := at[rw]
+			if !ok {
+				i = int32(len(hits))
+				at[rw] = i
+				hits = append(hits, acc{row: rw})
 			}
-			a.words += words
-			a.score += score
+			hits[i].words += words
+			hits[i].score += score
 		}
 	}
 	for _, wq := range plan.words {
@@ -214,17 +218,21 @@ func matchWords(ctx context.Context, plan textPlan, scored bool, idx bleve.Index
 			return err
 		}
 	}
-	if plan.loose != nil {
+	if len(hits) < looseBelow && plan.loose != nil {
 		if err := matchText(ctx, plan.loose, scored, idx, r, t, add(0)); err != nil {
 			return err
 		}
 	}
-	for _, rw := range order {
-		a := seen[rw]
-		consider(rw, a.words, a.score)
+	for _, h := range hits {
+		consider(h.row, h.words, h.score)
 	}
 	return nil
 }
+
+// looseBelow is the number of whole-word hits under which partial matches
+// are added. It depends on the index only, never on the page asked for, so
+// total and facets agree on every page.
+const looseBelow = search.MaxLimit
 
 // topText asks bleve for the best page*limit matches by score and offers
 // them to top; it returns the number of matches.
