@@ -126,7 +126,7 @@ func collect(ctx context.Context, q search.Query, plan textPlan, idx bleve.Index
 		total = n
 	case plan.matchAny:
 		tq := plan.anyQuery(commonTokens(ctx, r, len(t.rows)))
-		if err := matchText(ctx, tq, q.Sort == "", idx, r, t, func(rw *row, score float64) { consider(rw, 0, score) }); err != nil {
+		if err := matchText(ctx, tq, q.Sort == "", idx, r, t, func(i int, score float64) { consider(&t.rows[i], 0, score) }); err != nil {
 			return nil, 0, nil, err
 		}
 	default:
@@ -152,7 +152,7 @@ func collect(ctx context.Context, q search.Query, plan textPlan, idx bleve.Index
 // which is much cheaper). Walking bleve's searcher directly, rather than
 // through a collector, reads no doc values: the IDs are enough to find the
 // rows.
-func matchText(ctx context.Context, tq query.Query, scored bool, idx bleve.Index, r index.IndexReader, t *table, consider func(*row, float64)) error {
+func matchText(ctx context.Context, tq query.Query, scored bool, idx bleve.Index, r index.IndexReader, t *table, consider func(int, float64)) error {
 	opts := bsearch.SearcherOptions{}
 	if !scored {
 		opts.Score = "none"
@@ -182,7 +182,7 @@ func matchText(ctx context.Context, tq query.Query, scored bool, idx bleve.Index
 			return err
 		}
 		if i, ok := t.byID[id]; ok {
-			consider(&t.rows[i], score)
+			consider(i, score)
 		}
 	}
 }
@@ -195,22 +195,31 @@ func matchText(ctx context.Context, tq query.Query, scored bool, idx bleve.Index
 // rank after hundreds of better hits anyway.
 func matchWords(ctx context.Context, plan textPlan, scored bool, idx bleve.Index, r index.IndexReader, t *table, consider func(*row, int, float64)) error {
 	type acc struct {
-		row   *row
+		row   int
 		words int
 		score float64
 	}
-	at := map[*row]int32{}
+	// slot[i] is 1 + the position in hits of row i, 0 when not seen: an
+	// array the size of the table, pooled, is much cheaper than a map at
+	// thousands of hits per query.
+	slot := t.slots()
+	defer t.putSlots(slot)
 	var hits []acc // in first-seen order, so equal hits come back the same way
-	add := func(words int) func(*row, float64) {
-		return func(rw *row, score float64) {
-			i, ok := at[rw]
-			if !ok {
+	defer func() {
+		for _, h := range hits {
+			slot[h.row] = 0
+		}
+	}()
+	add := func(words int) func(int, float64) {
+		return func(ri int, score float64) {
+			i := slot[ri]
+			if i == 0 {
+				hits = append(hits, acc{row: ri})
 				i = int32(len(hits))
-				at[rw] = i
-				hits = append(hits, acc{row: rw})
+				slot[ri] = i
 			}
-			hits[i].words += words
-			hits[i].score += score
+			hits[i-1].words += words
+			hits[i-1].score += score
 		}
 	}
 	for _, wq := range plan.words {
@@ -224,7 +233,7 @@ func matchWords(ctx context.Context, plan textPlan, scored bool, idx bleve.Index
 		}
 	}
 	for _, h := range hits {
-		consider(h.row, h.words, h.score)
+		consider(&t.rows[h.row], h.words, h.score)
 	}
 	return nil
 }

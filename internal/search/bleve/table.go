@@ -19,7 +19,21 @@ type table struct {
 	rows []row
 	byID map[string]int
 	dict dictionary
+	// scratch holds zeroed []int32 of len(rows) for searches to mark rows
+	// in (see matchWords); a slice of another length is dropped.
+	scratch sync.Pool
 }
+
+// slots returns a zeroed []int32 with one entry per row; give it back
+// zeroed with putSlots. The caller holds mu for reading.
+func (t *table) slots() []int32 {
+	if s, ok := t.scratch.Get().([]int32); ok && len(s) == len(t.rows) {
+		return s
+	}
+	return make([]int32, len(t.rows))
+}
+
+func (t *table) putSlots(s []int32) { t.scratch.Put(s) }
 
 // row is one document's attributes. Codes index table.dict; 0 is "none".
 type row struct {
