@@ -47,7 +47,7 @@ type weights struct {
 var defaultWeights = weights{text: 0.10, shared: 0.35, concept: 0.30, industry: 0.05, modes: 0.10, price: 0.05, maturity: 0.05, poolIDF: true}
 
 // maxRelated caps the linked terms a source adds to its candidate query.
-const maxRelated = 16
+const maxRelated = 8
 
 // The context signals (industry, modes, price, maturity) say how well a
 // candidate fits once it is about the same thing; alone they do not make
