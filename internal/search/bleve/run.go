@@ -163,6 +163,7 @@ func matchText(ctx context.Context, tq query.Query, scored bool, idx bleve.Index
 	}
 	defer s.Close()
 	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(s.DocumentMatchPoolSize()+1, 0)}
+	rowOf := t.rowFinder(r)
 	n := 0
 	for {
 		dm, err := s.Next(sctx)
@@ -175,13 +176,13 @@ func matchText(ctx context.Context, tq query.Query, scored bool, idx bleve.Index
 		if n++; n%1024 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		id, err := r.ExternalID(dm.IndexInternalID)
+		i, ok, err := rowOf(dm.IndexInternalID)
 		score := dm.Score
 		sctx.DocumentMatchPool.Put(dm)
 		if err != nil {
 			return err
 		}
-		if i, ok := t.byID[id]; ok {
+		if ok {
 			consider(i, score)
 		}
 	}

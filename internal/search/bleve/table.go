@@ -1,7 +1,11 @@
 package bleve
 
 import (
+	"encoding/binary"
+	"sync/atomic"
+
 	"container/heap"
+	index "github.com/blevesearch/bleve_index_api"
 	"strings"
 	"sync"
 
@@ -22,6 +26,49 @@ type table struct {
 	// scratch holds zeroed []int32 of len(rows) for searches to mark rows
 	// in (see matchWords); a slice of another length is dropped.
 	scratch sync.Pool
+	// rowsOf maps bleve's internal document numbers of the index snapshot
+	// last searched to rows; dropped whenever rows change.
+	rowsOf atomic.Pointer[rowCache]
+}
+
+// rowCache maps the internal document numbers of one index snapshot to
+// row positions, filled as searches meet them. Reading a stored ID back
+// from bleve (ExternalID) and finding it in byID cost a third of a search
+// at 100,000 documents; a snapshot lives until the next write, so most
+// searches find every number already there.
+type rowCache struct {
+	reader index.IndexReader
+	rows   []atomic.Int32 // internal number → row position + 1; 0 = not looked up yet
+}
+
+// rowFinder returns a function from an internal ID of r to a row position
+// (false when the document has no row). The caller holds mu for reading.
+func (t *table) rowFinder(r index.IndexReader) func(index.IndexInternalID) (int, bool, error) {
+	rc := t.rowsOf.Load()
+	if rc == nil || rc.reader != r {
+		rc = &rowCache{reader: r, rows: make([]atomic.Int32, 2*len(t.rows)+1024)}
+		t.rowsOf.Store(rc)
+	}
+	return func(iid index.IndexInternalID) (int, bool, error) {
+		n := -1
+		if len(iid) == 8 {
+			if v := binary.BigEndian.Uint64(iid); v < uint64(len(rc.rows)) {
+				n = int(v)
+				if p := rc.rows[n].Load(); p > 0 {
+					return int(p - 1), true, nil
+				}
+			}
+		}
+		id, err := r.ExternalID(iid)
+		if err != nil {
+			return 0, false, err
+		}
+		i, ok := t.byID[id]
+		if ok && n >= 0 {
+			rc.rows[n].Store(int32(i + 1))
+		}
+		return i, ok, nil
+	}
 }
 
 // slots returns a zeroed []int32 with one entry per row; give it back
@@ -72,6 +119,7 @@ func newTable() *table { return &table{byID: map[string]int{}} }
 func (t *table) put(docs []search.Document) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.rowsOf.Store(nil)
 	for _, d := range docs {
 		r := row{
 			id:        d.ID,
@@ -100,6 +148,7 @@ func (t *table) put(docs []search.Document) {
 func (t *table) remove(ids []string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.rowsOf.Store(nil)
 	for _, id := range ids {
 		i, ok := t.byID[id]
 		if !ok {
