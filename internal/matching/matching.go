@@ -111,12 +111,13 @@ func match(ctx context.Context, eng search.Engine, src search.Document, limit in
 	}
 	links := search.Concepts().Find(itemText(src))
 	res, err := eng.Search(ctx, search.Query{
-		Kind:     other,
-		Text:     queryText(concepts),
-		Related:  relatedTerms(links, src.Kind == search.KindDemand),
-		MatchAny: true,
-		NoFacets: true,
-		Limit:    max(candidates, limit),
+		Kind:         other,
+		Text:         queryText(concepts),
+		Related:      relatedTerms(links, src.Kind == search.KindDemand),
+		MatchAny:     true,
+		NoFacets:     true,
+		NoHighlights: true,
+		Limit:        max(candidates, limit),
 	})
 	if err != nil {
 		return nil, err

@@ -66,6 +66,9 @@ type Query struct {
 	// NoFacets skips the facet counts, which cost a pass over every
 	// matching document; Result.Facets is then nil. Matching sets it.
 	NoFacets bool
+	// NoHighlights leaves Hit.Formatted nil (matching reads the documents,
+	// not their highlights).
+	NoHighlights bool
 }
 
 // Hit is one result: the document, a relevance score (engine specific,

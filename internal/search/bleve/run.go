@@ -70,14 +70,14 @@ func run(ctx context.Context, q search.Query, plan textPlan, idx bleve.Index, r 
 		if d.ID == "" { // deleted since it was matched
 			continue
 		}
-		out.Hits = append(out.Hits, search.Hit{
-			Document: d,
-			Score:    p.score,
-			Formatted: map[string]string{
+		h := search.Hit{Document: d, Score: p.score}
+		if !q.NoHighlights {
+			h.Formatted = map[string]string{
 				"title": highlight(d.Title, matchSpans(d.Title, plan.terms)),
 				"body":  snippet(d.Body, matchSpans(d.Body, plan.terms)),
-			},
-		})
+			}
+		}
+		out.Hits = append(out.Hits, h)
 	}
 	return out, nil
 }

@@ -210,6 +210,9 @@ func searchRequest(q search.Query) *meilisearch.SearchRequest {
 	if q.NoFacets {
 		req.Facets = nil
 	}
+	if q.NoHighlights {
+		req.AttributesToHighlight, req.AttributesToCrop = nil, nil
+	}
 	if q.MatchAny {
 		// Meilisearch has no OR of words. "frequency" returns documents
 		// with all words first, then drops the most common words first,
