@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liuzhou-techmarket/techmarket/internal/relevance"
 	"github.com/liuzhou-techmarket/techmarket/internal/search"
 	"github.com/liuzhou-techmarket/techmarket/internal/search/bleve"
 )
@@ -119,10 +120,10 @@ func evaluate(t testing.TB, queries []search.Document, judged map[string]map[str
 			continue
 		}
 		ranked := rank(q)
-		nd := ndcgAt(ranked, j, 10)
+		nd := relevance.NDCG(ranked, j, 10)
 		per[q.ID] = nd
 		f.ndcg += nd
-		f.recall += recallAt(ranked, j, 10)
+		f.recall += relevance.Recall(ranked, j, 10)
 		n++
 	}
 	f.ndcg /= float64(n)
