@@ -157,10 +157,18 @@ func authzCases() []authzCase {
 		{"GET", "/api/v1/transactions/:id", "online-guizhong", w{U, N, A, N, A, N, A, A, N}, false, on("/api/v1/transactions/%s", "deal:online-guizhong", nil), ""},
 		{"GET", "/api/v1/transactions/:id", "offline-liuzhou", w{U, N, A, N, A, A, N, A, N}, false, on("/api/v1/transactions/%s", "deal:offline-liuzhou", nil), ""},
 		{"GET", "/api/v1/transactions/:id", "offline-guizhong", w{U, N, A, N, A, N, A, A, N}, false, on("/api/v1/transactions/%s", "deal:offline-guizhong", nil), ""},
+		// A pending deal, logged by the owner enterprise: only the other
+		// party (the university) confirms or declines it; whoever else
+		// sees it is refused with 403.
+		{"POST", "/api/v1/transactions/:id/confirm", "pending online-liuzhou", w{U, N, F, N, A, F, N, F, N}, true, on("/api/v1/transactions/%s/confirm", "pending", nil), ""},
+		{"POST", "/api/v1/transactions/:id/decline", "pending online-liuzhou", w{U, N, F, N, A, F, N, F, N}, true, on("/api/v1/transactions/%s/decline", "pending", cancelBody), ""},
 		{"POST", "/api/v1/transactions/:id/register", "online-liuzhou", w{U, N, F, N, F, A, N, F, N}, true, on("/api/v1/transactions/%s/register", "deal:online-liuzhou", registerBody), ""},
 		{"POST", "/api/v1/transactions/:id/register", "offline-guizhong", w{U, N, F, N, F, N, A, F, N}, true, on("/api/v1/transactions/%s/register", "deal:offline-guizhong", registerBody), ""},
 		{"POST", "/api/v1/transactions/:id/payments", "online-liuzhou", w{U, N, A, N, A, A, N, F, N}, true, on("/api/v1/transactions/%s/payments", "deal:online-liuzhou", pay), ""},
 		{"POST", "/api/v1/transactions/:id/payments", "offline-guizhong", w{U, N, F, N, F, N, A, F, N}, true, on("/api/v1/transactions/%s/payments", "deal:offline-guizhong", pay), ""},
+		// A payment the owner enterprise booked: the university or the
+		// market's operator confirms it, not the org that booked it.
+		{"POST", "/api/v1/transactions/:id/payments/:payment_id/confirm", "booked by owner", w{U, N, F, N, A, A, N, F, N}, true, on("/api/v1/transactions/%s/payments/%s/confirm", "payment", nil), ""},
 		{"POST", "/api/v1/transactions/:id/complete", "online-liuzhou", w{U, N, F, N, F, A, N, F, N}, true, on("/api/v1/transactions/%s/complete", "paid:online-liuzhou", nil), ""},
 		{"POST", "/api/v1/transactions/:id/complete", "offline-guizhong", w{U, N, F, N, F, N, A, F, N}, true, on("/api/v1/transactions/%s/complete", "paid:offline-guizhong", nil), ""},
 		{"POST", "/api/v1/transactions/:id/cancel", "online-liuzhou", w{U, N, F, N, F, A, N, F, N}, true, on("/api/v1/transactions/%s/cancel", "deal:online-liuzhou", cancelBody), ""},

@@ -138,10 +138,19 @@ func TestDealFromIntent(t *testing.T) {
 			d.Channel != "online" || d.Market != "guizhong" {
 			t.Fatalf("deal from intent: %+v", d)
 		}
-		// Parties add payments to their online deal; the operator registers.
-		e.Must(201, "POST", "/api/v1/transactions/"+d.ID+"/payments", p.buyer.Token, payment(800_000, "WX-1"))
+		// A deal from an accepted intent between the two is signed at once.
+		if d.Status != "signed" {
+			t.Fatalf("deal from an accepted intent: %+v", d)
+		}
+		// Parties add payments to their online deal, the other party
+		// confirms them; the operator registers.
+		d = asDeal(t, e.Must(201, "POST", "/api/v1/transactions/"+d.ID+"/payments", p.buyer.Token, payment(800_000, "WX-1")))
 		d = asDeal(t, e.Must(200, "POST", "/api/v1/transactions/"+d.ID+"/register", p.opG.Token, registration(uniqueNo("DJ"), nil)))
-		if d.Status != "paid" {
+		if d.Status != "registered" || d.PaidFen != 0 || d.BookedFen != 800_000 {
+			t.Fatalf("registered with an unconfirmed payment: %+v", d)
+		}
+		d = asDeal(t, e.Must(200, "POST", "/api/v1/transactions/"+d.ID+"/payments/"+d.Payments[0].ID+"/confirm", p.seller.Token, nil))
+		if d.Status != "paid" || d.PaidFen != 800_000 || !d.Payments[0].Confirmed {
 			t.Fatalf("online deal: %+v", d)
 		}
 	})

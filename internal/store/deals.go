@@ -29,7 +29,8 @@ type dealRow struct {
 	DeclaredTechAmountFen  int64
 	TechAmountFen          int64
 	CertifiedTechAmountFen *int64
-	PaidFen                int64
+	PaidFen                int64 // confirmed payments
+	BookedFen              int64 // every payment
 	Status                 string
 	SignedAt               time.Time
 	RegistrationNo         *string // NULL until registered: the unique index ignores NULLs
@@ -52,7 +53,7 @@ func (r *dealRow) deal() *market.Transaction {
 		Title: r.Title, BuyerOrgID: r.BuyerOrgID, SellerOrgID: r.SellerOrgID, AchievementID: r.AchievementID,
 		DemandID: r.DemandID, IntentID: r.IntentID, ContractAmountFen: r.ContractAmountFen,
 		TechAmountFen: r.TechAmountFen, DeclaredTechAmountFen: r.DeclaredTechAmountFen,
-		CertifiedTechAmountFen: r.CertifiedTechAmountFen, PaidFen: r.PaidFen, Status: r.Status,
+		CertifiedTechAmountFen: r.CertifiedTechAmountFen, PaidFen: r.PaidFen, BookedFen: r.BookedFen, Status: r.Status,
 		SignedAt: r.SignedAt.UTC(), RegisteredAt: utcPtr(r.RegisteredAt), CompletedAt: utcPtr(r.CompletedAt),
 		CancelledAt: utcPtr(r.CancelledAt), CancelReason: r.CancelReason, CreatedByOrgID: r.CreatedByOrgID,
 		Payments: []market.Payment{}, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
@@ -69,7 +70,8 @@ func rowFromDeal(t *market.Transaction) dealRow {
 		Title: t.Title, BuyerOrgID: t.BuyerOrgID, SellerOrgID: t.SellerOrgID, AchievementID: t.AchievementID,
 		DemandID: t.DemandID, IntentID: t.IntentID, ContractAmountFen: t.ContractAmountFen,
 		DeclaredTechAmountFen: t.DeclaredTechAmountFen, TechAmountFen: t.TechAmountFen,
-		CertifiedTechAmountFen: t.CertifiedTechAmountFen, PaidFen: t.PaidFen, Status: t.Status, SignedAt: t.SignedAt,
+		CertifiedTechAmountFen: t.CertifiedTechAmountFen, PaidFen: t.PaidFen, BookedFen: t.BookedFen, Status: t.Status,
+		SignedAt:     t.SignedAt,
 		RegisteredAt: t.RegisteredAt, CompletedAt: t.CompletedAt, CancelledAt: t.CancelledAt,
 		CancelReason: t.CancelReason, CreatedByOrgID: t.CreatedByOrgID, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 	}
@@ -85,20 +87,31 @@ func rowFromDeal(t *market.Transaction) dealRow {
 }
 
 type paymentRow struct {
-	ID              string `gorm:"primaryKey"`
-	TransactionID   string
-	AmountFen       int64
-	PaidAt          time.Time
-	VoucherNo       string
-	CreatedByUserID string
-	CreatedAt       time.Time
+	ID               string `gorm:"primaryKey"`
+	TransactionID    string
+	AmountFen        int64
+	PaidAt           time.Time
+	VoucherNo        string
+	Confirmed        bool
+	AddedByOrgID     string
+	ConfirmedByOrgID string
+	ConfirmedAt      *time.Time
+	CreatedByUserID  string
+	CreatedAt        time.Time
 }
 
 func (paymentRow) TableName() string { return "payments" }
 
 func (r *paymentRow) payment() market.Payment {
 	return market.Payment{ID: r.ID, TransactionID: r.TransactionID, AmountFen: r.AmountFen,
-		PaidAt: r.PaidAt.UTC(), VoucherNo: r.VoucherNo, CreatedAt: r.CreatedAt.UTC()}
+		PaidAt: r.PaidAt.UTC(), VoucherNo: r.VoucherNo, Confirmed: r.Confirmed, AddedByOrgID: r.AddedByOrgID,
+		ConfirmedByOrgID: r.ConfirmedByOrgID, ConfirmedAt: utcPtr(r.ConfirmedAt), CreatedAt: r.CreatedAt.UTC()}
+}
+
+func rowFromPayment(p *market.Payment, userID string) paymentRow {
+	return paymentRow{ID: p.ID, TransactionID: p.TransactionID, AmountFen: p.AmountFen, PaidAt: p.PaidAt,
+		VoucherNo: p.VoucherNo, Confirmed: p.Confirmed, AddedByOrgID: p.AddedByOrgID,
+		ConfirmedByOrgID: p.ConfirmedByOrgID, ConfirmedAt: p.ConfirmedAt, CreatedByUserID: userID, CreatedAt: p.CreatedAt}
 }
 
 // auditView is the deal as the audit trail records it: payments are
@@ -115,9 +128,10 @@ func dealNotFound(id string) error {
 
 var _ market.TransactionService = (*DB)(nil)
 
-// CreateTransaction creates a deal in state signed: an online deal by one
-// of its parties (optionally from an accepted intent), an offline deal by
-// the operator of its market.
+// CreateTransaction creates a deal: an online deal by one of its parties,
+// signed when it grows from an accepted intent between the two and
+// pending_confirmation otherwise (the other party confirms or declines
+// it); an offline deal, signed, by the operator of its market.
 //
 // An accepted intent becomes at most one transaction: the intent's row is
 // locked while its deal is made, so concurrent attempts take turns and the
@@ -332,7 +346,10 @@ func (db *DB) changeDealAfter(ctx context.Context, id, action string, allowed fu
 			return err
 		}
 		row := rowFromDeal(t)
-		if err := tx.Select("*").Save(&row).Error; err != nil {
+		// intent_key is written once, by CreateTransaction: a deal that
+		// shares its intent with an older one (logged before the key
+		// existed, 00006) holds no key, and saving it must not claim one.
+		if err := tx.Select("*").Omit("IntentKey").Save(&row).Error; err != nil {
 			return err
 		}
 		// 免申即享: a deal that has just become paid gets its subsidy
@@ -390,13 +407,13 @@ func (db *DB) AddPayment(ctx context.Context, id string, n market.NewPayment) (*
 	t, err := db.changeDeal(ctx, id, market.ActionPay, market.CanAddPayment,
 		func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			p.ID, p.TransactionID, p.CreatedAt = ulid.Make().String(), t.ID, now
-			// The overflow check needs only paid_fen, kept on the locked
+			p.BookedBy(a, t, now)
+			// The overflow check needs only booked_fen, kept on the locked
 			// row; a voucher booked before is caught by the unique index.
 			if err := t.AddPayment(p, now); err != nil {
 				return nil, err
 			}
-			row := paymentRow{ID: p.ID, TransactionID: t.ID, AmountFen: p.AmountFen, PaidAt: p.PaidAt,
-				VoucherNo: p.VoucherNo, CreatedByUserID: a.UserID, CreatedAt: now}
+			row := rowFromPayment(&p, a.UserID)
 			if err := tx.Create(&row).Error; err != nil {
 				return nil, err
 			}
@@ -414,5 +431,73 @@ func (db *DB) CompleteTransaction(ctx context.Context, id string) (*market.Trans
 	return db.changeDeal(ctx, id, market.ActionComplete, market.CanOperateTransaction,
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Complete(now)
+		})
+}
+
+// ConfirmTransaction is the other party's agreement to a pending online
+// deal: it becomes signed.
+func (db *DB) ConfirmTransaction(ctx context.Context, id string) (*market.Transaction, error) {
+	return db.changeDeal(ctx, id, market.ActionConfirm, market.CanConfirmTransaction,
+		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
+			return nil, t.Confirm(now)
+		})
+}
+
+// DeclineTransaction is the other party's refusal of a pending online
+// deal: it is cancelled with the reason. A pending deal has no payments
+// and no subsidy application (both need it signed first), so nothing
+// else is settled.
+func (db *DB) DeclineTransaction(ctx context.Context, id string, c market.Cancellation) (*market.Transaction, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return db.changeDeal(ctx, id, market.ActionDecline, market.CanConfirmTransaction,
+		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
+			return nil, t.Decline(c, now)
+		})
+}
+
+// ConfirmPayment confirms a payment a party booked: its amount joins
+// paid_fen, which may make the deal paid (and file its 免申即享
+// application, in changeDeal). The deal's row lock serialises it with
+// every other change of the deal, so concurrent confirmations of one
+// payment count it once: the first confirms, the others find it
+// confirmed (409).
+func (db *DB) ConfirmPayment(ctx context.Context, id, paymentID string) (*market.Transaction, error) {
+	a := market.ActorFrom(ctx)
+	// Who may confirm depends on who booked the payment, read under the
+	// deal's lock: findDeal has checked that the caller sees the deal,
+	// mutate checks the rest.
+	seen := func(*market.Actor, *market.Transaction) error { return nil }
+	return db.changeDeal(ctx, id, market.ActionConfirmPayment, seen,
+		func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
+			var row paymentRow
+			err := tx.Session(&gorm.Session{NewDB: true}).First(&row, "id = ? AND transaction_id = ?", paymentID, t.ID).Error
+			if errors.Is(err, errNotFound) {
+				return nil, market.Errorf(market.ENOTFOUND, "transaction %s has no payment %s", t.ID, paymentID)
+			}
+			if err != nil {
+				return nil, err
+			}
+			p := row.payment()
+			if err := market.CanConfirmPayment(a, t, &p); err != nil {
+				return nil, err
+			}
+			before := p
+			if err := t.ConfirmPayment(&p, a.OrgID, now); err != nil {
+				return nil, err
+			}
+			// Conditional, so the rule holds even were the deal's lock
+			// ever bypassed: a payment turns confirmed once.
+			res := tx.Session(&gorm.Session{NewDB: true}).Model(&paymentRow{}).
+				Where("id = ? AND confirmed = ?", p.ID, false).
+				Updates(map[string]any{"confirmed": true, "confirmed_by_org_id": p.ConfirmedByOrgID, "confirmed_at": p.ConfirmedAt})
+			if res.Error != nil {
+				return nil, res.Error
+			}
+			if res.RowsAffected != 1 {
+				return nil, market.Errorf(market.ECONFLICT, "payment %s is already confirmed", p.ID)
+			}
+			return []auditEntry{{"confirm", "payment", p.ID, &before, &p}}, nil
 		})
 }

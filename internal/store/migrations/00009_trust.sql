@@ -1,0 +1,37 @@
+-- +goose Up
+-- Trust between parties (SPEC "Trust between parties and between
+-- instances"). Same portable style as 00001.
+
+-- A deal one party logs online without an accepted intent starts
+-- pending_confirmation (20 characters): MySQL widens the status column
+-- (the statement sits in /*! */; SQLite does not bound VARCHAR anyway).
+/*! ALTER TABLE transactions MODIFY status VARCHAR(32) NOT NULL */;
+
+-- A payment a party books waits for the other party (or the market's
+-- operator) to confirm it; only confirmed payments count in paid_fen.
+-- Every payment booked before this migration keeps counting as it did:
+-- it is confirmed, as of its booking, by nobody in particular. Its
+-- added_by_org_id is the org of the user who booked it ('' when that
+-- user has no org).
+ALTER TABLE payments ADD COLUMN confirmed BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE payments ADD COLUMN added_by_org_id VARCHAR(26) NOT NULL DEFAULT '';
+ALTER TABLE payments ADD COLUMN confirmed_by_org_id VARCHAR(26) NOT NULL DEFAULT '';
+ALTER TABLE payments ADD COLUMN confirmed_at DATETIME(6) NULL;
+UPDATE payments SET confirmed = TRUE, confirmed_at = created_at;
+UPDATE payments SET added_by_org_id = COALESCE(
+    (SELECT u.org_id FROM users u WHERE u.id = payments.created_by_user_id), '');
+
+-- booked_fen sums every payment, confirmed or not: the contract amount
+-- bounds it. paid_fen stays the sum of confirmed payments, which before
+-- this migration were all of them.
+ALTER TABLE transactions ADD COLUMN booked_fen BIGINT NOT NULL DEFAULT 0;
+UPDATE transactions SET booked_fen = paid_fen;
+
+-- +goose Down
+-- The status column stays VARCHAR(32) on MySQL: narrowing it would fail on
+-- any pending deal.
+ALTER TABLE transactions DROP COLUMN booked_fen;
+ALTER TABLE payments DROP COLUMN confirmed_at;
+ALTER TABLE payments DROP COLUMN confirmed_by_org_id;
+ALTER TABLE payments DROP COLUMN added_by_org_id;
+ALTER TABLE payments DROP COLUMN confirmed;
