@@ -24,9 +24,11 @@ import (
 
 // Config sets token lifetimes, the signing key and the login limits.
 type Config struct {
-	// Secret signs access tokens. Every instance must share it.
-	Secret []byte
-	// OldSecrets still verify tokens during a key rotation.
+	// Keys sign and verify access tokens; every instance must share them.
+	// Nil: a fixed ring of Secret (signs) and OldSecrets (still verify
+	// tokens during a key rotation).
+	Keys       *KeyRing
+	Secret     []byte
 	OldSecrets [][]byte
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
@@ -56,6 +58,9 @@ var _ market.AuthService = (*Service)(nil)
 // New returns the service.
 func New(db *store.DB, c cache.Cache, l cache.Limiter, cfg Config, log *slog.Logger) *Service {
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("not-a-password"), db.PasswordCost())
+	if cfg.Keys == nil {
+		cfg.Keys = StaticKeys(cfg.Secret, cfg.OldSecrets...)
+	}
 	return &Service{db: db, cache: c, limiter: l, cfg: cfg, log: log, dummyHash: dummy}
 }
 
@@ -129,7 +134,7 @@ func (s *Service) Login(ctx context.Context, account, password, ip string) (*mar
 	if err != nil {
 		return nil, err
 	}
-	return s.tokens(cred.User.ID, sid, refresh)
+	return s.tokens(ctx, cred.User.ID, sid, refresh)
 }
 
 // allowLogin spends one attempt of a login budget. A limiter that cannot
@@ -154,13 +159,21 @@ func retrySeconds(d time.Duration) int {
 	return n
 }
 
-func (s *Service) tokens(userID, sessionID, refresh string) (*market.Tokens, error) {
+// tokens signs an access token with the ring's signing key; a key from
+// the database names itself in the header (kid), so other instances know
+// which key to check it with.
+func (s *Service) tokens(ctx context.Context, userID, sessionID, refresh string) (*market.Tokens, error) {
 	now := time.Now()
 	c := claims{SessionID: sessionID, RegisteredClaims: jwt.RegisteredClaims{
 		Subject: userID, IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(s.cfg.AccessTTL)),
 		Issuer: "techmarket",
 	}}
-	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.cfg.Secret)
+	key := s.cfg.Keys.signing(ctx)
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	if key.ID != "" {
+		tok.Header["kid"] = key.ID
+	}
+	signed, err := tok.SignedString(key.Secret)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +194,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*market.Tok
 	if err != nil {
 		return nil, err
 	}
-	return s.tokens(uid, sid, next)
+	return s.tokens(ctx, uid, sid, next)
 }
 
 // Logout revokes the caller's session in the database (so its refresh
@@ -210,7 +223,7 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 // its session was not revoked, then loads the actor. A cache failure
 // refuses the token (fail closed) rather than risk letting a revoked one in.
 func (s *Service) Authenticate(ctx context.Context, token string) (*market.Actor, error) {
-	c, err := s.parse(token)
+	c, err := s.parse(ctx, token)
 	if err != nil {
 		return nil, market.Errorf(market.EUNAUTHORIZED, "access token is invalid or expired")
 	}
@@ -224,11 +237,17 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*market.Actor
 	return s.db.LoadActor(ctx, c.Subject, c.SessionID)
 }
 
-func (s *Service) parse(token string) (*claims, error) {
+func (s *Service) parse(ctx context.Context, token string) (*claims, error) {
+	// The key id is read before the signature is checked: it only picks
+	// which of our own keys to check the signature with.
+	var kid string
+	if t, _, err := jwt.NewParser().ParseUnverified(token, &claims{}); err == nil {
+		kid, _ = t.Header["kid"].(string)
+	}
 	var lastErr error
-	for _, key := range append([][]byte{s.cfg.Secret}, s.cfg.OldSecrets...) {
+	for _, key := range s.cfg.Keys.verifying(ctx, kid) {
 		var c claims
-		_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return key, nil },
+		_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return key.Secret, nil },
 			jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer("techmarket"), jwt.WithExpirationRequired())
 		if err == nil && c.SessionID != "" && c.Subject != "" {
 			return &c, nil

@@ -27,7 +27,19 @@ UPDATE payments SET added_by_org_id = COALESCE(
 ALTER TABLE transactions ADD COLUMN booked_fen BIGINT NOT NULL DEFAULT 0;
 UPDATE transactions SET booked_fen = paid_fen;
 
+-- Trust between instances: with a shared database and no
+-- TECHMARKET_JWT_SECRET, the access-token signing keys live here. The
+-- newest (largest id) signs; every key verifies until it is retired by a
+-- later rotation. The first key has a fixed id, so instances that start
+-- together on an empty table insert the same row and one insert wins.
+CREATE TABLE signing_keys (
+    id         VARCHAR(26)  NOT NULL PRIMARY KEY,
+    secret     VARCHAR(128) NOT NULL,
+    created_at DATETIME(6)  NOT NULL
+) /*! ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci */;
+
 -- +goose Down
+DROP TABLE signing_keys;
 -- The status column stays VARCHAR(32) on MySQL: narrowing it would fail on
 -- any pending deal.
 ALTER TABLE transactions DROP COLUMN booked_fen;
