@@ -107,11 +107,11 @@ func TestDealsSharingAnOldIntent(t *testing.T) {
 		for _, id := range []*string{&second, &third} {
 			*id = ulid.Make().String()
 			now := time.Now().UTC().Truncate(time.Microsecond)
-			if _, err := e.Sys.DB.SQL().Exec(`INSERT INTO transactions (id, market, channel, contract_type, contract_no, title,
+			if _, err := e.Sys.DB.SQL().Exec(`INSERT INTO transactions (id, market, channel, contract_type, contract_no, contract_key, title,
 				buyer_org_id, seller_org_id, intent_id, contract_amount_fen, declared_tech_amount_fen, tech_amount_fen, status,
 				signed_at, cancel_reason, created_by_org_id, created_at, updated_at)
-				VALUES (?, 'liuzhou', 'online', 'transfer', ?, '旧的重复意向合同', ?, ?, ?, 1000000, 800000, 800000, 'signed', ?, '', ?, ?, ?)`,
-				*id, "HT-"+*id, p.buyer.ID, p.seller.ID, iid, now.Add(-48*time.Hour), p.buyer.ID, now, now); err != nil {
+				VALUES (?, 'liuzhou', 'online', 'transfer', ?, ?, '旧的重复意向合同', ?, ?, ?, 1000000, 800000, 800000, 'signed', ?, '', ?, ?, ?)`,
+				*id, "HT-"+*id, "HT-"+*id, p.buyer.ID, p.seller.ID, iid, now.Add(-48*time.Hour), p.buyer.ID, now, now); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -370,3 +370,65 @@ func TestSubsidyNewYearInBeijing(t *testing.T) {
 		}
 	})
 }
+
+// TestNumbersFoldedWithNFKC: contract, registration and voucher numbers
+// are compared after NFKC, upper-casing and collapsing spaces — a
+// full-width ＨＴ－００１ is HT-001 — and answers show each number as it
+// was first entered.
+func TestNumbersFoldedWithNFKC(t *testing.T) {
+	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
+		p := newParties(e)
+		base := "/api/v1/transactions/"
+		tag := strings.ToUpper(uniqueNo("X")[2:])
+		fw := func(s string) string { // ASCII to full-width
+			return strings.Map(func(r rune) rune {
+				if r > ' ' && r < 0x7f {
+					return r - 0x21 + 0xff01
+				}
+				return r
+			}, s)
+		}
+		first := fw("HT-" + tag)
+		id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) { m["contract_no"] = " " + first + " " })
+		d := asDeal(t, e.Must(200, "GET", base+id, p.opL.Token, nil))
+		if d.ContractNo != first {
+			t.Fatalf("contract_no shown as %q, want %q as entered", d.ContractNo, first)
+		}
+		for _, again := range []string{"HT-" + tag, "ht-" + strings.ToLower(tag), fw("ht-" + strings.ToLower(tag))} {
+			r := e.Must(409, "POST", "/api/v1/transactions", p.opL.Token, func() map[string]any {
+				b := dealBody(p, market.MarketLiuzhou, market.ChannelOffline)
+				b["contract_no"] = again
+				return b
+			}())
+			if !hasField(r, "contract_no") {
+				t.Fatalf("%q: %s", again, r.Body)
+			}
+		}
+
+		reg := "DJ " + tag
+		d = asDeal(t, e.Must(200, "POST", base+id+"/register", p.opL.Token, registration(fw(reg), nil)))
+		if d.RegistrationNo != fw(reg) {
+			t.Fatalf("registration_no shown as %q", d.RegistrationNo)
+		}
+		other := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+		r := e.Must(409, "POST", base+other+"/register", p.opL.Token, registration("dj   "+strings.ToLower(tag), nil))
+		if !hasField(r, "registration_no") {
+			t.Fatalf("folded registration_no: %s", r.Body)
+		}
+
+		d = asDeal(t, e.Must(201, "POST", base+id+"/payments", p.opL.Token, payment(1000, fw("pz-1"))))
+		if d.Payments[0].VoucherNo != fw("pz-1") {
+			t.Fatalf("voucher_no shown as %q", d.Payments[0].VoucherNo)
+		}
+		before := snapshot(t, e, id)
+		r = e.Must(409, "POST", base+id+"/payments", p.opL.Token, payment(1000, "PZ-1"))
+		if !hasField(r, "voucher_no") {
+			t.Fatalf("folded voucher_no: %s", r.Body)
+		}
+		// The same voucher on another deal is another payment.
+		e.Must(201, "POST", base+other+"/payments", p.opL.Token, payment(1000, "PZ-1"))
+		if after := snapshot(t, e, id); after.paid != before.paid || after.payments != before.payments {
+			t.Fatalf("a refused voucher changed the deal: %+v → %+v", before, after)
+		}
+	})
+}

@@ -5,6 +5,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Transaction (技术交易) lifecycle states.
@@ -189,7 +191,7 @@ func (t *Transaction) AddPayment(p Payment, now time.Time) error {
 		return err
 	}
 	for _, q := range t.Payments {
-		if q.VoucherNo == p.VoucherNo {
+		if FoldNo(q.VoucherNo) == FoldNo(p.VoucherNo) {
 			return &Error{Code: ECONFLICT, Message: "voucher_no " + p.VoucherNo + " is already booked on this transaction as payment " + q.ID,
 				Fields: []FieldError{{Field: "voucher_no", Message: "already booked on this transaction"}}}
 		}
@@ -334,7 +336,7 @@ func (n *NewTransaction) Transaction(now time.Time) (*Transaction, error) {
 	if !HasCode(ContractTypes, n.ContractType) {
 		p.Add("contract_type", "must be one of development, transfer, license, consulting, service")
 	}
-	n.ContractNo = normaliseNo(n.ContractNo)
+	n.ContractNo = strings.TrimSpace(n.ContractNo)
 	checkNo(&p, "contract_no", n.ContractNo)
 	if c := utf8.RuneCountInString(n.Title); c < 2 || c > 200 {
 		p.Add("title", "is required, 2 to 200 characters")
@@ -420,7 +422,7 @@ type DealRegistration struct {
 // against the deal.
 func (r *DealRegistration) Validate(now time.Time) error {
 	var p Problems
-	r.RegistrationNo = normaliseNo(r.RegistrationNo)
+	r.RegistrationNo = strings.TrimSpace(r.RegistrationNo)
 	checkNo(&p, "registration_no", r.RegistrationNo)
 	r.registeredAt = checkInstant(&p, "registered_at", r.RegisteredAt, now)
 	if r.CertifiedTechAmountFen != nil {
@@ -441,7 +443,7 @@ func (n *NewPayment) Payment(now time.Time) (Payment, error) {
 	var p Problems
 	checkAmount(&p, "amount_fen", n.AmountFen)
 	at := checkInstant(&p, "paid_at", n.PaidAt, now)
-	n.VoucherNo = normaliseNo(n.VoucherNo)
+	n.VoucherNo = strings.TrimSpace(n.VoucherNo)
 	checkNo(&p, "voucher_no", n.VoucherNo)
 	return Payment{AmountFen: n.AmountFen, PaidAt: at, VoucherNo: n.VoucherNo, CreatedAt: now}, p.Err()
 }
@@ -470,20 +472,25 @@ func (c *Cancellation) Validate() error {
 	return nil
 }
 
-// normaliseNo trims a contract, registration or voucher number, folds
-// letters to upper case and runs of spaces to one, so "ht-1 " and "HT-1"
-// are the same contract on every database.
-func normaliseNo(s string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(s), " "))
+// FoldNo is the form in which contract, registration and voucher numbers
+// are compared (SPEC "Trust"): Unicode NFKC, so a full-width ＨＴ－００１
+// is HT-001; upper case; runs of spaces folded to one and none at the
+// ends. Storage keeps it beside the number as first entered, which is what
+// answers show, and its unique keys hold on the folded form on every
+// database.
+func FoldNo(s string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(norm.NFKC.String(s)), " "))
 }
 
+// checkNo checks a number as entered (already trimmed) and its folded
+// form: both 1 to 64 characters (NFKC may lengthen a number), printable.
 func checkNo(p *Problems, field, s string) {
-	n := utf8.RuneCountInString(s)
-	if n < 1 || n > 64 {
+	n, k := utf8.RuneCountInString(s), utf8.RuneCountInString(FoldNo(s))
+	if n < 1 || n > 64 || k < 1 || k > 64 {
 		p.Add(field, "is required, at most 64 characters")
 		return
 	}
-	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != '\u3000' }) >= 0 {
 		p.Add(field, "must be printable text")
 	}
 }

@@ -78,7 +78,7 @@ func register(t *testing.T, d *market.Transaction, certified *int64) error {
 func TestDealSettlesInEitherOrder(t *testing.T) {
 	// Registered, then paid in two steps.
 	d := newDeal(t)
-	if d.ContractNo != "HT-1" || d.Status != "signed" || d.DeclaredTechAmountFen != 800 {
+	if d.ContractNo != "ht-1" || d.Status != "signed" || d.DeclaredTechAmountFen != 800 {
 		t.Fatalf("new deal: %+v", d)
 	}
 	if err := register(t, d, nil); err != nil || d.Status != "registered" {
@@ -430,5 +430,41 @@ func TestPaymentConfirmationRules(t *testing.T) {
 	}
 	if err := c.ConfirmPayment(&u, "S", now); market.ErrorCode(err) != market.ECONFLICT {
 		t.Fatalf("confirm on a cancelled deal: %v", err)
+	}
+}
+
+// TestFoldNo: numbers compare after NFKC, upper-casing and collapsing
+// spaces (SPEC "Trust"); the number itself is kept as entered.
+func TestFoldNo(t *testing.T) {
+	for in, want := range map[string]string{
+		"HT-001":           "HT-001",
+		"ＨＴ－００１":           "HT-001",
+		" ht-001 ":         "HT-001",
+		"ht\u3000 2026  1": "HT 2026 1",
+		"ｌｚ－２０２６－ⅰ":        "LZ-2026-I",
+		"合同①号":             "合同1号",
+	} {
+		if got := market.FoldNo(in); got != want {
+			t.Errorf("FoldNo(%q) = %q, want %q", in, got, want)
+		}
+	}
+	n := market.NewTransaction{Market: "liuzhou", Channel: "offline", ContractType: "transfer", ContractNo: "  ＨＴ－００１ ",
+		Title: "技术转让", BuyerOrgID: "B", SellerOrgID: "S", ContractAmountFen: 1000, TechAmountFen: 800,
+		SignedAt: time.Now().Add(-time.Hour).Format(time.RFC3339)}
+	d, err := n.Transaction(time.Now())
+	if err != nil || d.ContractNo != "ＨＴ－００１" {
+		t.Fatalf("kept as entered: %v %q", err, d.ContractNo)
+	}
+	// A voucher booked full-width is the same voucher in ASCII.
+	if err := pay(t, d, 1, "ＰＺ－１"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pay(t, d, 1, "pz-1"); market.ErrorCode(err) != market.ECONFLICT {
+		t.Fatalf("the same voucher folded: %v", err)
+	}
+	// A number that NFKC lengthens past 64 characters is refused.
+	n.ContractNo = strings.Repeat("㍿", 20) // each folds to 株式会社
+	if _, err := n.Transaction(time.Now()); market.ErrorCode(err) != market.EINVALID {
+		t.Fatalf("folded past 64 characters: %v", err)
 	}
 }

@@ -17,7 +17,8 @@ type dealRow struct {
 	Market                 string
 	Channel                string
 	ContractType           string
-	ContractNo             string
+	ContractNo             string // as first entered
+	ContractKey            string // market.FoldNo(ContractNo): the unique key
 	Title                  string
 	BuyerOrgID             string
 	SellerOrgID            string
@@ -33,7 +34,8 @@ type dealRow struct {
 	BookedFen              int64 // every payment
 	Status                 string
 	SignedAt               time.Time
-	RegistrationNo         *string // NULL until registered: the unique index ignores NULLs
+	RegistrationNo         *string // NULL until registered, as first entered
+	RegistrationKey        *string // its folded form: the unique index ignores NULLs
 	RegisteredAt           *time.Time
 	CompletedAt            *time.Time
 	CancelledAt            *time.Time
@@ -75,9 +77,10 @@ func rowFromDeal(t *market.Transaction) dealRow {
 		RegisteredAt: t.RegisteredAt, CompletedAt: t.CompletedAt, CancelledAt: t.CancelledAt,
 		CancelReason: t.CancelReason, CreatedByOrgID: t.CreatedByOrgID, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 	}
+	r.ContractKey = market.FoldNo(t.ContractNo)
 	if t.RegistrationNo != "" {
-		no := t.RegistrationNo
-		r.RegistrationNo = &no
+		no, key := t.RegistrationNo, market.FoldNo(t.RegistrationNo)
+		r.RegistrationNo, r.RegistrationKey = &no, &key
 	}
 	if t.IntentID != "" {
 		k := t.IntentID
@@ -91,7 +94,8 @@ type paymentRow struct {
 	TransactionID    string
 	AmountFen        int64
 	PaidAt           time.Time
-	VoucherNo        string
+	VoucherNo        string // as first entered
+	VoucherKey       string // market.FoldNo(VoucherNo): unique per deal
 	Confirmed        bool
 	AddedByOrgID     string
 	ConfirmedByOrgID string
@@ -110,7 +114,7 @@ func (r *paymentRow) payment() market.Payment {
 
 func rowFromPayment(p *market.Payment, userID string) paymentRow {
 	return paymentRow{ID: p.ID, TransactionID: p.TransactionID, AmountFen: p.AmountFen, PaidAt: p.PaidAt,
-		VoucherNo: p.VoucherNo, Confirmed: p.Confirmed, AddedByOrgID: p.AddedByOrgID,
+		VoucherNo: p.VoucherNo, VoucherKey: market.FoldNo(p.VoucherNo), Confirmed: p.Confirmed, AddedByOrgID: p.AddedByOrgID,
 		ConfirmedByOrgID: p.ConfirmedByOrgID, ConfirmedAt: p.ConfirmedAt, CreatedByUserID: userID, CreatedAt: p.CreatedAt}
 }
 
@@ -178,7 +182,7 @@ func (db *DB) CreateTransaction(ctx context.Context, n market.NewTransaction) (*
 		}
 		return db.audit(ctx, tx, "create", "transaction", t.ID, nil, auditView(t))
 	})
-	if duplicateOn(err, "transactions_contract_no", "transactions.contract_no") {
+	if duplicateOn(err, "transactions_contract_key", "transactions.contract_key") {
 		return nil, db.contractConflict(ctx, t.ContractNo)
 	}
 	if duplicateOn(err, "transactions_intent", "transactions.intent_key") {
@@ -260,12 +264,17 @@ func indexOf[T any](s []T, f func(T) bool) int {
 	return -1
 }
 
-// contractConflict names the deal that already holds a contract number.
+// contractConflict answers a contract number already logged. It names
+// the deal that holds it only to whoever may see that deal (its parties,
+// its market's operator, the bureau): anyone else learns that the number
+// is taken, not which deal of which market took it.
 func (db *DB) contractConflict(ctx context.Context, contractNo string) error {
 	e := &market.Error{Code: market.ECONFLICT, Message: "contract_no " + contractNo + " is already logged",
 		Fields: []market.FieldError{{Field: "contract_no", Message: "already logged"}}}
 	var row dealRow
-	if err := db.gorm.WithContext(ctx).Select("id, market").First(&row, "contract_no = ?", contractNo).Error; err == nil {
+	err := db.gorm.WithContext(ctx).Select("id, market, channel, buyer_org_id, seller_org_id").
+		First(&row, "contract_key = ?", market.FoldNo(contractNo)).Error
+	if err == nil && market.CanSeeTransaction(market.ActorFrom(ctx), row.deal()) {
 		e.Message += " as transaction " + row.ID + " in the " + row.Market + " market"
 	}
 	return e
@@ -387,7 +396,7 @@ func (db *DB) RegisterTransaction(ctx context.Context, id string, r market.DealR
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Register(r, now)
 		})
-	if duplicateOn(err, "transactions_registration_no", "transactions.registration_no") {
+	if duplicateOn(err, "transactions_registration_key", "transactions.registration_key") {
 		return nil, &market.Error{Code: market.ECONFLICT,
 			Message: "registration_no " + r.RegistrationNo + " is already recorded on another transaction",
 			Fields:  []market.FieldError{{Field: "registration_no", Message: "already recorded"}}}
@@ -419,7 +428,7 @@ func (db *DB) AddPayment(ctx context.Context, id string, n market.NewPayment) (*
 			}
 			return []auditEntry{{"create", "payment", p.ID, nil, p}}, nil
 		})
-	if duplicateOn(err, "payments_voucher", "payments.voucher_no") {
+	if duplicateOn(err, "payments_voucher_key", "payments.voucher_key") {
 		return nil, &market.Error{Code: market.ECONFLICT, Message: "voucher_no " + p.VoucherNo + " is already booked on this transaction",
 			Fields: []market.FieldError{{Field: "voucher_no", Message: "already booked on this transaction"}}}
 	}

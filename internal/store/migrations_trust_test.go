@@ -68,6 +68,15 @@ func TestMigrationTrustKeepsPaymentsConfirmed(t *testing.T) {
 		if n := storetest.Count(t, db, "payments", "confirmed = ?", false); n != 0 {
 			t.Fatalf("%d payments unconfirmed by the migration", n)
 		}
+		// The unique keys move to the folded columns, filled from the
+		// numbers stored before (already upper-cased and collapsed).
+		if n := storetest.Count(t, db, "transactions", "contract_key <> contract_no OR "+
+			"(registration_no IS NULL) <> (registration_key IS NULL) OR registration_key <> registration_no"); n != 0 {
+			t.Fatalf("%d deals whose keys differ from their numbers", n)
+		}
+		if n := storetest.Count(t, db, "payments", "voucher_key <> voucher_no"); n != 0 {
+			t.Fatalf("%d payments whose key differs from the voucher", n)
+		}
 		bureau := market.WithActor(ctx, &market.Actor{UserID: "u", OrgID: gov, OrgKind: market.OrgGovernment, OrgVerified: true})
 		for _, want := range []struct {
 			id, status    string

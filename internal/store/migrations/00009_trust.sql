@@ -27,6 +27,25 @@ UPDATE payments SET added_by_org_id = COALESCE(
 ALTER TABLE transactions ADD COLUMN booked_fen BIGINT NOT NULL DEFAULT 0;
 UPDATE transactions SET booked_fen = paid_fen;
 
+-- Contract, registration and voucher numbers are compared in their folded
+-- form (NFKC, upper case, spaces collapsed: market.FoldNo), kept in the
+-- *_key columns that now carry the unique indexes; the number columns
+-- keep the number as first entered, which answers show. Rows from before
+-- were stored upper-cased and collapsed already, so their number is their
+-- key (full-width characters among them stay unfolded: SQL has no NFKC).
+ALTER TABLE transactions ADD COLUMN contract_key VARCHAR(64) /*! COLLATE utf8mb4_bin */ NOT NULL DEFAULT '';
+UPDATE transactions SET contract_key = contract_no;
+CREATE UNIQUE INDEX transactions_contract_key ON transactions (contract_key);
+DROP INDEX transactions_contract_no /*! ON transactions */;
+ALTER TABLE transactions ADD COLUMN registration_key VARCHAR(64) /*! COLLATE utf8mb4_bin */ NULL;
+UPDATE transactions SET registration_key = registration_no;
+CREATE UNIQUE INDEX transactions_registration_key ON transactions (registration_key);
+DROP INDEX transactions_registration_no /*! ON transactions */;
+ALTER TABLE payments ADD COLUMN voucher_key VARCHAR(64) /*! COLLATE utf8mb4_bin */ NOT NULL DEFAULT '';
+UPDATE payments SET voucher_key = voucher_no;
+CREATE UNIQUE INDEX payments_voucher_key ON payments (transaction_id, voucher_key);
+DROP INDEX payments_voucher /*! ON payments */;
+
 -- Trust between instances: with a shared database and no
 -- TECHMARKET_JWT_SECRET, the access-token signing keys live here. The
 -- newest (largest id) signs; every key verifies until it is retired by a
@@ -39,6 +58,15 @@ CREATE TABLE signing_keys (
 ) /*! ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci */;
 
 -- +goose Down
+CREATE UNIQUE INDEX payments_voucher ON payments (transaction_id, voucher_no);
+DROP INDEX payments_voucher_key /*! ON payments */;
+ALTER TABLE payments DROP COLUMN voucher_key;
+CREATE UNIQUE INDEX transactions_registration_no ON transactions (registration_no);
+DROP INDEX transactions_registration_key /*! ON transactions */;
+ALTER TABLE transactions DROP COLUMN registration_key;
+CREATE UNIQUE INDEX transactions_contract_no ON transactions (contract_no);
+DROP INDEX transactions_contract_key /*! ON transactions */;
+ALTER TABLE transactions DROP COLUMN contract_key;
 DROP TABLE signing_keys;
 -- The status column stays VARCHAR(32) on MySQL: narrowing it would fail on
 -- any pending deal.
