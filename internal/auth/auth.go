@@ -85,7 +85,11 @@ func newRefreshToken() (string, error) {
 }
 
 // Login checks the password and starts a session. Attempts are limited per
-// account and per IP whatever their outcome, so guessing is slow.
+// account whatever their outcome, so guessing one account is slow; the
+// per-IP budget counts failed attempts only, so many people behind one
+// address (a campus NAT) signing in correctly do not lock each other out.
+// An account longer than any account can be is refused before any lookup
+// or limiter key is made of it.
 func (s *Service) Login(ctx context.Context, account, password, ip string) (*market.Tokens, error) {
 	// The account is spelled as it was stored (trimmed, an email
 	// lower-cased), so any case of an email finds the account and shares
@@ -95,14 +99,23 @@ func (s *Service) Login(ctx context.Context, account, password, ip string) (*mar
 	if account == "" {
 		p.Add("account", "is required")
 	}
+	if len(account) > market.MaxAccountLen {
+		p.Add("account", "is at most %d bytes long", market.MaxAccountLen)
+	}
 	if password == "" {
 		p.Add("password", "is required")
 	}
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.allowLogin(ctx, "login:ip:"+ip, s.cfg.LoginIPLimit); err != nil {
+	ipKey := "login:ip:" + ip
+	if err := s.loginBudget(ctx, ipKey, s.cfg.LoginIPLimit, true); err != nil {
 		return nil, err
+	}
+	failed := func() error {
+		// A failure spends the IP's budget; the answer is 401 either way.
+		_ = s.loginBudget(ctx, ipKey, s.cfg.LoginIPLimit, false)
+		return market.Errorf(market.EUNAUTHORIZED, "account or password is wrong")
 	}
 	cred, findErr := s.db.FindCredentials(ctx, account)
 	unknown := market.ErrorCode(findErr) == market.ENOTFOUND
@@ -116,15 +129,15 @@ func (s *Service) Login(ctx context.Context, account, password, ip string) (*mar
 	if !unknown {
 		key = "login:user:" + cred.User.ID
 	}
-	if err := s.allowLogin(ctx, key, s.cfg.LoginLimit); err != nil {
+	if err := s.loginBudget(ctx, key, s.cfg.LoginLimit, false); err != nil {
 		return nil, err
 	}
 	if unknown {
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
-		return nil, market.Errorf(market.EUNAUTHORIZED, "account or password is wrong")
+		return nil, failed()
 	}
 	if bcrypt.CompareHashAndPassword([]byte(cred.PasswordHash), []byte(password)) != nil {
-		return nil, market.Errorf(market.EUNAUTHORIZED, "account or password is wrong")
+		return nil, failed()
 	}
 	refresh, err := newRefreshToken()
 	if err != nil {
@@ -137,10 +150,15 @@ func (s *Service) Login(ctx context.Context, account, password, ip string) (*mar
 	return s.tokens(ctx, cred.User.ID, sid, refresh)
 }
 
-// allowLogin spends one attempt of a login budget. A limiter that cannot
-// be reached refuses the login (503) rather than lift the limit.
-func (s *Service) allowLogin(ctx context.Context, key string, limit int) error {
-	d, err := s.limiter.Allow(ctx, key, limit, s.cfg.LoginPeriod)
+// loginBudget spends one attempt of a login budget, or with peek only
+// checks that one is left. A limiter that cannot be reached refuses the
+// login (503) rather than lift the limit.
+func (s *Service) loginBudget(ctx context.Context, key string, limit int, peek bool) error {
+	check := s.limiter.Allow
+	if peek {
+		check = s.limiter.Peek
+	}
+	d, err := check(ctx, key, limit, s.cfg.LoginPeriod)
 	if err != nil {
 		return &market.Error{Code: market.EUNAVAILABLE, Message: "login is unavailable, try again shortly", Err: err}
 	}

@@ -466,3 +466,44 @@ func TestEvidenceFilenamesAreNotPaths(t *testing.T) {
 		}
 	}
 }
+
+// The per-IP login budget counts failed attempts only: many people behind
+// one address who sign in correctly never exhaust it, and failures still
+// do. An account longer than 254 bytes is a 422 naming the field before it
+// is looked up or spends any budget.
+func TestLoginIPLimitCountsFailuresOnly(t *testing.T) {
+	for _, b := range apptest.Backends() {
+		t.Run(b, func(t *testing.T) {
+			e := apptest.New(t, b, func(c *config.Config) { c.LoginIPLimit, c.LoginLimit = 3, 100 })
+			org := e.NewOrg(market.OrgEnterprise, true)
+			login := func(account, password string) *apptest.Response {
+				return e.Do("POST", "/api/v1/auth/login", "", map[string]string{"account": account, "password": password})
+			}
+			for i := range 8 {
+				if r := login(org.Account, "pass-word-1"); r.Status != 200 {
+					t.Fatalf("correct login %d: %d %s", i, r.Status, r.Body)
+				}
+			}
+			long := strings.Repeat("a", 250) + "@x.cn" // 255 bytes
+			for range 5 {
+				r := login(long, "wrong-pass-1")
+				if r.Status != 422 || !hasField(r, "account") {
+					t.Fatalf("a 255-byte account: %d %s", r.Status, r.Body)
+				}
+			}
+			for i := range 3 {
+				if r := login(uniqueNo("nobody")+"@example.com", "wrong-pass-1"); r.Status != 401 {
+					t.Fatalf("failed login %d: %d %s", i, r.Status, r.Body)
+				}
+			}
+			r := login(uniqueNo("nobody")+"@example.com", "wrong-pass-1")
+			if r.Status != 429 || r.Header.Get("Retry-After") == "" {
+				t.Fatalf("the fourth failure from one address: %d %s", r.Status, r.Body)
+			}
+			// Spent by failures, the address is refused even a correct login.
+			if r := login(org.Account, "pass-word-1"); r.Status != 429 {
+				t.Fatalf("a correct login once the address's failures are spent: %d", r.Status)
+			}
+		})
+	}
+}
