@@ -225,7 +225,7 @@ func (s *System) Server() *httpapi.Server {
 			{Name: "search", Check: s.Search.Ping}},
 	}, httpapi.Config{
 		BodyLimit: s.Cfg.BodyLimit, UploadLimit: s.Cfg.UploadLimit, RateLimit: s.Cfg.RateLimit,
-		CORSOrigins: s.Cfg.CORSOrigins, TrustProxy: s.Cfg.TrustProxy,
+		CORSOrigins: s.Cfg.CORSOrigins, TrustedProxies: s.Cfg.TrustedProxies,
 		IdempotencyTTL: s.Cfg.IdempotencyTTL, RegisterLimit: s.Cfg.RegisterLimit,
 	})
 }
