@@ -103,12 +103,12 @@ func New(deps Deps, cfg Config) *Server {
 		ErrorHandler: errorHandler(deps.Log),
 		// Values from the request outlive handlers (logs, services), so
 		// Fiber must hand out copies, not views of its reused buffers.
-		Immutable:               true,
-		BodyLimit:               bodyLimit,
-		ReadTimeout:             30 * time.Second,
-		WriteTimeout:            60 * time.Second,
-		IdleTimeout:             120 * time.Second,
-		DisableStartupMessage:   true,
+		Immutable:             true,
+		BodyLimit:             bodyLimit,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		DisableStartupMessage: true,
 		// Fiber decides whether the peer is a trusted proxy; clientIP
 		// then reads X-Forwarded-For from the right (Fiber's ProxyHeader
 		// would take its left-most entry, which the client writes).
