@@ -88,37 +88,39 @@ func authzCases() []authzCase {
 		{"POST", "/api/v1/orgs/:id/users", "owner's org", w{U, F, A, F, F, F, F, F, F}, true, on("/api/v1/orgs/%s/users", "ownOrg", newMember), ""},
 		{"GET", "/api/v1/orgs/:id/users", "owner's org", w{U, F, A, F, F, F, F, F, A}, false, on("/api/v1/orgs/%s/users", "ownOrg", nil), ""},
 
-		// Demands: the owner enterprise owns them.
+		// Demands: the owner enterprise owns them. A draft stays with its
+		// owner: to everyone else, operators and admins included, it does
+		// not exist (404) until it is submitted.
 		{"POST", "/api/v1/demands", "", w{U, A, A, A, F, F, F, F, F}, true, fixed("/api/v1/demands", apptest.Demand()), ""},
 		{"GET", "/api/v1/demands", "", all, false, fixed("/api/v1/demands", nil), ""},
-		{"GET", "/api/v1/demands", "draft listed", w{N, N, A, N, N, A, A, A, A}, false, listOf("/api/v1/demands?status=draft&limit=100&org_id=%s", "ownOrg"), "demandDraft"},
-		{"GET", "/api/v1/demands/:id", "draft", w{N, N, A, N, N, A, A, A, A}, false, on("/api/v1/demands/%s", "demandDraft", nil), ""},
+		{"GET", "/api/v1/demands", "draft listed", w{N, N, A, N, N, N, N, N, N}, false, listOf("/api/v1/demands?status=draft&limit=100&org_id=%s", "ownOrg"), "demandDraft"},
+		{"GET", "/api/v1/demands/:id", "draft", w{N, N, A, N, N, N, N, N, N}, false, on("/api/v1/demands/%s", "demandDraft", nil), ""},
 		{"GET", "/api/v1/demands/:id", "published", all, false, on("/api/v1/demands/%s", "demandPub", nil), ""},
-		{"PATCH", "/api/v1/demands/:id", "draft", w{U, N, A, N, N, F, F, F, F}, true, on("/api/v1/demands/%s", "demandDraft", retitle), ""},
+		{"PATCH", "/api/v1/demands/:id", "draft", w{U, N, A, N, N, N, N, N, N}, true, on("/api/v1/demands/%s", "demandDraft", retitle), ""},
 		{"PATCH", "/api/v1/demands/:id", "published", w{U, F, A, F, F, F, F, F, F}, true, on("/api/v1/demands/%s", "demandPub", retitle), ""},
-		{"POST", "/api/v1/demands/:id/submit", "draft", w{U, N, A, N, N, F, F, F, F}, true, on("/api/v1/demands/%s/submit", "demandDraft", nil), ""},
-		{"POST", "/api/v1/demands/:id/submit", "unverified owner's draft", w{U, F, N, N, N, F, F, F, F}, true, on("/api/v1/demands/%s/submit", "unvDemand", nil), ""},
+		{"POST", "/api/v1/demands/:id/submit", "draft", w{U, N, A, N, N, N, N, N, N}, true, on("/api/v1/demands/%s/submit", "demandDraft", nil), ""},
+		{"POST", "/api/v1/demands/:id/submit", "unverified owner's draft", w{U, F, N, N, N, N, N, N, N}, true, on("/api/v1/demands/%s/submit", "unvDemand", nil), ""},
 		{"POST", "/api/v1/demands/:id/review", "pending", w{U, N, F, N, N, A, A, F, A}, true, on("/api/v1/demands/%s/review", "demandPending", approve), ""},
-		{"POST", "/api/v1/demands/:id/close", "draft", w{U, N, A, N, N, A, A, F, A}, true, on("/api/v1/demands/%s/close", "demandDraft", nil), ""},
+		{"POST", "/api/v1/demands/:id/close", "draft", w{U, N, A, N, N, N, N, N, N}, true, on("/api/v1/demands/%s/close", "demandDraft", nil), ""},
 		{"POST", "/api/v1/demands/:id/close", "published", w{U, F, A, F, F, A, A, F, A}, true, on("/api/v1/demands/%s/close", "demandPub", nil), ""},
 		{"GET", "/api/v1/demands/:id/matches", "published", w{U, F, A, F, F, A, A, F, A}, false, on("/api/v1/demands/%s/matches", "demandPub", nil), ""},
-		{"GET", "/api/v1/demands/:id/matches", "draft", w{U, N, C, N, N, C, C, F, C}, false, on("/api/v1/demands/%s/matches", "demandDraft", nil), ""},
+		{"GET", "/api/v1/demands/:id/matches", "draft", w{U, N, C, N, N, N, N, N, N}, false, on("/api/v1/demands/%s/matches", "demandDraft", nil), ""},
 
 		// Achievements: the university owns them; enterprises may list
 		// achievements too.
 		{"POST", "/api/v1/achievements", "", w{U, A, A, A, A, F, F, F, F}, true, fixed("/api/v1/achievements", apptest.Achievement()), ""},
 		{"GET", "/api/v1/achievements", "", all, false, fixed("/api/v1/achievements", nil), ""},
-		{"GET", "/api/v1/achievements", "draft listed", w{N, N, N, N, A, A, A, A, A}, false, listOf("/api/v1/achievements?status=draft&limit=100&org_id=%s", "univOrg"), "achDraft"},
-		{"GET", "/api/v1/achievements/:id", "draft", w{N, N, N, N, A, A, A, A, A}, false, on("/api/v1/achievements/%s", "achDraft", nil), ""},
+		{"GET", "/api/v1/achievements", "draft listed", w{N, N, N, N, A, N, N, N, N}, false, listOf("/api/v1/achievements?status=draft&limit=100&org_id=%s", "univOrg"), "achDraft"},
+		{"GET", "/api/v1/achievements/:id", "draft", w{N, N, N, N, A, N, N, N, N}, false, on("/api/v1/achievements/%s", "achDraft", nil), ""},
 		{"GET", "/api/v1/achievements/:id", "published", all, false, on("/api/v1/achievements/%s", "achPub", nil), ""},
-		{"PATCH", "/api/v1/achievements/:id", "draft", w{U, N, N, N, A, F, F, F, F}, true, on("/api/v1/achievements/%s", "achDraft", retitle), ""},
+		{"PATCH", "/api/v1/achievements/:id", "draft", w{U, N, N, N, A, N, N, N, N}, true, on("/api/v1/achievements/%s", "achDraft", retitle), ""},
 		{"PATCH", "/api/v1/achievements/:id", "published", w{U, F, F, F, A, F, F, F, F}, true, on("/api/v1/achievements/%s", "achPub", retitle), ""},
-		{"POST", "/api/v1/achievements/:id/submit", "draft", w{U, N, N, N, A, F, F, F, F}, true, on("/api/v1/achievements/%s/submit", "achDraft", nil), ""},
+		{"POST", "/api/v1/achievements/:id/submit", "draft", w{U, N, N, N, A, N, N, N, N}, true, on("/api/v1/achievements/%s/submit", "achDraft", nil), ""},
 		{"POST", "/api/v1/achievements/:id/review", "pending", w{U, N, N, N, F, A, A, F, A}, true, on("/api/v1/achievements/%s/review", "achPending", approve), ""},
-		{"POST", "/api/v1/achievements/:id/close", "draft", w{U, N, N, N, A, A, A, F, A}, true, on("/api/v1/achievements/%s/close", "achDraft", nil), ""},
+		{"POST", "/api/v1/achievements/:id/close", "draft", w{U, N, N, N, A, N, N, N, N}, true, on("/api/v1/achievements/%s/close", "achDraft", nil), ""},
 		{"POST", "/api/v1/achievements/:id/close", "published", w{U, F, F, F, A, A, A, F, A}, true, on("/api/v1/achievements/%s/close", "achPub", nil), ""},
 		{"GET", "/api/v1/achievements/:id/matches", "published", w{U, F, F, F, A, A, A, F, A}, false, on("/api/v1/achievements/%s/matches", "achPub", nil), ""},
-		{"GET", "/api/v1/achievements/:id/matches", "draft", w{U, N, N, N, C, C, C, F, C}, false, on("/api/v1/achievements/%s/matches", "achDraft", nil), ""},
+		{"GET", "/api/v1/achievements/:id/matches", "draft", w{U, N, N, N, C, N, N, N, N}, false, on("/api/v1/achievements/%s/matches", "achDraft", nil), ""},
 
 		// Catalogs, compiled by the liuzhou operator. Drafts are seen by
 		// operators of any market and platform admins, not by the bureau.
