@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/app"
+	"github.com/liuzhou-techmarket/techmarket/internal/auth"
 	"github.com/liuzhou-techmarket/techmarket/internal/config"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
@@ -133,6 +134,46 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	fmt.Fprintf(stdout, "created platform admin %s (id %s)\n", u.Account, u.ID)
+	return nil
+}
+
+// cmdKeys rotates the access-token signing keys kept in the shared
+// database: the new key signs on every instance within auth.KeyReload
+// (at once on the instances that meet a token it signed), the previous
+// ones keep verifying, and keys whose tokens have all expired are retired.
+func cmdKeys(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "rotate" {
+		return errors.New("usage: techmarket keys rotate")
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	switch {
+	case cfg.JWTSecret != "":
+		return errors.New("TECHMARKET_JWT_SECRET is set and overrides the database keys: rotate it by setting a new one " +
+			"and moving the old one to TECHMARKET_JWT_OLD_SECRETS")
+	case cfg.DBDSN == "":
+		return errors.New("signing keys live in the database only with TECHMARKET_DB_DSN; the embedded default keeps " +
+			"its key in DATA_DIR/jwt.key")
+	}
+	db, err := app.OpenDB(ctx, cfg, app.NewLogger(cfg, io.Discard))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	secret, err := auth.NewSecret()
+	if err != nil {
+		return err
+	}
+	// A key is retired once a newer key has signed for longer than any
+	// token lives, and every instance has had time to reread the keys.
+	retire := time.Now().Add(-cfg.AccessTTL - auth.KeyReload - time.Minute)
+	key, retired, err := db.AddSigningKey(ctx, secret, retire)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "added signing key %s; %d retired key(s) removed\n", key.ID, retired)
 	return nil
 }
 

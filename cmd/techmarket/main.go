@@ -30,6 +30,8 @@ commands:
                                           create a platform admin
   seed --demo [--password P]              load the demo data set
   reindex                                 rebuild the search indexes from the database
+  keys rotate                             add a new access-token signing key to the shared
+                                          database (older keys verify until their tokens expire)
 
 configuration comes from TECHMARKET_* environment variables (see README.md).
 `
@@ -51,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdSeed(ctx, args[1:], getenv, stdout)
 	case "reindex":
 		return cmdReindex(ctx, getenv, stdout)
+	case "keys":
+		return cmdKeys(ctx, args[1:], getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -97,6 +97,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 		}
 		sys.Cache = r
 	} else {
+		if cfg.DBDSN != "" {
+			// Rate limits, idempotency keys and logouts live in the cache:
+			// with an in-process one, each instance keeps its own, and a
+			// token logged out on one still works on the others.
+			log.Warn("TECHMARKET_REDIS_URL is not set on a shared database: rate limits, idempotency keys and logouts stay " +
+				"inside each instance; set TECHMARKET_REDIS_URL to run several")
+		}
 		sys.Cache = cache.NewMemory()
 	}
 	filesDir := cfg.FilesDir
@@ -114,25 +121,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 	}
 	sys.Outbox = &outbox.Worker{Store: sys.DB, Engine: sys.Search, Log: log}
 	sys.Vocabulary = &vocabulary.Watcher{Source: sys.DB, Apply: sys.ApplyVocabulary, Log: log}
-	if cfg.DBDSN != "" && cfg.JWTSecret == "" {
-		// Each instance generates a jwt.key in its own data directory, and
-		// tokens signed by one fail on the others behind a load balancer.
-		// Single-instance deployments and demos still start.
-		log.Warn("TECHMARKET_JWT_SECRET is not set on a shared database: access tokens are signed with the key generated in "+
-			"the data directory (jwt.key), which other instances do not have; set the same TECHMARKET_JWT_SECRET on every instance to run several",
-			"key_file", filepath.Join(cfg.DataDir, "jwt.key"))
-	}
-	secret, err := jwtSecret(cfg)
+	keys, err := signingKeys(ctx, cfg, sys.DB, log)
 	if err != nil {
 		sys.Close()
 		return nil, err
 	}
-	old := make([][]byte, len(cfg.JWTOldSecrets))
-	for i, s := range cfg.JWTOldSecrets {
-		old[i] = []byte(s)
-	}
 	sys.Auth = auth.New(sys.DB, sys.Cache, sys.Cache, auth.Config{
-		Secret: secret, OldSecrets: old, AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL,
+		Keys: keys, AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL,
 		LoginLimit: cfg.LoginLimit, LoginIPLimit: cfg.LoginIPLimit, LoginPeriod: LoginPeriod,
 	}, sys.Log)
 	return sys, nil
@@ -201,6 +196,26 @@ func (s *System) Close() {
 	s.DB.Close()
 }
 
+// signingKeys returns the access-token keys: TECHMARKET_JWT_SECRET when
+// set (with TECHMARKET_JWT_OLD_SECRETS), else on a shared database the
+// keys kept in it (the first instance creates one; `techmarket keys
+// rotate` adds more), else the embedded default's key file.
+func signingKeys(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger) (*auth.KeyRing, error) {
+	old := make([][]byte, len(cfg.JWTOldSecrets))
+	for i, s := range cfg.JWTOldSecrets {
+		old[i] = []byte(s)
+	}
+	if cfg.JWTSecret == "" && cfg.DBDSN != "" {
+		log.Info("access tokens are signed with the keys kept in the shared database")
+		return auth.DatabaseKeys(ctx, db, nil, old...)
+	}
+	secret, err := jwtSecret(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return auth.StaticKeys(secret, old...), nil
+}
+
 // jwtSecret returns the configured signing key, or one generated once and
 // kept in the data directory so restarts keep sessions alive.
 func jwtSecret(cfg config.Config) ([]byte, error) {
@@ -241,7 +256,7 @@ func (s *System) Server() *httpapi.Server {
 			{Name: "search", Check: s.Search.Ping}},
 	}, httpapi.Config{
 		BodyLimit: s.Cfg.BodyLimit, UploadLimit: s.Cfg.UploadLimit, RateLimit: s.Cfg.RateLimit,
-		CORSOrigins: s.Cfg.CORSOrigins, TrustProxy: s.Cfg.TrustProxy,
+		CORSOrigins: s.Cfg.CORSOrigins, TrustedProxies: s.Cfg.TrustedProxies,
 		IdempotencyTTL: s.Cfg.IdempotencyTTL, RegisterLimit: s.Cfg.RegisterLimit,
 	})
 }

@@ -24,9 +24,11 @@ import (
 
 // Config sets token lifetimes, the signing key and the login limits.
 type Config struct {
-	// Secret signs access tokens. Every instance must share it.
-	Secret []byte
-	// OldSecrets still verify tokens during a key rotation.
+	// Keys sign and verify access tokens; every instance must share them.
+	// Nil: a fixed ring of Secret (signs) and OldSecrets (still verify
+	// tokens during a key rotation).
+	Keys       *KeyRing
+	Secret     []byte
 	OldSecrets [][]byte
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
@@ -56,6 +58,9 @@ var _ market.AuthService = (*Service)(nil)
 // New returns the service.
 func New(db *store.DB, c cache.Cache, l cache.Limiter, cfg Config, log *slog.Logger) *Service {
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("not-a-password"), db.PasswordCost())
+	if cfg.Keys == nil {
+		cfg.Keys = StaticKeys(cfg.Secret, cfg.OldSecrets...)
+	}
 	return &Service{db: db, cache: c, limiter: l, cfg: cfg, log: log, dummyHash: dummy}
 }
 
@@ -80,7 +85,11 @@ func newRefreshToken() (string, error) {
 }
 
 // Login checks the password and starts a session. Attempts are limited per
-// account and per IP whatever their outcome, so guessing is slow.
+// account whatever their outcome, so guessing one account is slow; the
+// per-IP budget counts failed attempts only, so many people behind one
+// address (a campus NAT) signing in correctly do not lock each other out.
+// An account longer than any account can be is refused before any lookup
+// or limiter key is made of it.
 func (s *Service) Login(ctx context.Context, account, password, ip string) (*market.Tokens, error) {
 	// The account is spelled as it was stored (trimmed, an email
 	// lower-cased), so any case of an email finds the account and shares
@@ -90,14 +99,23 @@ func (s *Service) Login(ctx context.Context, account, password, ip string) (*mar
 	if account == "" {
 		p.Add("account", "is required")
 	}
+	if len(account) > market.MaxAccountLen {
+		p.Add("account", "is at most %d bytes long", market.MaxAccountLen)
+	}
 	if password == "" {
 		p.Add("password", "is required")
 	}
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.allowLogin(ctx, "login:ip:"+ip, s.cfg.LoginIPLimit); err != nil {
+	ipKey := "login:ip:" + ip
+	if err := s.loginBudget(ctx, ipKey, s.cfg.LoginIPLimit, true); err != nil {
 		return nil, err
+	}
+	failed := func() error {
+		// A failure spends the IP's budget; the answer is 401 either way.
+		_ = s.loginBudget(ctx, ipKey, s.cfg.LoginIPLimit, false)
+		return market.Errorf(market.EUNAUTHORIZED, "account or password is wrong")
 	}
 	cred, findErr := s.db.FindCredentials(ctx, account)
 	unknown := market.ErrorCode(findErr) == market.ENOTFOUND
@@ -111,15 +129,15 @@ func (s *Service) Login(ctx context.Context, account, password, ip string) (*mar
 	if !unknown {
 		key = "login:user:" + cred.User.ID
 	}
-	if err := s.allowLogin(ctx, key, s.cfg.LoginLimit); err != nil {
+	if err := s.loginBudget(ctx, key, s.cfg.LoginLimit, false); err != nil {
 		return nil, err
 	}
 	if unknown {
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
-		return nil, market.Errorf(market.EUNAUTHORIZED, "account or password is wrong")
+		return nil, failed()
 	}
 	if bcrypt.CompareHashAndPassword([]byte(cred.PasswordHash), []byte(password)) != nil {
-		return nil, market.Errorf(market.EUNAUTHORIZED, "account or password is wrong")
+		return nil, failed()
 	}
 	refresh, err := newRefreshToken()
 	if err != nil {
@@ -129,13 +147,18 @@ func (s *Service) Login(ctx context.Context, account, password, ip string) (*mar
 	if err != nil {
 		return nil, err
 	}
-	return s.tokens(cred.User.ID, sid, refresh)
+	return s.tokens(ctx, cred.User.ID, sid, refresh)
 }
 
-// allowLogin spends one attempt of a login budget. A limiter that cannot
-// be reached refuses the login (503) rather than lift the limit.
-func (s *Service) allowLogin(ctx context.Context, key string, limit int) error {
-	d, err := s.limiter.Allow(ctx, key, limit, s.cfg.LoginPeriod)
+// loginBudget spends one attempt of a login budget, or with peek only
+// checks that one is left. A limiter that cannot be reached refuses the
+// login (503) rather than lift the limit.
+func (s *Service) loginBudget(ctx context.Context, key string, limit int, peek bool) error {
+	check := s.limiter.Allow
+	if peek {
+		check = s.limiter.Peek
+	}
+	d, err := check(ctx, key, limit, s.cfg.LoginPeriod)
 	if err != nil {
 		return &market.Error{Code: market.EUNAVAILABLE, Message: "login is unavailable, try again shortly", Err: err}
 	}
@@ -154,13 +177,21 @@ func retrySeconds(d time.Duration) int {
 	return n
 }
 
-func (s *Service) tokens(userID, sessionID, refresh string) (*market.Tokens, error) {
+// tokens signs an access token with the ring's signing key; a key from
+// the database names itself in the header (kid), so other instances know
+// which key to check it with.
+func (s *Service) tokens(ctx context.Context, userID, sessionID, refresh string) (*market.Tokens, error) {
 	now := time.Now()
 	c := claims{SessionID: sessionID, RegisteredClaims: jwt.RegisteredClaims{
 		Subject: userID, IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(s.cfg.AccessTTL)),
 		Issuer: "techmarket",
 	}}
-	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.cfg.Secret)
+	key := s.cfg.Keys.signing(ctx)
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	if key.ID != "" {
+		tok.Header["kid"] = key.ID
+	}
+	signed, err := tok.SignedString(key.Secret)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +212,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*market.Tok
 	if err != nil {
 		return nil, err
 	}
-	return s.tokens(uid, sid, next)
+	return s.tokens(ctx, uid, sid, next)
 }
 
 // Logout revokes the caller's session in the database (so its refresh
@@ -210,7 +241,7 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 // its session was not revoked, then loads the actor. A cache failure
 // refuses the token (fail closed) rather than risk letting a revoked one in.
 func (s *Service) Authenticate(ctx context.Context, token string) (*market.Actor, error) {
-	c, err := s.parse(token)
+	c, err := s.parse(ctx, token)
 	if err != nil {
 		return nil, market.Errorf(market.EUNAUTHORIZED, "access token is invalid or expired")
 	}
@@ -224,11 +255,17 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*market.Actor
 	return s.db.LoadActor(ctx, c.Subject, c.SessionID)
 }
 
-func (s *Service) parse(token string) (*claims, error) {
+func (s *Service) parse(ctx context.Context, token string) (*claims, error) {
+	// The key id is read before the signature is checked: it only picks
+	// which of our own keys to check the signature with.
+	var kid string
+	if t, _, err := jwt.NewParser().ParseUnverified(token, &claims{}); err == nil {
+		kid, _ = t.Header["kid"].(string)
+	}
 	var lastErr error
-	for _, key := range append([][]byte{s.cfg.Secret}, s.cfg.OldSecrets...) {
+	for _, key := range s.cfg.Keys.verifying(ctx, kid) {
 		var c claims
-		_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return key, nil },
+		_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return key.Secret, nil },
 			jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer("techmarket"), jwt.WithExpirationRequired())
 		if err == nil && c.SessionID != "" && c.Subject != "" {
 			return &c, nil

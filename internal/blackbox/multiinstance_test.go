@@ -26,8 +26,9 @@ const MultiInstanceEnv = "TECHMARKET_MULTI_INSTANCE"
 
 // TestTwoInstances is the "Scale out" proof: it builds the binary, starts
 // two `techmarket serve` processes on loopback against one fresh MariaDB
-// database and one Redis (same JWT secret, separate data and search
-// directories, one shared files directory), both migrating the empty
+// database and one Redis (no JWT secret configured: the signing keys live
+// in the database; separate data and search directories, one shared files
+// directory), both migrating the empty
 // database at the same moment, and shows over HTTP that they behave as one
 // service: sessions, revocation, idempotency keys, evidence files, the
 // payment ceiling and the subsidy budget hold across them.
@@ -71,7 +72,8 @@ func TestTwoInstances(t *testing.T) {
 	})
 	vars := map[string]string{
 		"TECHMARKET_DB_DSN": mdb.DSN, "TECHMARKET_REDIS_URL": redisURL, "TECHMARKET_REDIS_PREFIX": prefix,
-		"TECHMARKET_JWT_SECRET":  "multi-" + blackbox.RandHex(24),
+		// No TECHMARKET_JWT_SECRET: the instances share the signing keys
+		// through the database (SPEC "Trust between instances").
 		"TECHMARKET_BCRYPT_COST": "4", "TECHMARKET_DB_MAX_CONNS": "20", "TECHMARKET_LOG_LEVEL": "warn",
 		// 200 concurrent requests on one token: the default 1200 a
 		// minute per token would refuse most of them with 429.
@@ -213,6 +215,30 @@ func TestTwoInstances(t *testing.T) {
 		if r2 == "" || r2 == r1 {
 			t.Fatalf("refresh did not rotate the token")
 		}
+	})
+
+	t.Run("a key rotation while both run loses no session", func(t *testing.T) {
+		tok, refresh, err := c.Login(ctx, buyer.Account, blackbox.Password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := blackbox.Command(ctx, bin, env("rotate"), "keys", "rotate")
+		if err != nil {
+			t.Fatalf("keys rotate: %v: %s", err, out)
+		}
+		var n int
+		if err := mdb.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM signing_keys").Scan(&n); err != nil || n != 2 {
+			t.Fatalf("%d signing keys after the rotation (%v): %s", n, err, out)
+		}
+		// The token of the previous key works on both; refreshed on B, the
+		// new token works on A; logged out on A, it dies on B at once.
+		must(t, c.DoAt(ctx, A, "GET", "/api/v1/auth/me", tok, nil), 200)
+		must(t, c.DoAt(ctx, B, "GET", "/api/v1/auth/me", tok, nil), 200)
+		r := must(t, c.DoAt(ctx, B, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": refresh}), 200)
+		tok2, refresh2 := r.Str("access_token"), r.Str("refresh_token")
+		must(t, c.DoAt(ctx, A, "GET", "/api/v1/auth/me", tok2, nil), 200)
+		must(t, c.DoAt(ctx, A, "POST", "/api/v1/auth/logout", tok2, map[string]string{"refresh_token": refresh2}), 204)
+		must(t, c.DoAt(ctx, B, "GET", "/api/v1/auth/me", tok2, nil), 401)
 	})
 
 	t.Run("login attempts are counted across instances", func(t *testing.T) {

@@ -35,4 +35,8 @@ type Decision struct {
 // (GCRA) that refills evenly over the period.
 type Limiter interface {
 	Allow(ctx context.Context, key string, limit int, period time.Duration) (Decision, error)
+	// Peek says whether Allow would allow one event now, taking none: a
+	// budget that only failures spend (login per IP) is checked with
+	// Peek and spent with Allow once the attempt has failed.
+	Peek(ctx context.Context, key string, limit int, period time.Duration) (Decision, error)
 }

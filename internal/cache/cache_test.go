@@ -140,3 +140,28 @@ func TestLimiter(t *testing.T) {
 		}
 	})
 }
+
+// Peek tells whether an event would be allowed without taking one, so a
+// budget only failures spend can be checked first and spent after.
+func TestLimiterPeek(t *testing.T) {
+	forEach(t, func(t *testing.T, c both) {
+		ctx := context.Background()
+		for range 10 {
+			if d, err := c.Peek(ctx, "peek:x", 3, time.Minute); err != nil || !d.Allowed {
+				t.Fatalf("peek on a fresh bucket: %+v %v", d, err)
+			}
+		}
+		for i := range 3 {
+			if d, _ := c.Allow(ctx, "peek:x", 3, time.Minute); !d.Allowed {
+				t.Fatalf("event %d refused: peeks took from the bucket", i)
+			}
+		}
+		d, err := c.Peek(ctx, "peek:x", 3, time.Minute)
+		if err != nil || d.Allowed || d.RetryAfter <= 0 || d.RetryAfter > 20*time.Second {
+			t.Fatalf("peek on an empty bucket: %+v %v", d, err)
+		}
+		if d, _ := c.Allow(ctx, "peek:x", 3, time.Minute); d.Allowed {
+			t.Fatal("the bucket is not empty after three events")
+		}
+	})
+}

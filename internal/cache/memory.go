@@ -135,6 +135,22 @@ func (m *Memory) Close() error {
 	return nil
 }
 
+// Peek reports whether key's bucket holds a whole event, taking none.
+func (m *Memory) Peek(_ context.Context, key string, limit int, period time.Duration) (Decision, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	l, ok := m.limiters[key]
+	if !ok || l.lim.Burst() != limit || l.lim.Limit() != rate.Every(period/time.Duration(limit)) {
+		return Decision{Allowed: true, Remaining: limit}, nil
+	}
+	tokens := l.lim.TokensAt(now)
+	if tokens >= 1 {
+		return Decision{Allowed: true, Remaining: int(tokens)}, nil
+	}
+	return Decision{Allowed: false, RetryAfter: time.Duration((1 - tokens) * float64(period) / float64(limit))}, nil
+}
+
 // Allow takes one event from key's token bucket.
 func (m *Memory) Allow(_ context.Context, key string, limit int, period time.Duration) (Decision, error) {
 	m.mu.Lock()

@@ -81,6 +81,22 @@ func (r *Redis) Ping(ctx context.Context) error { return r.client.Ping(ctx).Err(
 // Close closes the connection pool.
 func (r *Redis) Close() error { return r.client.Close() }
 
+// Peek reports whether key's bucket holds a whole event, taking none: the
+// same GCRA script at cost 0, which answers how many events remain.
+func (r *Redis) Peek(ctx context.Context, key string, limit int, period time.Duration) (Decision, error) {
+	res, err := r.limiter.AllowN(ctx, r.prefix+"rl:"+key, redis_rate.Limit{Rate: limit, Burst: limit, Period: period}, 0)
+	if err != nil {
+		return Decision{}, err
+	}
+	if res.Remaining >= 1 {
+		return Decision{Allowed: true, Remaining: res.Remaining}, nil
+	}
+	// The bucket is full again after ResetAfter; one event fits once
+	// limit-1 emission intervals of it are left.
+	retry := res.ResetAfter - time.Duration(limit-1)*(period/time.Duration(limit))
+	return Decision{Allowed: false, RetryAfter: max(retry, time.Millisecond)}, nil
+}
+
 // Allow takes one event from key's bucket, atomically in Redis so every
 // instance shares the budget.
 func (r *Redis) Allow(ctx context.Context, key string, limit int, period time.Duration) (Decision, error) {

@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -53,8 +54,13 @@ type Config struct {
 
 	PasswordCost int    // TECHMARKET_BCRYPT_COST, default 12
 	CORSOrigins  string // TECHMARKET_CORS_ORIGINS, comma separated, default *
-	TrustProxy   bool   // TECHMARKET_TRUST_PROXY: client IP from X-Forwarded-For
-	LogLevel     string // TECHMARKET_LOG_LEVEL: debug|info|warn|error, default info
+	// TrustedProxies (TECHMARKET_TRUST_PROXY, comma-separated addresses or
+	// CIDRs) are the proxies whose X-Forwarded-For is believed: the client
+	// IP is the right-most address in it that is not one of them. "true"
+	// means the private and loopback networks (PrivateNetworks), "false"
+	// or nothing means none: the peer's own address is the client's.
+	TrustedProxies []string
+	LogLevel       string // TECHMARKET_LOG_LEVEL: debug|info|warn|error, default info
 
 	ShutdownTimeout time.Duration // TECHMARKET_SHUTDOWN_TIMEOUT, default 20s
 
@@ -134,12 +140,12 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
-	if v := getenv("TECHMARKET_TRUST_PROXY"); v != "" {
-		b, err := strconv.ParseBool(v)
+	if v := strings.TrimSpace(getenv("TECHMARKET_TRUST_PROXY")); v != "" {
+		list, err := ParseTrustedProxies(v)
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("TECHMARKET_TRUST_PROXY=%q: want true or false", v))
+			errs = append(errs, fmt.Sprintf("TECHMARKET_TRUST_PROXY=%q: %v", v, err))
 		}
-		c.TrustProxy = b
+		c.TrustedProxies = list
 	}
 	if c.PasswordCost != 0 && (c.PasswordCost < 4 || c.PasswordCost > 31) {
 		errs = append(errs, "TECHMARKET_BCRYPT_COST: want 4 to 31")
@@ -162,4 +168,33 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// PrivateNetworks are the proxies TECHMARKET_TRUST_PROXY=true trusts: where
+// a load balancer in front of the service sits.
+var PrivateNetworks = []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "::1/128", "fc00::/7"}
+
+// ParseTrustedProxies reads TECHMARKET_TRUST_PROXY: "true", "false", or a
+// comma-separated list of IP addresses and CIDRs.
+func ParseTrustedProxies(v string) ([]string, error) {
+	if b, err := strconv.ParseBool(v); err == nil {
+		if b {
+			return append([]string(nil), PrivateNetworks...), nil
+		}
+		return nil, nil
+	}
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(s); err != nil {
+			if _, err := netip.ParseAddr(s); err != nil {
+				return nil, fmt.Errorf("%q is not an IP address or CIDR", s)
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }

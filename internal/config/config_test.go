@@ -30,7 +30,7 @@ func TestOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.BodyLimit != 2048 || c.RateLimit != 60 || c.LoginLimit != 3 || c.DBDSN == "" ||
-		c.AccessTTL != 5*time.Minute || len(c.JWTOldSecrets) != 2 || !c.TrustProxy || c.RegisterLimit != 5 {
+		c.AccessTTL != 5*time.Minute || len(c.JWTOldSecrets) != 2 || len(c.TrustedProxies) != len(PrivateNetworks) || c.RegisterLimit != 5 {
 		t.Fatalf("overrides: %+v", c)
 	}
 }
@@ -46,6 +46,23 @@ func TestBadValues(t *testing.T) {
 	for _, want := range []string{"TECHMARKET_BODY_LIMIT", "TECHMARKET_RATE_LIMIT", "TECHMARKET_ACCESS_TTL", "TECHMARKET_JWT_SECRET", "TECHMARKET_LOG_LEVEL", "TECHMARKET_REGISTER_LIMIT"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s: %v", want, err)
+		}
+	}
+}
+
+// TECHMARKET_TRUST_PROXY takes a list of addresses and CIDRs; true means
+// the private networks, false none; anything else is refused at start-up.
+func TestTrustedProxies(t *testing.T) {
+	for v, want := range map[string]int{"false": 0, "true": len(PrivateNetworks), "10.0.0.1": 1,
+		" 10.0.0.0/8, 192.168.1.7 ,fd00::/8": 3} {
+		c, err := Load(env(map[string]string{"TECHMARKET_TRUST_PROXY": v}))
+		if err != nil || len(c.TrustedProxies) != want {
+			t.Errorf("%q: %v %v", v, c.TrustedProxies, err)
+		}
+	}
+	for _, v := range []string{"yes-please", "10.0.0.0/33", "10.0.0.1, nginx"} {
+		if _, err := Load(env(map[string]string{"TECHMARKET_TRUST_PROXY": v})); err == nil || !strings.Contains(err.Error(), "TECHMARKET_TRUST_PROXY") {
+			t.Errorf("%q accepted: %v", v, err)
 		}
 	}
 }

@@ -62,6 +62,7 @@ type authzFixtures struct {
 	catDraft, catPub                      string // liuzhou catalogs of demands
 	intent                                string // univ → own's published demand, pending
 	deal, evidence                        map[string]string
+	pendingID, paymentID                  string // a pending online-liuzhou deal; "deal/payment" unconfirmed, booked by own
 	policy, application                   string // only when the subsidy routes exist
 	routes                                map[string]bool
 }
@@ -120,6 +121,8 @@ func newAuthzFixtures(t *testing.T, e *apptest.Env) *authzFixtures {
 		f.deal[d.name] = f.newDeal(d.market, d.channel)
 		f.evidence[d.name] = f.upload(d.market, f.deal[d.name])
 	}
+	f.pendingID = f.pendingDeal()
+	f.paymentID = f.unconfirmedPayment()
 	if f.routes["POST /api/v1/subsidy-policies"] {
 		f.policy = f.freshPolicy()
 		if f.routes["POST /api/v1/subsidy-applications"] {
@@ -217,15 +220,37 @@ func marketOperator(mkt string) role {
 	return opG
 }
 
-// newDeal creates a signed deal by its proper creator: the buyer online,
-// the market's operator offline.
+// newDeal creates a signed deal by its proper creator: the buyer online
+// (the university, its seller, confirms it), the market's operator
+// offline.
 func (f *authzFixtures) newDeal(mkt, channel string) string {
 	f.t.Helper()
 	by := own
 	if channel == market.ChannelOffline {
 		by = marketOperator(mkt)
 	}
-	return f.must(201, "POST", "/api/v1/transactions", by, f.dealBody(mkt, channel)).Str("id")
+	id := f.must(201, "POST", "/api/v1/transactions", by, f.dealBody(mkt, channel)).Str("id")
+	if channel == market.ChannelOnline {
+		f.must(200, "POST", "/api/v1/transactions/"+id+"/confirm", univ, nil)
+	}
+	return id
+}
+
+// pendingDeal is an online liuzhou deal the owner enterprise logged and
+// the university has not confirmed.
+func (f *authzFixtures) pendingDeal() string {
+	f.t.Helper()
+	return f.must(201, "POST", "/api/v1/transactions", own, f.dealBody(market.MarketLiuzhou, market.ChannelOnline)).Str("id")
+}
+
+// unconfirmedPayment is a signed online liuzhou deal with a payment the
+// owner enterprise booked and nobody confirmed: "deal/payment".
+func (f *authzFixtures) unconfirmedPayment() string {
+	f.t.Helper()
+	id := f.newDeal(market.MarketLiuzhou, market.ChannelOnline)
+	r := f.must(201, "POST", "/api/v1/transactions/"+id+"/payments", own, payment(1000, uniqueNo("PZ")))
+	ps := r.JSON()["payments"].([]any)
+	return id + "/" + ps[len(ps)-1].(map[string]any)["id"].(string)
 }
 
 // freshDeal creates a deal like the named shared one.

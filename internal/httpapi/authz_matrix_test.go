@@ -88,43 +88,45 @@ func authzCases() []authzCase {
 		{"POST", "/api/v1/orgs/:id/users", "owner's org", w{U, F, A, F, F, F, F, F, F}, true, on("/api/v1/orgs/%s/users", "ownOrg", newMember), ""},
 		{"GET", "/api/v1/orgs/:id/users", "owner's org", w{U, F, A, F, F, F, F, F, A}, false, on("/api/v1/orgs/%s/users", "ownOrg", nil), ""},
 
-		// Demands: the owner enterprise owns them.
+		// Demands: the owner enterprise owns them. A draft stays with its
+		// owner: to everyone else, operators and admins included, it does
+		// not exist (404) until it is submitted.
 		{"POST", "/api/v1/demands", "", w{U, A, A, A, F, F, F, F, F}, true, fixed("/api/v1/demands", apptest.Demand()), ""},
 		{"GET", "/api/v1/demands", "", all, false, fixed("/api/v1/demands", nil), ""},
-		{"GET", "/api/v1/demands", "draft listed", w{N, N, A, N, N, A, A, A, A}, false, listOf("/api/v1/demands?status=draft&limit=100&org_id=%s", "ownOrg"), "demandDraft"},
-		{"GET", "/api/v1/demands/:id", "draft", w{N, N, A, N, N, A, A, A, A}, false, on("/api/v1/demands/%s", "demandDraft", nil), ""},
+		{"GET", "/api/v1/demands", "draft listed", w{N, N, A, N, N, N, N, N, N}, false, listOf("/api/v1/demands?status=draft&limit=100&org_id=%s", "ownOrg"), "demandDraft"},
+		{"GET", "/api/v1/demands/:id", "draft", w{N, N, A, N, N, N, N, N, N}, false, on("/api/v1/demands/%s", "demandDraft", nil), ""},
 		{"GET", "/api/v1/demands/:id", "published", all, false, on("/api/v1/demands/%s", "demandPub", nil), ""},
-		{"PATCH", "/api/v1/demands/:id", "draft", w{U, N, A, N, N, F, F, F, F}, true, on("/api/v1/demands/%s", "demandDraft", retitle), ""},
+		{"PATCH", "/api/v1/demands/:id", "draft", w{U, N, A, N, N, N, N, N, N}, true, on("/api/v1/demands/%s", "demandDraft", retitle), ""},
 		{"PATCH", "/api/v1/demands/:id", "published", w{U, F, A, F, F, F, F, F, F}, true, on("/api/v1/demands/%s", "demandPub", retitle), ""},
-		{"POST", "/api/v1/demands/:id/submit", "draft", w{U, N, A, N, N, F, F, F, F}, true, on("/api/v1/demands/%s/submit", "demandDraft", nil), ""},
-		{"POST", "/api/v1/demands/:id/submit", "unverified owner's draft", w{U, F, N, N, N, F, F, F, F}, true, on("/api/v1/demands/%s/submit", "unvDemand", nil), ""},
+		{"POST", "/api/v1/demands/:id/submit", "draft", w{U, N, A, N, N, N, N, N, N}, true, on("/api/v1/demands/%s/submit", "demandDraft", nil), ""},
+		{"POST", "/api/v1/demands/:id/submit", "unverified owner's draft", w{U, F, N, N, N, N, N, N, N}, true, on("/api/v1/demands/%s/submit", "unvDemand", nil), ""},
 		{"POST", "/api/v1/demands/:id/review", "pending", w{U, N, F, N, N, A, A, F, A}, true, on("/api/v1/demands/%s/review", "demandPending", approve), ""},
-		{"POST", "/api/v1/demands/:id/close", "draft", w{U, N, A, N, N, A, A, F, A}, true, on("/api/v1/demands/%s/close", "demandDraft", nil), ""},
+		{"POST", "/api/v1/demands/:id/close", "draft", w{U, N, A, N, N, N, N, N, N}, true, on("/api/v1/demands/%s/close", "demandDraft", nil), ""},
 		{"POST", "/api/v1/demands/:id/close", "published", w{U, F, A, F, F, A, A, F, A}, true, on("/api/v1/demands/%s/close", "demandPub", nil), ""},
 		{"GET", "/api/v1/demands/:id/matches", "published", w{U, F, A, F, F, A, A, F, A}, false, on("/api/v1/demands/%s/matches", "demandPub", nil), ""},
-		{"GET", "/api/v1/demands/:id/matches", "draft", w{U, N, C, N, N, C, C, F, C}, false, on("/api/v1/demands/%s/matches", "demandDraft", nil), ""},
+		{"GET", "/api/v1/demands/:id/matches", "draft", w{U, N, C, N, N, N, N, N, N}, false, on("/api/v1/demands/%s/matches", "demandDraft", nil), ""},
 
 		// Achievements: the university owns them; enterprises may list
 		// achievements too.
 		{"POST", "/api/v1/achievements", "", w{U, A, A, A, A, F, F, F, F}, true, fixed("/api/v1/achievements", apptest.Achievement()), ""},
 		{"GET", "/api/v1/achievements", "", all, false, fixed("/api/v1/achievements", nil), ""},
-		{"GET", "/api/v1/achievements", "draft listed", w{N, N, N, N, A, A, A, A, A}, false, listOf("/api/v1/achievements?status=draft&limit=100&org_id=%s", "univOrg"), "achDraft"},
-		{"GET", "/api/v1/achievements/:id", "draft", w{N, N, N, N, A, A, A, A, A}, false, on("/api/v1/achievements/%s", "achDraft", nil), ""},
+		{"GET", "/api/v1/achievements", "draft listed", w{N, N, N, N, A, N, N, N, N}, false, listOf("/api/v1/achievements?status=draft&limit=100&org_id=%s", "univOrg"), "achDraft"},
+		{"GET", "/api/v1/achievements/:id", "draft", w{N, N, N, N, A, N, N, N, N}, false, on("/api/v1/achievements/%s", "achDraft", nil), ""},
 		{"GET", "/api/v1/achievements/:id", "published", all, false, on("/api/v1/achievements/%s", "achPub", nil), ""},
-		{"PATCH", "/api/v1/achievements/:id", "draft", w{U, N, N, N, A, F, F, F, F}, true, on("/api/v1/achievements/%s", "achDraft", retitle), ""},
+		{"PATCH", "/api/v1/achievements/:id", "draft", w{U, N, N, N, A, N, N, N, N}, true, on("/api/v1/achievements/%s", "achDraft", retitle), ""},
 		{"PATCH", "/api/v1/achievements/:id", "published", w{U, F, F, F, A, F, F, F, F}, true, on("/api/v1/achievements/%s", "achPub", retitle), ""},
-		{"POST", "/api/v1/achievements/:id/submit", "draft", w{U, N, N, N, A, F, F, F, F}, true, on("/api/v1/achievements/%s/submit", "achDraft", nil), ""},
+		{"POST", "/api/v1/achievements/:id/submit", "draft", w{U, N, N, N, A, N, N, N, N}, true, on("/api/v1/achievements/%s/submit", "achDraft", nil), ""},
 		{"POST", "/api/v1/achievements/:id/review", "pending", w{U, N, N, N, F, A, A, F, A}, true, on("/api/v1/achievements/%s/review", "achPending", approve), ""},
-		{"POST", "/api/v1/achievements/:id/close", "draft", w{U, N, N, N, A, A, A, F, A}, true, on("/api/v1/achievements/%s/close", "achDraft", nil), ""},
+		{"POST", "/api/v1/achievements/:id/close", "draft", w{U, N, N, N, A, N, N, N, N}, true, on("/api/v1/achievements/%s/close", "achDraft", nil), ""},
 		{"POST", "/api/v1/achievements/:id/close", "published", w{U, F, F, F, A, A, A, F, A}, true, on("/api/v1/achievements/%s/close", "achPub", nil), ""},
 		{"GET", "/api/v1/achievements/:id/matches", "published", w{U, F, F, F, A, A, A, F, A}, false, on("/api/v1/achievements/%s/matches", "achPub", nil), ""},
-		{"GET", "/api/v1/achievements/:id/matches", "draft", w{U, N, N, N, C, C, C, F, C}, false, on("/api/v1/achievements/%s/matches", "achDraft", nil), ""},
+		{"GET", "/api/v1/achievements/:id/matches", "draft", w{U, N, N, N, C, N, N, N, N}, false, on("/api/v1/achievements/%s/matches", "achDraft", nil), ""},
 
 		// Match feedback: the owner of the source item and operators (the
 		// bureau and platform admins give none: feedback is kept per org).
 		// It changes no fixture, so the shared pair takes every feedback.
 		{"POST", "/api/v1/demands/:id/matches/:achievement_id/feedback", "published", w{U, F, A, F, F, A, A, F, F}, true, feedbackReq("demandPub", "achPub"), ""},
-		{"POST", "/api/v1/demands/:id/matches/:achievement_id/feedback", "draft", w{U, N, C, N, N, C, C, F, F}, false, feedbackReq("demandDraft", "achPub"), ""},
+		{"POST", "/api/v1/demands/:id/matches/:achievement_id/feedback", "draft", w{U, N, C, N, N, N, N, N, N}, false, feedbackReq("demandDraft", "achPub"), ""},
 		{"POST", "/api/v1/achievements/:id/matches/:demand_id/feedback", "published", w{U, F, F, F, A, A, A, F, F}, true, feedbackReq("achPub", "demandPub"), ""},
 
 		// The vocabulary: operators of either market and platform admins.
@@ -169,10 +171,18 @@ func authzCases() []authzCase {
 		{"GET", "/api/v1/transactions/:id", "online-guizhong", w{U, N, A, N, A, N, A, A, N}, false, on("/api/v1/transactions/%s", "deal:online-guizhong", nil), ""},
 		{"GET", "/api/v1/transactions/:id", "offline-liuzhou", w{U, N, A, N, A, A, N, A, N}, false, on("/api/v1/transactions/%s", "deal:offline-liuzhou", nil), ""},
 		{"GET", "/api/v1/transactions/:id", "offline-guizhong", w{U, N, A, N, A, N, A, A, N}, false, on("/api/v1/transactions/%s", "deal:offline-guizhong", nil), ""},
+		// A pending deal, logged by the owner enterprise: only the other
+		// party (the university) confirms or declines it; whoever else
+		// sees it is refused with 403.
+		{"POST", "/api/v1/transactions/:id/confirm", "pending online-liuzhou", w{U, N, F, N, A, F, N, F, N}, true, on("/api/v1/transactions/%s/confirm", "pending", nil), ""},
+		{"POST", "/api/v1/transactions/:id/decline", "pending online-liuzhou", w{U, N, F, N, A, F, N, F, N}, true, on("/api/v1/transactions/%s/decline", "pending", cancelBody), ""},
 		{"POST", "/api/v1/transactions/:id/register", "online-liuzhou", w{U, N, F, N, F, A, N, F, N}, true, on("/api/v1/transactions/%s/register", "deal:online-liuzhou", registerBody), ""},
 		{"POST", "/api/v1/transactions/:id/register", "offline-guizhong", w{U, N, F, N, F, N, A, F, N}, true, on("/api/v1/transactions/%s/register", "deal:offline-guizhong", registerBody), ""},
 		{"POST", "/api/v1/transactions/:id/payments", "online-liuzhou", w{U, N, A, N, A, A, N, F, N}, true, on("/api/v1/transactions/%s/payments", "deal:online-liuzhou", pay), ""},
 		{"POST", "/api/v1/transactions/:id/payments", "offline-guizhong", w{U, N, F, N, F, N, A, F, N}, true, on("/api/v1/transactions/%s/payments", "deal:offline-guizhong", pay), ""},
+		// A payment the owner enterprise booked: the university or the
+		// market's operator confirms it, not the org that booked it.
+		{"POST", "/api/v1/transactions/:id/payments/:payment_id/confirm", "booked by owner", w{U, N, F, N, A, A, N, F, N}, true, on("/api/v1/transactions/%s/payments/%s/confirm", "payment", nil), ""},
 		{"POST", "/api/v1/transactions/:id/complete", "online-liuzhou", w{U, N, F, N, F, A, N, F, N}, true, on("/api/v1/transactions/%s/complete", "paid:online-liuzhou", nil), ""},
 		{"POST", "/api/v1/transactions/:id/complete", "offline-guizhong", w{U, N, F, N, F, N, A, F, N}, true, on("/api/v1/transactions/%s/complete", "paid:offline-guizhong", nil), ""},
 		{"POST", "/api/v1/transactions/:id/cancel", "online-liuzhou", w{U, N, F, N, F, A, N, F, N}, true, on("/api/v1/transactions/%s/cancel", "deal:online-liuzhou", cancelBody), ""},

@@ -32,6 +32,10 @@ func on(format, fixture string, body func(f *authzFixtures, r role, id string) a
 		if strings.Contains(format, "%s") {
 			req.path = fmt.Sprintf(format, id)
 		}
+		if fixture == "payment" {
+			deal, pid, _ := strings.Cut(id, "/")
+			req.path = fmt.Sprintf(format, deal, pid)
+		}
 		if strings.HasPrefix(fixture, "evidence:") {
 			deal, eid, _ := strings.Cut(id, "/")
 			req.path = fmt.Sprintf(format, deal) + "/evidence/" + eid
@@ -84,6 +88,10 @@ func (f *authzFixtures) id(name string) string {
 		return f.deal[arg]
 	case "evidence":
 		return f.deal[arg] + "/" + f.evidence[arg]
+	case "pending":
+		return f.pendingID
+	case "payment":
+		return f.paymentID
 	case "policy":
 		return f.policy
 	case "application", "approved":
@@ -121,6 +129,10 @@ func (f *authzFixtures) fresh(name string) string {
 		return f.freshIntent()
 	case "deal":
 		return f.freshDeal(arg)
+	case "pending":
+		return f.pendingDeal()
+	case "payment":
+		return f.unconfirmedPayment()
 	case "paid", "eligible":
 		if f.policy == "" && kind == "eligible" {
 			return ""

@@ -128,5 +128,9 @@ func isClosedPipe(err error) bool { return errors.Is(err, io.ErrClosedPipe) }
 // middleware must skip those: it hashes the whole body, which would pull a
 // stream into memory.
 func streamsBody(c *fiber.Ctx) bool {
-	return c.Method() == fiber.MethodGet && strings.HasPrefix(c.Path(), "/api/v1/catalogs/") && strings.HasSuffix(c.Path(), "/export")
+	// Routing ignores case and a trailing slash (Fiber's defaults), so the
+	// check must too: /API/V1/Catalogs/x/EXPORT/ reaches the export.
+	p := strings.TrimSuffix(strings.ToLower(c.Path()), "/")
+	return (c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead) &&
+		strings.HasPrefix(p, "/api/v1/catalogs/") && strings.HasSuffix(p, "/export")
 }

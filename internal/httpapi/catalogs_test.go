@@ -260,6 +260,13 @@ func TestCatalogSnapshot(t *testing.T) {
 		if !bytes.Equal(r.Body, e.Must(200, "GET", "/api/v1/catalogs/"+id+"/export?format=csv", "", nil).Body) {
 			t.Fatal("export differs when gzip is accepted")
 		}
+		// Routing ignores case and a trailing slash; so does the exemption.
+		for _, path := range []string{"/API/V1/CATALOGS/" + id + "/EXPORT?format=csv", "/api/v1/Catalogs/" + id + "/Export/?format=csv"} {
+			r := e.Must(200, "GET", path, "", nil, "Accept-Encoding", "gzip")
+			if ce, tag := r.Header.Get("Content-Encoding"), r.Header.Get("ETag"); ce != "" || tag != "" {
+				t.Fatalf("%s: Content-Encoding %q, ETag %q on an export", path, ce, tag)
+			}
+		}
 
 		// Created and published, both in the audit trail; the chain holds.
 		ev := e.Must(200, "GET", "/api/v1/audit?entity=catalog&entity_id="+id, e.AdminToken, nil).Items()

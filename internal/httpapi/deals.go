@@ -104,6 +104,46 @@ func (s *Server) cancelTransaction(c *fiber.Ctx) error {
 	return c.JSON(t)
 }
 
+// confirmTransaction: POST /transactions/{id}/confirm, empty body or {}:
+// the other party agrees to a pending online deal.
+func (s *Server) confirmTransaction(c *fiber.Ctx) error {
+	if err := s.decode(c, &struct{}{}, true); err != nil {
+		return err
+	}
+	t, err := s.deps.Transactions.ConfirmTransaction(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(t)
+}
+
+// declineTransaction: POST /transactions/{id}/decline {reason}: the other
+// party refuses a pending online deal.
+func (s *Server) declineTransaction(c *fiber.Ctx) error {
+	var in market.Cancellation
+	if err := s.decode(c, &in, false); err != nil {
+		return err
+	}
+	t, err := s.deps.Transactions.DeclineTransaction(c.UserContext(), c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(t)
+}
+
+// confirmPayment: POST /transactions/{id}/payments/{payment_id}/confirm,
+// empty body or {}; answers 200 with the deal as it now is.
+func (s *Server) confirmPayment(c *fiber.Ctx) error {
+	if err := s.decode(c, &struct{}{}, true); err != nil {
+		return err
+	}
+	t, err := s.deps.Transactions.ConfirmPayment(c.UserContext(), c.Params("id"), c.Params("payment_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(t)
+}
+
 // addEvidence: POST /transactions/{id}/evidence, multipart/form-data with
 // the field file and the field kind.
 func (s *Server) addEvidence(c *fiber.Ctx) error {

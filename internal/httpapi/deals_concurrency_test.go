@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -99,8 +100,9 @@ func TestConcurrentPaymentsTwoInstances(t *testing.T) {
 }
 
 // TestConcurrentContractNo logs one contract 50 times at once, half in
-// each market: exactly one deal exists afterwards and every refusal names
-// it.
+// each market: exactly one deal exists afterwards, and every refusal is a
+// 409 naming contract_no; it names the winning deal only to the operator
+// of the winner's market (the other market's operator may not see it).
 func TestConcurrentContractNo(t *testing.T) {
 	requireMySQL(t)
 	cfg := apptest.Config(t, store.DialectMySQL)
@@ -124,7 +126,30 @@ func TestConcurrentContractNo(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	oneDealWon(t, res)
+	var winner, winnerMarket string
+	for i, r := range res {
+		if r.Status == 201 {
+			if winner != "" {
+				t.Fatalf("two deals created: %s and %s", winner, r.Str("id"))
+			}
+			winner, winnerMarket = r.Str("id"), market.MarketLiuzhou
+			if i%2 == 1 {
+				winnerMarket = market.MarketGuizhong
+			}
+		}
+	}
+	if winner == "" {
+		t.Fatal("no deal created")
+	}
+	for i, r := range res {
+		if r.Status == 201 {
+			continue
+		}
+		sameMarket := (i%2 == 1) == (winnerMarket == market.MarketGuizhong)
+		if r.Status != 409 || !hasField(r, "contract_no") || strings.Contains(r.Str("detail"), winner) != sameMarket {
+			t.Errorf("attempt %d (same market as the winner: %v): %d %s", i, sameMarket, r.Status, r.Body)
+		}
+	}
 	if k := count(t, e1, "transactions", "contract_no = ?", "RACE-2026-0001"); k != 1 {
 		t.Fatalf("%d deals with the contract number, want 1", k)
 	}

@@ -52,16 +52,33 @@ func dealBody(p parties, mkt, channel string) map[string]any {
 	}
 }
 
-// newDeal creates a deal of the channel in the market with its proper
-// creator (the buyer online, the market's operator offline) and returns
-// its id.
+// newDeal creates a signed deal of the channel in the market with its
+// proper creator (the buyer online, the market's operator offline) and
+// returns its id. An online deal without an intent starts
+// pending_confirmation: the seller confirms it here.
 func newDeal(e *apptest.Env, p parties, mkt, channel string, edit ...func(map[string]any)) string {
 	e.T.Helper()
 	body := dealBody(p, mkt, channel)
 	for _, f := range edit {
 		f(body)
 	}
-	return e.Must(201, "POST", "/api/v1/transactions", creator(p, mkt, channel).Token, body).Str("id")
+	r := e.Must(201, "POST", "/api/v1/transactions", creator(p, mkt, channel).Token, body)
+	id := r.Str("id")
+	if r.Str("status") == market.DealPending {
+		e.Must(200, "POST", "/api/v1/transactions/"+id+"/confirm", p.seller.Token, nil)
+	}
+	return id
+}
+
+// pendingDeal creates an online deal of the market by the buyer alone,
+// left pending_confirmation, and returns its id.
+func pendingDeal(e *apptest.Env, p parties, mkt string) string {
+	e.T.Helper()
+	r := e.Must(201, "POST", "/api/v1/transactions", p.buyer.Token, dealBody(p, mkt, market.ChannelOnline))
+	if r.Str("status") != market.DealPending {
+		e.T.Fatalf("an online deal without an intent: %s", r.Body)
+	}
+	return r.Str("id")
 }
 
 func creator(p parties, mkt, channel string) apptest.Org {
@@ -102,11 +119,14 @@ type deal struct {
 	PaidFen        int64  `json:"paid_fen"`
 	RegistrationNo string `json:"registration_no"`
 	CancelReason   string `json:"cancel_reason"`
+	BookedFen      int64  `json:"booked_fen"`
 	Payments       []struct {
-		ID        string `json:"id"`
-		AmountFen int64  `json:"amount_fen"`
-		PaidAt    string `json:"paid_at"`
-		VoucherNo string `json:"voucher_no"`
+		ID           string `json:"id"`
+		AmountFen    int64  `json:"amount_fen"`
+		PaidAt       string `json:"paid_at"`
+		VoucherNo    string `json:"voucher_no"`
+		Confirmed    bool   `json:"confirmed"`
+		AddedByOrgID string `json:"added_by_org_id"`
 	} `json:"payments"`
 }
 

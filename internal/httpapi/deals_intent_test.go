@@ -4,6 +4,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/oklog/ulid/v2"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/apptest"
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
@@ -84,6 +87,47 @@ func TestConcurrentDealsFromOneIntent(t *testing.T) {
 		oneDealWon(t, res)
 		if k := count(t, e, "transactions", "intent_id = ?", iid); k != 1 {
 			t.Fatalf("%d deals from the intent, want 1", k)
+		}
+	})
+}
+
+// TestDealsSharingAnOldIntent: deals logged before the unique intent key
+// (migration 00006) may share an intent; only the first holds the key.
+// The others can still be paid, registered and cancelled: saving a deal
+// never claims the key it does not hold (it used to: a 500 on the unique
+// index).
+func TestDealsSharingAnOldIntent(t *testing.T) {
+	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
+		p := newParties(e)
+		iid, body := acceptedIntent(e, p)
+		first := e.Must(201, "POST", "/api/v1/transactions", p.buyer.Token, body).Str("id")
+		// A second deal of the same intent, as 00006 left it: intent_id
+		// set, intent_key NULL.
+		var second, third string
+		for _, id := range []*string{&second, &third} {
+			*id = ulid.Make().String()
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			if _, err := e.Sys.DB.SQL().Exec(`INSERT INTO transactions (id, market, channel, contract_type, contract_no, contract_key, title,
+				buyer_org_id, seller_org_id, intent_id, contract_amount_fen, declared_tech_amount_fen, tech_amount_fen, status,
+				signed_at, cancel_reason, created_by_org_id, created_at, updated_at)
+				VALUES (?, 'liuzhou', 'online', 'transfer', ?, ?, '旧的重复意向合同', ?, ?, ?, 1000000, 800000, 800000, 'signed', ?, '', ?, ?, ?)`,
+				*id, "HT-"+*id, "HT-"+*id, p.buyer.ID, p.seller.ID, iid, now.Add(-48*time.Hour), p.buyer.ID, now, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		base := "/api/v1/transactions/"
+		e.Must(201, "POST", base+second+"/payments", p.opL.Token, payment(800_000, uniqueNo("PZ")))
+		if d := asDeal(t, e.Must(200, "POST", base+second+"/register", p.opL.Token, registration(uniqueNo("DJ"), nil))); d.Status != market.DealPaid {
+			t.Fatalf("second deal of the intent: %+v", d)
+		}
+		e.Must(200, "POST", base+second+"/complete", p.opL.Token, nil)
+		e.Must(200, "POST", base+third+"/cancel", p.opL.Token, map[string]string{"reason": "重复登记"})
+		// The first still holds the key, and the others none.
+		if n := count(t, e, "transactions", "intent_key = ?", iid); n != 1 {
+			t.Fatalf("%d deals hold the intent's key", n)
+		}
+		if n := count(t, e, "transactions", "id = ? AND intent_key = ?", first, iid); n != 1 {
+			t.Fatal("the first deal lost the intent's key")
 		}
 	})
 }

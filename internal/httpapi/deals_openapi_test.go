@@ -51,7 +51,22 @@ func TestOpenAPIDealsConform(t *testing.T) {
 	c.do(422, "POST", "/api/v1/transactions", p.opL.Token, bad)
 	c.do(400, "POST", "/api/v1/transactions", p.opL.Token, "{")
 
-	c.do(201, "POST", "/api/v1/transactions/"+on+"/payments", p.buyer.Token, payment(500_000, "OA-1"))
+	// A deal the buyer logs alone waits for the seller.
+	pend := c.do(201, "POST", "/api/v1/transactions", p.buyer.Token, dealBody(p, market.MarketLiuzhou, market.ChannelOnline)).Str("id")
+	c.do(403, "POST", "/api/v1/transactions/"+pend+"/confirm", p.buyer.Token, nil)
+	c.do(409, "POST", "/api/v1/transactions/"+pend+"/payments", p.buyer.Token, payment(1, "OA-P"))
+	c.do(422, "POST", "/api/v1/transactions/"+pend+"/decline", p.seller.Token, "{}")
+	c.do(200, "POST", "/api/v1/transactions/"+pend+"/confirm", p.seller.Token, "{}")
+	c.do(409, "POST", "/api/v1/transactions/"+pend+"/decline", p.seller.Token, map[string]string{"reason": "晚了"})
+	pend = c.do(201, "POST", "/api/v1/transactions", p.buyer.Token, dealBody(p, market.MarketLiuzhou, market.ChannelOnline)).Str("id")
+	c.do(200, "POST", "/api/v1/transactions/"+pend+"/decline", p.seller.Token, map[string]string{"reason": "未曾签约"})
+
+	pr := c.do(201, "POST", "/api/v1/transactions/"+on+"/payments", p.buyer.Token, payment(500_000, "OA-1"))
+	pid := pr.JSON()["payments"].([]any)[0].(map[string]any)["id"].(string)
+	c.do(403, "POST", "/api/v1/transactions/"+on+"/payments/"+pid+"/confirm", p.buyer.Token, nil)
+	c.do(404, "POST", "/api/v1/transactions/"+on+"/payments/NOPE/confirm", p.seller.Token, nil)
+	c.do(200, "POST", "/api/v1/transactions/"+on+"/payments/"+pid+"/confirm", p.seller.Token, nil)
+	c.do(409, "POST", "/api/v1/transactions/"+on+"/payments/"+pid+"/confirm", p.opL.Token, "{}")
 	c.do(422, "POST", "/api/v1/transactions/"+on+"/payments", p.buyer.Token, payment(600_000, "OA-2"))
 	c.do(409, "POST", "/api/v1/transactions/"+on+"/payments", p.buyer.Token, payment(1, "OA-1"))
 	c.do(403, "POST", "/api/v1/transactions/"+off+"/payments", p.buyer.Token, payment(1, "OA-3"))

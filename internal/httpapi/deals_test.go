@@ -19,7 +19,8 @@ func TestDealLifecycle(t *testing.T) {
 		body["contract_no"] = " ht-2026 0001 "
 		r := e.Must(201, "POST", "/api/v1/transactions", p.opL.Token, body)
 		d := asDeal(t, r)
-		if d.Status != "signed" || d.Channel != "offline" || d.ContractNo != "HT-2026 0001" || d.PaidFen != 0 ||
+		// The number shows as entered (trimmed); it is compared folded.
+		if d.Status != "signed" || d.Channel != "offline" || d.ContractNo != "ht-2026 0001" || d.PaidFen != 0 ||
 			d.Payments == nil || len(d.Payments) != 0 || r.JSON()["created_at"] == nil {
 			t.Fatalf("created: %s", r.Body)
 		}
@@ -138,10 +139,19 @@ func TestDealFromIntent(t *testing.T) {
 			d.Channel != "online" || d.Market != "guizhong" {
 			t.Fatalf("deal from intent: %+v", d)
 		}
-		// Parties add payments to their online deal; the operator registers.
-		e.Must(201, "POST", "/api/v1/transactions/"+d.ID+"/payments", p.buyer.Token, payment(800_000, "WX-1"))
+		// A deal from an accepted intent between the two is signed at once.
+		if d.Status != "signed" {
+			t.Fatalf("deal from an accepted intent: %+v", d)
+		}
+		// Parties add payments to their online deal, the other party
+		// confirms them; the operator registers.
+		d = asDeal(t, e.Must(201, "POST", "/api/v1/transactions/"+d.ID+"/payments", p.buyer.Token, payment(800_000, "WX-1")))
 		d = asDeal(t, e.Must(200, "POST", "/api/v1/transactions/"+d.ID+"/register", p.opG.Token, registration(uniqueNo("DJ"), nil)))
-		if d.Status != "paid" {
+		if d.Status != "registered" || d.PaidFen != 0 || d.BookedFen != 800_000 {
+			t.Fatalf("registered with an unconfirmed payment: %+v", d)
+		}
+		d = asDeal(t, e.Must(200, "POST", "/api/v1/transactions/"+d.ID+"/payments/"+d.Payments[0].ID+"/confirm", p.seller.Token, nil))
+		if d.Status != "paid" || d.PaidFen != 800_000 || !d.Payments[0].Confirmed {
 			t.Fatalf("online deal: %+v", d)
 		}
 	})
@@ -155,18 +165,32 @@ func TestDealDuplicateContractAcrossMarkets(t *testing.T) {
 		id := e.Must(201, "POST", "/api/v1/transactions", p.opL.Token, body).Str("id")
 		audits := count(t, e, "audit_events", "")
 
-		// The same contract, spelt a little differently, in the other market.
-		body["market"], body["contract_no"] = market.MarketGuizhong, " lz-2026-0042"
-		r := e.Must(409, "POST", "/api/v1/transactions", p.opG.Token, body)
-		if d := r.Str("detail"); !strings.Contains(d, id) || !strings.Contains(d, "liuzhou") {
-			t.Fatalf("conflict does not name the deal and its market: %s", r.Body)
+		// The same contract, spelt a little differently (lower case,
+		// full-width), in the other market. Its operator learns that the
+		// number is taken, not which deal of the other market holds it.
+		for _, no := range []string{" lz-2026-0042", "ＬＺ－２０２６－００４２"} {
+			body["market"], body["contract_no"] = market.MarketGuizhong, no
+			r := e.Must(409, "POST", "/api/v1/transactions", p.opG.Token, body)
+			if d := r.Str("detail"); strings.Contains(d, id) || strings.Contains(d, "liuzhou") {
+				t.Fatalf("the conflict names the other market's deal to its operator: %s", r.Body)
+			}
+			if !strings.Contains(string(r.Body), `"field":"contract_no"`) {
+				t.Fatalf("conflict does not name the field: %s", r.Body)
+			}
 		}
-		if !strings.Contains(string(r.Body), `"field":"contract_no"`) {
-			t.Fatalf("conflict does not name the field: %s", r.Body)
-		}
-		// Nor may the buyer enter it again online.
+		// Nor may the buyer enter it again online; a party of the deal is
+		// told which deal holds the number.
 		body["channel"] = market.ChannelOnline
-		e.Must(409, "POST", "/api/v1/transactions", p.buyer.Token, body)
+		r := e.Must(409, "POST", "/api/v1/transactions", p.buyer.Token, body)
+		if d := r.Str("detail"); !strings.Contains(d, id) || !strings.Contains(d, "liuzhou") {
+			t.Fatalf("conflict does not name the deal and its market to its party: %s", r.Body)
+		}
+		// The outsider, party to nothing, learns nothing either.
+		body["buyer_org_id"] = p.outsider.ID
+		r = e.Must(409, "POST", "/api/v1/transactions", p.outsider.Token, body)
+		if strings.Contains(r.Str("detail"), id) || !hasField(r, "contract_no") {
+			t.Fatalf("conflict to an outsider: %s", r.Body)
+		}
 		if n := count(t, e, "transactions", ""); n != 1 {
 			t.Fatalf("%d deals, want 1", n)
 		}

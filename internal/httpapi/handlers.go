@@ -67,7 +67,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := s.decode(c, &in, false); err != nil {
 		return err
 	}
-	t, err := s.deps.Auth.Login(c.UserContext(), in.Account, in.Password, c.IP())
+	t, err := s.deps.Auth.Login(c.UserContext(), in.Account, in.Password, s.clientIP(c))
 	if err != nil {
 		return err
 	}

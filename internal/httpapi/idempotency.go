@@ -63,7 +63,7 @@ func (s *Server) idempotent(c *fiber.Ctx) error {
 	if len(key) > 255 || !printableASCII(key) {
 		return market.Invalid(HeaderIdempotencyKey, "must be 1 to 255 printable ASCII characters")
 	}
-	scope := "ip:" + c.IP()
+	scope := "ip:" + s.clientIP(c)
 	if a := market.ActorFrom(c.UserContext()); a != nil {
 		scope = "user:" + a.UserID
 	}

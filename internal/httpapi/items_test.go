@@ -193,13 +193,15 @@ func TestItemBadInput(t *testing.T) {
 		}
 
 		id := e.Must(201, "POST", "/api/v1/demands", ent.Token, apptest.Demand()).Str("id")
-		// Wrong transitions name the current state.
-		r := e.Must(409, "POST", "/api/v1/demands/"+id+"/review", op.Token, map[string]string{"decision": "approve"})
-		if !strings.Contains(r.Str("detail"), "draft") {
-			t.Fatalf("conflict does not name the state: %s", r.Body)
-		}
+		// A draft stays with its owner: the operator cannot review it (it
+		// does not exist for them); wrong transitions name the current state.
+		e.Must(404, "POST", "/api/v1/demands/"+id+"/review", op.Token, map[string]string{"decision": "approve"})
 		e.Must(422, "POST", "/api/v1/demands/"+id+"/review", op.Token, map[string]string{"decision": "maybe"})
 		e.Must(200, "POST", "/api/v1/demands/"+id+"/submit", ent.Token, nil)
+		again := e.Must(409, "POST", "/api/v1/demands/"+id+"/submit", ent.Token, nil)
+		if !strings.Contains(again.Str("detail"), "pending_review") {
+			t.Fatalf("conflict does not name the state: %s", again.Body)
+		}
 		e.Must(422, "POST", "/api/v1/demands/"+id+"/review", op.Token, map[string]string{"decision": "reject"})
 		e.Must(422, "POST", "/api/v1/demands/"+id+"/submit", ent.Token, `{"force":true}`)
 		var status string

@@ -9,12 +9,13 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
-// limitEnv starts a service that takes the client IP from X-Forwarded-For,
+// limitEnv starts a service that takes the client IP from X-Forwarded-For
+// (the in-memory test connection's peer, 0.0.0.0, is its trusted proxy),
 // so each test spends the budget of addresses of its own. Each backend
 // counts in its own limiter (in process; Redis under a fresh prefix).
 func limitEnv(t *testing.T, backend string, tweak func(*config.Config)) *apptest.Env {
 	return apptest.New(t, backend, func(c *config.Config) {
-		c.TrustProxy = true
+		c.TrustedProxies = []string{"0.0.0.0"}
 		tweak(c)
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"mime/multipart"
 	"net/textproto"
@@ -369,7 +370,9 @@ func TestForwardedForTrustedOnlyBehindProxy(t *testing.T) {
 		t.Error("without TECHMARKET_TRUST_PROXY, a new X-Forwarded-For on each login escaped the per-IP login limit")
 	}
 
-	proxied := apptest.New(t, "sqlite", func(c *config.Config) { c.RateLimit, c.LoginIPLimit, c.TrustProxy = 3, 3, true })
+	proxied := apptest.New(t, "sqlite", func(c *config.Config) {
+		c.RateLimit, c.LoginIPLimit, c.TrustedProxies = 3, 3, []string{"0.0.0.0"} // the test connection's peer
+	})
 	if limited(5, meta(proxied), distinct) {
 		t.Error("behind a trusted proxy, five clients with one request each were rate limited")
 	}
@@ -464,5 +467,88 @@ func TestEvidenceFilenamesAreNotPaths(t *testing.T) {
 		if r := uploadPart(e, p.opL.Token, id, "contract.pdf", "application/pdf", body); r.Status != 422 {
 			t.Errorf("upload of %.10q as contract.pdf: %d, want 422", body, r.Status)
 		}
+	}
+}
+
+// The per-IP login budget counts failed attempts only: many people behind
+// one address who sign in correctly never exhaust it, and failures still
+// do. An account longer than 254 bytes is a 422 naming the field before it
+// is looked up or spends any budget.
+func TestLoginIPLimitCountsFailuresOnly(t *testing.T) {
+	for _, b := range apptest.Backends() {
+		t.Run(b, func(t *testing.T) {
+			e := apptest.New(t, b, func(c *config.Config) { c.LoginIPLimit, c.LoginLimit = 3, 100 })
+			org := e.NewOrg(market.OrgEnterprise, true)
+			login := func(account, password string) *apptest.Response {
+				return e.Do("POST", "/api/v1/auth/login", "", map[string]string{"account": account, "password": password})
+			}
+			for i := range 8 {
+				if r := login(org.Account, "pass-word-1"); r.Status != 200 {
+					t.Fatalf("correct login %d: %d %s", i, r.Status, r.Body)
+				}
+			}
+			long := strings.Repeat("a", 250) + "@x.cn" // 255 bytes
+			for range 5 {
+				r := login(long, "wrong-pass-1")
+				if r.Status != 422 || !hasField(r, "account") {
+					t.Fatalf("a 255-byte account: %d %s", r.Status, r.Body)
+				}
+			}
+			for i := range 3 {
+				if r := login(uniqueNo("nobody")+"@example.com", "wrong-pass-1"); r.Status != 401 {
+					t.Fatalf("failed login %d: %d %s", i, r.Status, r.Body)
+				}
+			}
+			r := login(uniqueNo("nobody")+"@example.com", "wrong-pass-1")
+			if r.Status != 429 || r.Header.Get("Retry-After") == "" {
+				t.Fatalf("the fourth failure from one address: %d %s", r.Status, r.Body)
+			}
+			// Spent by failures, the address is refused even a correct login.
+			if r := login(org.Account, "pass-word-1"); r.Status != 429 {
+				t.Fatalf("a correct login once the address's failures are spent: %d", r.Status)
+			}
+		})
+	}
+}
+
+// TECHMARKET_TRUST_PROXY lists the proxies: the client IP is the right-most
+// X-Forwarded-For entry that is not one of them, so a client that sends an
+// X-Forwarded-For of its own only adds entries to the left, and cannot pick
+// its rate-limit key; a peer that is not a listed proxy is believed about
+// nothing.
+func TestTrustedProxyChain(t *testing.T) {
+	meta := func(e *apptest.Env, xff string) int {
+		return e.Do("GET", "/api/v1/meta", "", nil, "X-Forwarded-For", xff).Status
+	}
+	// The test connection (0.0.0.0) is the edge proxy; 10.0.0.0/8 are the
+	// proxies behind it.
+	chain := apptest.New(t, "sqlite", func(c *config.Config) { c.RateLimit, c.TrustedProxies = 3, []string{"0.0.0.0", "10.0.0.0/8"} })
+	limited := false
+	for i := range 6 {
+		// The client forges a new left-most address each time; the hop our
+		// proxy saw (203.0.113.9) stays the same.
+		if meta(chain, fmt.Sprintf("198.51.100.%d, 203.0.113.9, 10.1.2.3", i)) == 429 {
+			limited = true
+		}
+	}
+	if !limited {
+		t.Error("forged left-most X-Forwarded-For entries escaped the rate limit")
+	}
+	for i := range 3 { // other clients through the same proxies keep their own budgets
+		if s := meta(chain, fmt.Sprintf("203.0.113.%d, 10.1.2.3", 100+i)); s != 200 {
+			t.Errorf("client %d behind the proxies: %d", i, s)
+		}
+	}
+
+	// The peer is not a listed proxy: X-Forwarded-For is ignored.
+	untrusted := apptest.New(t, "sqlite", func(c *config.Config) { c.RateLimit, c.TrustedProxies = 3, []string{"10.0.0.0/8"} })
+	limited = false
+	for i := range 6 {
+		if meta(untrusted, fmt.Sprintf("203.0.113.%d", i)) == 429 {
+			limited = true
+		}
+	}
+	if !limited {
+		t.Error("X-Forwarded-For from a peer that is no trusted proxy picked the rate-limit key")
 	}
 }

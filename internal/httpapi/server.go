@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,9 +35,9 @@ type Config struct {
 	// may attempt per hour; 0 lifts the limit.
 	RegisterLimit int
 	CORSOrigins   string
-	// TrustProxy makes the client IP come from X-Forwarded-For (behind a
-	// load balancer).
-	TrustProxy bool
+	// TrustedProxies are the proxies (addresses or CIDRs) whose
+	// X-Forwarded-For is believed; see clientIP.
+	TrustedProxies []string
 	// IdempotencyTTL is how long an Idempotency-Key and its answer are
 	// kept (default 24h).
 	IdempotencyTTL time.Duration
@@ -88,6 +89,8 @@ type Server struct {
 	// patterns are the registered route paths by method, for labelling
 	// requests that middleware answered before their route ran.
 	patterns map[string][]string
+	// proxies is TrustedProxies parsed, for the hops of X-Forwarded-For.
+	proxies []netip.Prefix
 }
 
 // New builds the app and registers every route.
@@ -95,7 +98,7 @@ func New(deps Deps, cfg Config) *Server {
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{deps: deps, cfg: cfg, metrics: newMetrics(deps.Registry)}
+	s := &Server{deps: deps, cfg: cfg, metrics: newMetrics(deps.Registry), proxies: parsePrefixes(cfg.TrustedProxies)}
 	// A file of exactly UploadLimit bytes still fits with its multipart
 	// framing; the upload handler checks the file itself.
 	bodyLimit := max(cfg.BodyLimit, cfg.UploadLimit+64<<10)
@@ -104,14 +107,17 @@ func New(deps Deps, cfg Config) *Server {
 		ErrorHandler: errorHandler(deps.Log),
 		// Values from the request outlive handlers (logs, services), so
 		// Fiber must hand out copies, not views of its reused buffers.
-		Immutable:               true,
-		BodyLimit:               bodyLimit,
-		ReadTimeout:             30 * time.Second,
-		WriteTimeout:            60 * time.Second,
-		IdleTimeout:             120 * time.Second,
-		DisableStartupMessage:   true,
-		EnableTrustedProxyCheck: false,
-		ProxyHeader:             proxyHeader(cfg.TrustProxy),
+		Immutable:             true,
+		BodyLimit:             bodyLimit,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		DisableStartupMessage: true,
+		// Fiber decides whether the peer is a trusted proxy; clientIP
+		// then reads X-Forwarded-For from the right (Fiber's ProxyHeader
+		// would take its left-most entry, which the client writes).
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          cfg.TrustedProxies,
 	})
 	s.App.Use(recover.New())
 	s.App.Use(requestid.New())
@@ -140,11 +146,62 @@ func New(deps Deps, cfg Config) *Server {
 	return s
 }
 
-func proxyHeader(trust bool) string {
-	if trust {
-		return fiber.HeaderXForwardedFor
+// parsePrefixes reads addresses and CIDRs (config.ParseTrustedProxies has
+// checked them); an address is a prefix of its full length.
+func parsePrefixes(list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range list {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		}
 	}
-	return ""
+	return out
+}
+
+func (s *Server) trusted(ip string) bool {
+	a, err := netip.ParseAddr(strings.TrimSpace(ip))
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the address the rate limits and logs key on. From a peer
+// that is not a trusted proxy it is the peer's own address, whatever
+// X-Forwarded-For says. From a trusted proxy it is the right-most address
+// of X-Forwarded-For that is not a trusted proxy: the hop our own proxies
+// saw, which a client cannot choose by sending a header of its own (it can
+// only add entries to the left).
+func (s *Server) clientIP(c *fiber.Ctx) string {
+	peer := c.Context().RemoteIP().String()
+	if len(s.proxies) == 0 || !c.IsProxyTrusted() {
+		return peer
+	}
+	var hops []string
+	for _, v := range c.Context().Request.Header.PeekAll(fiber.HeaderXForwardedFor) {
+		hops = append(hops, strings.Split(string(v), ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		if h := strings.TrimSpace(hops[i]); h != "" && !s.trusted(h) {
+			return h
+		}
+	}
+	if len(hops) > 0 {
+		// Every hop is one of our proxies: the left-most is the nearest
+		// to the client we know.
+		if h := strings.TrimSpace(hops[0]); h != "" {
+			return h
+		}
+	}
+	return peer
 }
 
 func orDefault(s, d string) string {
@@ -173,7 +230,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	route := s.routeLabel(c)
 	s.metrics.observe(c.Method(), route, status, time.Since(start))
 	s.deps.Log.Info("request", "method", c.Method(), "route", route, "path", c.Path(), "status", status,
-		"duration_ms", time.Since(start).Milliseconds(), "request_id", requestID(c), "ip", c.IP())
+		"duration_ms", time.Since(start).Milliseconds(), "request_id", requestID(c), "ip", s.clientIP(c))
 	return nil
 }
 
@@ -260,7 +317,7 @@ func (s *Server) rateLimit(c *fiber.Ctx) error {
 	if s.cfg.RateLimit <= 0 || s.deps.Limiter == nil {
 		return nil
 	}
-	key := "api:ip:" + c.IP()
+	key := "api:ip:" + s.clientIP(c)
 	if a := market.ActorFrom(c.UserContext()); a != nil {
 		key = "api:user:" + a.UserID
 	}
@@ -289,7 +346,7 @@ func (s *Server) limitRegistration(c *fiber.Ctx) error {
 	if a := market.ActorFrom(c.UserContext()); a != nil && a.PlatformAdmin {
 		return nil
 	}
-	d, err := s.deps.Limiter.Allow(c.UserContext(), "register:ip:"+c.IP(), s.cfg.RegisterLimit, time.Hour)
+	d, err := s.deps.Limiter.Allow(c.UserContext(), "register:ip:"+s.clientIP(c), s.cfg.RegisterLimit, time.Hour)
 	if err != nil {
 		s.deps.Log.Warn("rate limiter unavailable, registration let through", "err", err)
 		return nil

@@ -148,11 +148,12 @@ func insertDeals(t *testing.T, e *apptest.Env, buyer, seller, operator string, n
 	ids := make([]string, n)
 	for i := range n {
 		ids[i] = ulid.Make().String()
-		_, err := e.Sys.DB.SQL().Exec(`INSERT INTO transactions (id, market, channel, contract_type, contract_no, title,
-			buyer_org_id, seller_org_id, contract_amount_fen, declared_tech_amount_fen, tech_amount_fen, paid_fen, status,
-			signed_at, registration_no, registered_at, cancel_reason, created_by_org_id, created_at, updated_at)
-			VALUES (?, 'liuzhou', 'offline', 'transfer', ?, '压测技术转让合同', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?)`,
-			ids[i], "HT-"+ids[i], buyer, seller, tech, tech, tech, paid, status, signed.UTC(), "DJ-"+ids[i], now, operator, now, now)
+		_, err := e.Sys.DB.SQL().Exec(`INSERT INTO transactions (id, market, channel, contract_type, contract_no, contract_key, title,
+			buyer_org_id, seller_org_id, contract_amount_fen, declared_tech_amount_fen, tech_amount_fen, paid_fen, booked_fen, status,
+			signed_at, registration_no, registration_key, registered_at, cancel_reason, created_by_org_id, created_at, updated_at)
+			VALUES (?, 'liuzhou', 'offline', 'transfer', ?, ?, '压测技术转让合同', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?)`,
+			ids[i], "HT-"+ids[i], "HT-"+ids[i], buyer, seller, tech, tech, tech, paid, paid, status, signed.UTC(),
+			"DJ-"+ids[i], "DJ-"+ids[i], now, operator, now, now)
 		if err != nil {
 			t.Fatal(err)
 		}

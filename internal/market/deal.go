@@ -5,10 +5,15 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Transaction (技术交易) lifecycle states.
 const (
+	// DealPending is an online deal one party logged and the other has
+	// not confirmed yet: nothing but confirm, decline or cancel moves it.
+	DealPending    = "pending_confirmation"
 	DealSigned     = "signed"
 	DealRegistered = "registered"
 	DealPaid       = "paid"
@@ -17,7 +22,7 @@ const (
 )
 
 // DealStatuses lists every state, for validating filters.
-var DealStatuses = []string{DealSigned, DealRegistered, DealPaid, DealCompleted, DealCancelled}
+var DealStatuses = []string{DealPending, DealSigned, DealRegistered, DealPaid, DealCompleted, DealCancelled}
 
 // Channels of a deal.
 const (
@@ -27,12 +32,18 @@ const (
 
 // Transaction actions. Settle is never asked for: it is taken by itself
 // once a registered deal is fully paid.
+// Confirm and decline (ActionDecline, shared with intents) answer a deal
+// that is pending_confirmation.
 const (
+	ActionConfirm  = "confirm"
 	ActionRegister = "register"
 	ActionPay      = "pay"
 	ActionSettle   = "settle"
 	ActionComplete = "complete"
 	ActionCancel   = "cancel"
+	// ActionConfirmPayment is the other party's (or the operator's) word
+	// that a payment a party booked was made.
+	ActionConfirmPayment = "confirm_payment"
 )
 
 // dealTransitions is the one lifecycle table of transactions: action →
@@ -40,11 +51,16 @@ const (
 // registered deal whose tech amount is paid to paid, whichever of
 // registration and payment came last.
 var dealTransitions = map[string]map[string]string{
+	ActionConfirm:  {DealPending: DealSigned},
+	ActionDecline:  {DealPending: DealCancelled},
 	ActionRegister: {DealSigned: DealRegistered},
 	ActionPay:      {DealSigned: DealSigned, DealRegistered: DealRegistered},
 	ActionSettle:   {DealRegistered: DealPaid},
 	ActionComplete: {DealPaid: DealCompleted},
-	ActionCancel:   {DealSigned: DealCancelled, DealRegistered: DealCancelled},
+	ActionCancel:   {DealPending: DealCancelled, DealSigned: DealCancelled, DealRegistered: DealCancelled},
+	// A payment booked before the deal became paid may be confirmed after:
+	// it is a fact about money that moved, whatever the deal's state.
+	ActionConfirmPayment: {DealSigned: DealSigned, DealRegistered: DealRegistered, DealPaid: DealPaid, DealCompleted: DealCompleted},
 }
 
 // DealTransition returns the state an action moves a transaction to, or a
@@ -69,14 +85,22 @@ const clockSkew = 5 * time.Minute
 // payment: older dates are typing mistakes, not deals.
 var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// Payment is one payment made on a deal.
+// Payment is one payment made on a deal. A payment a party books counts
+// towards paid_fen only once the other party or the market's operator has
+// confirmed it; the operator's own are confirmed at once.
 type Payment struct {
 	ID            string    `json:"id"`
 	TransactionID string    `json:"transaction_id"`
 	AmountFen     int64     `json:"amount_fen"`
 	PaidAt        time.Time `json:"paid_at"`
 	VoucherNo     string    `json:"voucher_no"`
-	CreatedAt     time.Time `json:"created_at"`
+	Confirmed     bool      `json:"confirmed"`
+	AddedByOrgID  string    `json:"added_by_org_id"`
+	// ConfirmedByOrgID and ConfirmedAt say who confirmed it and when;
+	// empty on payments confirmed as they were booked before 00009.
+	ConfirmedByOrgID string     `json:"confirmed_by_org_id,omitempty"`
+	ConfirmedAt      *time.Time `json:"confirmed_at,omitempty"`
+	CreatedAt        time.Time  `json:"created_at"`
 }
 
 // Transaction is one technology contract, online or offline.
@@ -95,21 +119,25 @@ type Transaction struct {
 	ContractAmountFen int64  `json:"contract_amount_fen"`
 	// TechAmountFen is the certified amount once there is one, the declared
 	// amount before.
-	TechAmountFen          int64      `json:"tech_amount_fen"`
-	DeclaredTechAmountFen  int64      `json:"declared_tech_amount_fen"`
-	CertifiedTechAmountFen *int64     `json:"certified_tech_amount_fen,omitempty"`
-	PaidFen                int64      `json:"paid_fen"`
-	Status                 string     `json:"status"`
-	SignedAt               time.Time  `json:"signed_at"`
-	RegistrationNo         string     `json:"registration_no,omitempty"`
-	RegisteredAt           *time.Time `json:"registered_at,omitempty"`
-	CompletedAt            *time.Time `json:"completed_at,omitempty"`
-	CancelledAt            *time.Time `json:"cancelled_at,omitempty"`
-	CancelReason           string     `json:"cancel_reason,omitempty"`
-	CreatedByOrgID         string     `json:"created_by_org_id"`
-	Payments               []Payment  `json:"payments"`
-	CreatedAt              time.Time  `json:"created_at"`
-	UpdatedAt              time.Time  `json:"updated_at"`
+	TechAmountFen          int64  `json:"tech_amount_fen"`
+	DeclaredTechAmountFen  int64  `json:"declared_tech_amount_fen"`
+	CertifiedTechAmountFen *int64 `json:"certified_tech_amount_fen,omitempty"`
+	// PaidFen sums the confirmed payments: it alone moves the deal to
+	// paid and is the subsidy base. BookedFen sums every payment,
+	// confirmed or not, and is what the contract amount bounds.
+	PaidFen        int64      `json:"paid_fen"`
+	BookedFen      int64      `json:"booked_fen"`
+	Status         string     `json:"status"`
+	SignedAt       time.Time  `json:"signed_at"`
+	RegistrationNo string     `json:"registration_no,omitempty"`
+	RegisteredAt   *time.Time `json:"registered_at,omitempty"`
+	CompletedAt    *time.Time `json:"completed_at,omitempty"`
+	CancelledAt    *time.Time `json:"cancelled_at,omitempty"`
+	CancelReason   string     `json:"cancel_reason,omitempty"`
+	CreatedByOrgID string     `json:"created_by_org_id"`
+	Payments       []Payment  `json:"payments"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
 }
 
 // IsParty reports whether org is the buyer or the seller.
@@ -163,7 +191,7 @@ func (t *Transaction) AddPayment(p Payment, now time.Time) error {
 		return err
 	}
 	for _, q := range t.Payments {
-		if q.VoucherNo == p.VoucherNo {
+		if FoldNo(q.VoucherNo) == FoldNo(p.VoucherNo) {
 			return &Error{Code: ECONFLICT, Message: "voucher_no " + p.VoucherNo + " is already booked on this transaction as payment " + q.ID,
 				Fields: []FieldError{{Field: "voucher_no", Message: "already booked on this transaction"}}}
 		}
@@ -171,13 +199,60 @@ func (t *Transaction) AddPayment(p Payment, now time.Time) error {
 	if p.PaidAt.Before(t.SignedAt) {
 		return Invalid("paid_at", "must not lie before signed_at (%s)", t.SignedAt.Format(time.RFC3339))
 	}
-	if left := t.ContractAmountFen - t.PaidFen; p.AmountFen > left {
-		return Invalid("amount_fen", "would take the paid sum past contract_amount_fen (%d): at most %d fen is left to pay", t.ContractAmountFen, left)
+	// The bound counts every payment booked, confirmed or not, so two
+	// unconfirmed payments cannot together pass the contract amount.
+	if left := t.ContractAmountFen - t.BookedFen; p.AmountFen > left {
+		return Invalid("amount_fen", "would take the booked sum past contract_amount_fen (%d): at most %d fen is left to pay", t.ContractAmountFen, left)
 	}
 	t.Payments = append(t.Payments, p)
+	t.BookedFen += p.AmountFen
+	if p.Confirmed {
+		t.PaidFen += p.AmountFen
+	}
+	t.Status, t.UpdatedAt = to, now
+	t.settle()
+	return nil
+}
+
+// ConfirmPayment records that orgID confirmed payment p of the deal: its
+// amount now counts in PaidFen, which may settle the deal. A payment is
+// confirmed once; a second confirmation is a conflict.
+func (t *Transaction) ConfirmPayment(p *Payment, orgID string, now time.Time) error {
+	to, err := DealTransition(t.Status, ActionConfirmPayment)
+	if err != nil {
+		return err
+	}
+	if p.Confirmed {
+		return &Error{Code: ECONFLICT, Message: "payment " + p.ID + " is already confirmed",
+			Fields: []FieldError{{Field: "payment_id", Message: "already confirmed"}}}
+	}
+	at := now
+	p.Confirmed, p.ConfirmedByOrgID, p.ConfirmedAt = true, orgID, &at
 	t.PaidFen += p.AmountFen
 	t.Status, t.UpdatedAt = to, now
 	t.settle()
+	return nil
+}
+
+// Confirm is the other party's agreement to a deal logged by one party:
+// it becomes signed.
+func (t *Transaction) Confirm(now time.Time) error {
+	to, err := DealTransition(t.Status, ActionConfirm)
+	if err != nil {
+		return err
+	}
+	t.Status, t.UpdatedAt = to, now
+	return nil
+}
+
+// Decline is the other party's refusal of a deal logged by one party: it
+// is cancelled with the reason given.
+func (t *Transaction) Decline(c Cancellation, now time.Time) error {
+	to, err := DealTransition(t.Status, ActionDecline)
+	if err != nil {
+		return err
+	}
+	t.Status, t.CancelledAt, t.CancelReason, t.UpdatedAt = to, &now, c.Reason, now
 	return nil
 }
 
@@ -238,8 +313,12 @@ func (n *NewTransaction) Defaults(a *Actor) {
 }
 
 // Transaction validates the body and returns the deal it describes, in
-// state signed. Parties and item may still be empty when an intent is
-// named; the caller fills them from the intent and calls CheckParties.
+// state signed, or pending_confirmation for an online deal that names no
+// intent: one party alone cannot make a deal the other never agreed to.
+// An online deal that names an intent is signed once FromIntent has
+// checked that the intent is accepted between the same two orgs. Parties
+// and item may still be empty when an intent is named; the caller fills
+// them from the intent.
 func (n *NewTransaction) Transaction(now time.Time) (*Transaction, error) {
 	var p Problems
 	n.Title = strings.TrimSpace(n.Title)
@@ -257,7 +336,7 @@ func (n *NewTransaction) Transaction(now time.Time) (*Transaction, error) {
 	if !HasCode(ContractTypes, n.ContractType) {
 		p.Add("contract_type", "must be one of development, transfer, license, consulting, service")
 	}
-	n.ContractNo = normaliseNo(n.ContractNo)
+	n.ContractNo = strings.TrimSpace(n.ContractNo)
 	checkNo(&p, "contract_no", n.ContractNo)
 	if c := utf8.RuneCountInString(n.Title); c < 2 || c > 200 {
 		p.Add("title", "is required, 2 to 200 characters")
@@ -290,11 +369,15 @@ func (n *NewTransaction) Transaction(now time.Time) (*Transaction, error) {
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
+	status := DealSigned
+	if n.Channel == ChannelOnline && n.IntentID == "" {
+		status = DealPending
+	}
 	return &Transaction{
 		Market: n.Market, Channel: n.Channel, ContractType: n.ContractType, ContractNo: n.ContractNo,
 		Title: n.Title, BuyerOrgID: n.BuyerOrgID, SellerOrgID: n.SellerOrgID, AchievementID: n.AchievementID,
 		DemandID: n.DemandID, IntentID: n.IntentID, ContractAmountFen: n.ContractAmountFen,
-		TechAmountFen: n.TechAmountFen, DeclaredTechAmountFen: n.TechAmountFen, Status: DealSigned,
+		TechAmountFen: n.TechAmountFen, DeclaredTechAmountFen: n.TechAmountFen, Status: status,
 		SignedAt: signed, Payments: []Payment{}, CreatedAt: now, UpdatedAt: now,
 	}, nil
 }
@@ -339,7 +422,7 @@ type DealRegistration struct {
 // against the deal.
 func (r *DealRegistration) Validate(now time.Time) error {
 	var p Problems
-	r.RegistrationNo = normaliseNo(r.RegistrationNo)
+	r.RegistrationNo = strings.TrimSpace(r.RegistrationNo)
 	checkNo(&p, "registration_no", r.RegistrationNo)
 	r.registeredAt = checkInstant(&p, "registered_at", r.RegisteredAt, now)
 	if r.CertifiedTechAmountFen != nil {
@@ -360,9 +443,19 @@ func (n *NewPayment) Payment(now time.Time) (Payment, error) {
 	var p Problems
 	checkAmount(&p, "amount_fen", n.AmountFen)
 	at := checkInstant(&p, "paid_at", n.PaidAt, now)
-	n.VoucherNo = normaliseNo(n.VoucherNo)
+	n.VoucherNo = strings.TrimSpace(n.VoucherNo)
 	checkNo(&p, "voucher_no", n.VoucherNo)
 	return Payment{AmountFen: n.AmountFen, PaidAt: at, VoucherNo: n.VoucherNo, CreatedAt: now}, p.Err()
+}
+
+// BookedBy marks who booked the payment: one of the market's operators
+// books it confirmed; a party books it for the other party to confirm.
+func (p *Payment) BookedBy(a *Actor, t *Transaction, now time.Time) {
+	p.AddedByOrgID = a.OrgID
+	if isMarketOperator(a, t.Market) {
+		at := now
+		p.Confirmed, p.ConfirmedByOrgID, p.ConfirmedAt = true, a.OrgID, &at
+	}
 }
 
 // Cancellation is the body of POST /transactions/{id}/cancel.
@@ -379,20 +472,25 @@ func (c *Cancellation) Validate() error {
 	return nil
 }
 
-// normaliseNo trims a contract, registration or voucher number, folds
-// letters to upper case and runs of spaces to one, so "ht-1 " and "HT-1"
-// are the same contract on every database.
-func normaliseNo(s string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(s), " "))
+// FoldNo is the form in which contract, registration and voucher numbers
+// are compared (SPEC "Trust"): Unicode NFKC, so a full-width ＨＴ－００１
+// is HT-001; upper case; runs of spaces folded to one and none at the
+// ends. Storage keeps it beside the number as first entered, which is what
+// answers show, and its unique keys hold on the folded form on every
+// database.
+func FoldNo(s string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(norm.NFKC.String(s)), " "))
 }
 
+// checkNo checks a number as entered (already trimmed) and its folded
+// form: both 1 to 64 characters (NFKC may lengthen a number), printable.
 func checkNo(p *Problems, field, s string) {
-	n := utf8.RuneCountInString(s)
-	if n < 1 || n > 64 {
+	n, k := utf8.RuneCountInString(s), utf8.RuneCountInString(FoldNo(s))
+	if n < 1 || n > 64 || k < 1 || k > 64 {
 		p.Add(field, "is required, at most 64 characters")
 		return
 	}
-	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != '\u3000' }) >= 0 {
 		p.Add(field, "must be printable text")
 	}
 }

@@ -23,6 +23,10 @@ import (
 //     docs/api-extensions.md). On online deals they may also add
 //     payments, while every write on an offline deal is the operator's,
 //     who holds its evidence;
+//   - an online deal one party logged without an accepted intent waits
+//     for the other party, who alone confirms or declines it; a payment a
+//     party books waits for the other party or the market's operator to
+//     confirm it (SPEC "Trust between parties");
 //   - anyone else, platform admins included, gets 404.
 
 // CanSeeTransaction reports whether the deal exists for the actor.
@@ -95,6 +99,36 @@ func CanAddPayment(a *Actor, t *Transaction) error {
 	return Errorf(EFORBIDDEN, "payments are booked by the parties or the operator of the %s market", t.Market)
 }
 
+// CanConfirmTransaction says whether the actor may confirm or decline a
+// pending deal: the party that did not create it. The creator, the
+// operator and the bureau see the deal but may not agree in the other
+// party's place.
+func CanConfirmTransaction(a *Actor, t *Transaction) error {
+	if a != nil && t.IsParty(a.OrgID) && a.OrgID != t.CreatedByOrgID {
+		return nil
+	}
+	if a != nil && a.OrgID != "" && a.OrgID == t.CreatedByOrgID {
+		return Errorf(EFORBIDDEN, "your org logged this deal; only the other party confirms or declines it")
+	}
+	return Errorf(EFORBIDDEN, "only the other party of the deal confirms or declines it")
+}
+
+// CanConfirmPayment says whether the actor may confirm a payment: the
+// operator of the deal's market, or the party that did not book it.
+func CanConfirmPayment(a *Actor, t *Transaction, p *Payment) error {
+	switch {
+	case a == nil:
+		return Errorf(EFORBIDDEN, "sign in first")
+	case isMarketOperator(a, t.Market):
+		return nil
+	case t.IsParty(a.OrgID) && a.OrgID != p.AddedByOrgID:
+		return nil
+	case t.IsParty(a.OrgID):
+		return Errorf(EFORBIDDEN, "your org booked payment %s; the other party or the operator of the %s market confirms it", p.ID, t.Market)
+	}
+	return Errorf(EFORBIDDEN, "payments are confirmed by the other party or the operator of the %s market", t.Market)
+}
+
 // TransactionScope is the part of all deals an actor may list.
 type TransactionScope struct {
 	All    bool   // the bureau
@@ -148,7 +182,7 @@ func (f *TransactionFilter) Validate() error {
 		p.Add("contract_type", "must be one of development, transfer, license, consulting, service")
 	}
 	if f.Status != "" && !hasString(DealStatuses, f.Status) {
-		p.Add("status", "must be one of signed, registered, paid, completed, cancelled")
+		p.Add("status", "must be one of pending_confirmation, signed, registered, paid, completed, cancelled")
 	}
 	for field, id := range map[string]string{"buyer_org_id": f.BuyerOrgID, "seller_org_id": f.SellerOrgID} {
 		if len(id) > 26 {
@@ -220,6 +254,12 @@ type TransactionService interface {
 	AddPayment(ctx context.Context, id string, p NewPayment) (*Transaction, error)
 	CompleteTransaction(ctx context.Context, id string) (*Transaction, error)
 	CancelTransaction(ctx context.Context, id string, c Cancellation) (*Transaction, error)
+	// ConfirmTransaction and DeclineTransaction are the other party's
+	// answer to a pending online deal.
+	ConfirmTransaction(ctx context.Context, id string) (*Transaction, error)
+	DeclineTransaction(ctx context.Context, id string, c Cancellation) (*Transaction, error)
+	// ConfirmPayment confirms a payment a party booked.
+	ConfirmPayment(ctx context.Context, id, paymentID string) (*Transaction, error)
 }
 
 // Evidence kinds.

@@ -82,20 +82,26 @@ func FuzzNewTransaction(f *testing.F) {
 			t.Helper()
 			t.Fatalf("Transaction accepted %s as %+v: "+format, append([]any{body, *d}, args...)...)
 		}
-		if d.Status != market.DealSigned || d.Payments == nil || len(d.Payments) != 0 || d.PaidFen != 0 {
+		wantStatus := market.DealSigned
+		if d.Channel == market.ChannelOnline && d.IntentID == "" {
+			wantStatus = market.DealPending // the other party confirms it
+		}
+		if d.Status != wantStatus || d.Payments == nil || len(d.Payments) != 0 || d.PaidFen != 0 {
 			fail("not a fresh signed deal")
 		}
 		if !market.HasCode(market.Markets, d.Market) || !market.HasCode(market.Channels, d.Channel) ||
 			!market.HasCode(market.ContractTypes, d.ContractType) {
 			fail("codes")
 		}
-		if !fuzzRunes(d.ContractNo, 1, 64) || strings.IndexFunc(d.ContractNo, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		if !fuzzRunes(d.ContractNo, 1, 64) || strings.IndexFunc(d.ContractNo, func(r rune) bool { return !unicode.IsPrint(r) && r != '\u3000' }) >= 0 ||
+			d.ContractNo != strings.TrimSpace(d.ContractNo) {
 			fail("contract_no %q", d.ContractNo)
 		}
-		// The number is stored normalised, so "ht-1 " and "HT-1" are one
-		// contract: normalising again must change nothing.
-		if renorm := strings.ToUpper(strings.Join(strings.Fields(d.ContractNo), " ")); renorm != d.ContractNo {
-			fail("contract_no %q is not normalised (%q)", d.ContractNo, renorm)
+		// The number is kept as entered and compared folded, so "ht-1 ",
+		// "HT-1" and "ＨＴ－１" are one contract: folding again changes
+		// nothing, and the folded form fits the key column.
+		if k := market.FoldNo(d.ContractNo); market.FoldNo(k) != k || !fuzzRunes(k, 1, 64) {
+			fail("contract_no %q folds to %q", d.ContractNo, k)
 		}
 		if !fuzzRunes(d.Title, 2, 200) || d.Title != strings.TrimSpace(d.Title) {
 			fail("title %q", d.Title)

@@ -12,11 +12,15 @@ func TestDealTransitions(t *testing.T) {
 	states := market.DealStatuses
 	// Every move the table allows; everything else is a conflict.
 	allowed := map[string]map[string]string{
+		market.ActionConfirm:  {"pending_confirmation": "signed"},
+		market.ActionDecline:  {"pending_confirmation": "cancelled"},
 		market.ActionRegister: {"signed": "registered"},
 		market.ActionPay:      {"signed": "signed", "registered": "registered"},
 		market.ActionSettle:   {"registered": "paid"},
 		market.ActionComplete: {"paid": "completed"},
-		market.ActionCancel:   {"signed": "cancelled", "registered": "cancelled"},
+		market.ActionCancel:   {"pending_confirmation": "cancelled", "signed": "cancelled", "registered": "cancelled"},
+		market.ActionConfirmPayment: {"signed": "signed", "registered": "registered", "paid": "paid",
+			"completed": "completed"},
 	}
 	for action, moves := range allowed {
 		for _, from := range states {
@@ -58,6 +62,7 @@ func pay(t *testing.T, d *market.Transaction, amount int64, voucher string) erro
 		t.Fatal(err)
 	}
 	p.ID = voucher
+	p.Confirmed = true // as the operator books it
 	return d.AddPayment(p, time.Now())
 }
 
@@ -73,7 +78,7 @@ func register(t *testing.T, d *market.Transaction, certified *int64) error {
 func TestDealSettlesInEitherOrder(t *testing.T) {
 	// Registered, then paid in two steps.
 	d := newDeal(t)
-	if d.ContractNo != "HT-1" || d.Status != "signed" || d.DeclaredTechAmountFen != 800 {
+	if d.ContractNo != "ht-1" || d.Status != "signed" || d.DeclaredTechAmountFen != 800 {
 		t.Fatalf("new deal: %+v", d)
 	}
 	if err := register(t, d, nil); err != nil || d.Status != "registered" {
@@ -314,5 +319,152 @@ func TestIntentRules(t *testing.T) {
 	}
 	if to, err := market.IntentTransition(market.IntentPending, market.ActionDecline); err != nil || to != market.IntentDeclined {
 		t.Errorf("decline: %s %v", to, err)
+	}
+}
+
+// TestPendingDeal: an online deal without an intent waits for the other
+// party; one from an intent, and an offline one, are signed at once.
+func TestPendingDeal(t *testing.T) {
+	now := time.Now()
+	n := market.NewTransaction{Market: "liuzhou", Channel: "online", ContractType: "transfer", ContractNo: "ht-2",
+		Title: "技术转让", BuyerOrgID: "B", SellerOrgID: "S", ContractAmountFen: 1000, TechAmountFen: 800,
+		SignedAt: now.Add(-time.Hour).Format(time.RFC3339)}
+	d, err := n.Transaction(now)
+	if err != nil || d.Status != market.DealPending {
+		t.Fatalf("online deal without an intent: %v %+v", err, d)
+	}
+	d.CreatedByOrgID = "B"
+	buyer := &market.Actor{OrgID: "B", OrgKind: market.OrgEnterprise, OrgVerified: true}
+	seller := &market.Actor{OrgID: "S", OrgKind: market.OrgUniversity, OrgVerified: true}
+	op := &market.Actor{OrgID: "O", OrgKind: market.OrgOperator, OrgVerified: true, Market: "liuzhou"}
+	for _, a := range []*market.Actor{buyer, op, nil} {
+		if err := market.CanConfirmTransaction(a, d); market.ErrorCode(err) != market.EFORBIDDEN {
+			t.Errorf("%+v confirms: %v", a, err)
+		}
+	}
+	if err := market.CanConfirmTransaction(seller, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := pay(t, d, 1, "P"); market.ErrorCode(err) != market.ECONFLICT {
+		t.Fatalf("payment on a pending deal: %v", err)
+	}
+	if err := register(t, d, nil); market.ErrorCode(err) != market.ECONFLICT {
+		t.Fatalf("register a pending deal: %v", err)
+	}
+	if err := d.Confirm(now); err != nil || d.Status != market.DealSigned {
+		t.Fatalf("confirm: %v %s", err, d.Status)
+	}
+	if err := d.Decline(market.Cancellation{Reason: "x"}, now); market.ErrorCode(err) != market.ECONFLICT {
+		t.Fatalf("decline a signed deal: %v", err)
+	}
+
+	n.IntentID, n.BuyerOrgID, n.SellerOrgID = "I", "", ""
+	if d, err := n.Transaction(now); err != nil || d.Status != market.DealSigned {
+		t.Fatalf("online deal from an intent: %v %+v", err, d)
+	}
+	n.IntentID, n.Channel, n.BuyerOrgID, n.SellerOrgID = "", "offline", "B", "S"
+	if d, err := n.Transaction(now); err != nil || d.Status != market.DealSigned {
+		t.Fatalf("offline deal: %v %+v", err, d)
+	}
+}
+
+// TestPaymentConfirmationRules: a party's payment counts in the bound at
+// once and in paid_fen only once confirmed, by the other party or the
+// operator, and only once.
+func TestPaymentConfirmationRules(t *testing.T) {
+	now := time.Now()
+	d := newDeal(t) // signed, contract 1000, tech 800
+	d.Channel = "online"
+	buyer := &market.Actor{OrgID: "B", OrgKind: market.OrgEnterprise, OrgVerified: true}
+	seller := &market.Actor{OrgID: "S", OrgKind: market.OrgUniversity, OrgVerified: true}
+	op := &market.Actor{OrgID: "O", OrgKind: market.OrgOperator, OrgVerified: true, Market: "liuzhou"}
+	opG := &market.Actor{OrgID: "G", OrgKind: market.OrgOperator, OrgVerified: true, Market: "guizhong"}
+
+	p, err := (&market.NewPayment{AmountFen: 800, PaidAt: now.Format(time.RFC3339), VoucherNo: "b1"}).Payment(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ID = "P1"
+	p.BookedBy(buyer, d, now)
+	if p.Confirmed || p.AddedByOrgID != "B" {
+		t.Fatalf("a party's payment: %+v", p)
+	}
+	if err := d.AddPayment(p, now); err != nil || d.PaidFen != 0 || d.BookedFen != 800 {
+		t.Fatalf("unconfirmed payment: %v paid %d booked %d", err, d.PaidFen, d.BookedFen)
+	}
+	if err := register(t, d, nil); err != nil || d.Status != market.DealRegistered {
+		t.Fatalf("register: %v %s", err, d.Status)
+	}
+	// The bound counts the unconfirmed payment.
+	if err := pay(t, d, 201, "O1"); market.ErrorCode(err) != market.EINVALID {
+		t.Fatalf("overflow over an unconfirmed payment: %v", err)
+	}
+	for _, a := range []*market.Actor{buyer, opG, {OrgID: "X", OrgKind: market.OrgEnterprise}} {
+		if err := market.CanConfirmPayment(a, d, &d.Payments[0]); market.ErrorCode(err) != market.EFORBIDDEN {
+			t.Errorf("%+v confirms: %v", a, err)
+		}
+	}
+	for _, a := range []*market.Actor{seller, op} {
+		if err := market.CanConfirmPayment(a, d, &d.Payments[0]); err != nil {
+			t.Errorf("%+v may not confirm: %v", a, err)
+		}
+	}
+	if err := d.ConfirmPayment(&d.Payments[0], "S", now); err != nil || d.PaidFen != 800 || d.Status != market.DealPaid {
+		t.Fatalf("confirm: %v paid %d %s", err, d.PaidFen, d.Status)
+	}
+	if err := d.ConfirmPayment(&d.Payments[0], "O", now); market.ErrorCode(err) != market.ECONFLICT || d.PaidFen != 800 {
+		t.Fatalf("second confirmation: %v paid %d", err, d.PaidFen)
+	}
+
+	// The operator's own payment is confirmed as it is booked.
+	q := market.Payment{ID: "P2", AmountFen: 1}
+	q.BookedBy(op, d, now)
+	if !q.Confirmed || q.ConfirmedByOrgID != "O" || q.ConfirmedAt == nil {
+		t.Fatalf("operator's payment: %+v", q)
+	}
+	// Nothing is confirmed on a cancelled deal.
+	c := newDeal(t)
+	u := market.Payment{ID: "P3", AmountFen: 1}
+	if err := c.Cancel(market.Cancellation{Reason: "x"}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConfirmPayment(&u, "S", now); market.ErrorCode(err) != market.ECONFLICT {
+		t.Fatalf("confirm on a cancelled deal: %v", err)
+	}
+}
+
+// TestFoldNo: numbers compare after NFKC, upper-casing and collapsing
+// spaces (SPEC "Trust"); the number itself is kept as entered.
+func TestFoldNo(t *testing.T) {
+	for in, want := range map[string]string{
+		"HT-001":           "HT-001",
+		"ＨＴ－００１":           "HT-001",
+		" ht-001 ":         "HT-001",
+		"ht\u3000 2026  1": "HT 2026 1",
+		"ｌｚ－２０２６－ⅰ":        "LZ-2026-I",
+		"合同①号":             "合同1号",
+	} {
+		if got := market.FoldNo(in); got != want {
+			t.Errorf("FoldNo(%q) = %q, want %q", in, got, want)
+		}
+	}
+	n := market.NewTransaction{Market: "liuzhou", Channel: "offline", ContractType: "transfer", ContractNo: "  ＨＴ－００１ ",
+		Title: "技术转让", BuyerOrgID: "B", SellerOrgID: "S", ContractAmountFen: 1000, TechAmountFen: 800,
+		SignedAt: time.Now().Add(-time.Hour).Format(time.RFC3339)}
+	d, err := n.Transaction(time.Now())
+	if err != nil || d.ContractNo != "ＨＴ－００１" {
+		t.Fatalf("kept as entered: %v %q", err, d.ContractNo)
+	}
+	// A voucher booked full-width is the same voucher in ASCII.
+	if err := pay(t, d, 1, "ＰＺ－１"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pay(t, d, 1, "pz-1"); market.ErrorCode(err) != market.ECONFLICT {
+		t.Fatalf("the same voucher folded: %v", err)
+	}
+	// A number that NFKC lengthens past 64 characters is refused.
+	n.ContractNo = strings.Repeat("㍿", 20) // each folds to 株式会社
+	if _, err := n.Transaction(time.Now()); market.ErrorCode(err) != market.EINVALID {
+		t.Fatalf("folded past 64 characters: %v", err)
 	}
 }

@@ -402,15 +402,19 @@ func CanReviewItems(a *Actor) error {
 	return Errorf(EFORBIDDEN, "only a verified market operator may review items")
 }
 
-// CanSeeAllItems reports whether the actor sees items in every state:
-// operators, the bureau and platform admins.
+// CanSeeAllItems reports whether the actor sees other orgs' items in every
+// state but draft: operators, the bureau and platform admins. A draft is
+// its owner's work in progress until it is submitted for review.
 func CanSeeAllItems(a *Actor) bool {
 	return a != nil && (a.PlatformAdmin || a.IsOperator() || a.IsGovernment())
 }
 
-// CanSeeItem says whether an item is visible to the actor at all.
+// CanSeeItem says whether an item is visible to the actor at all: a
+// published item to everyone, any item to its owning org, and one from
+// pending_review on (not a draft) to operators, the bureau and admins.
 func CanSeeItem(a *Actor, it *Item) bool {
-	return it.Status == StatusPublished || CanSeeAllItems(a) || (a != nil && a.OrgID != "" && a.OrgID == it.OrgID)
+	return it.Status == StatusPublished || (a != nil && a.OrgID != "" && a.OrgID == it.OrgID) ||
+		(CanSeeAllItems(a) && it.Status != StatusDraft)
 }
 
 // CanSeeContact says whether contact details are shown: to verified orgs,

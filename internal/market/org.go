@@ -87,11 +87,16 @@ func NormalizeAccount(a string) string {
 	return a
 }
 
+// MaxAccountLen bounds an account in bytes (an email address's limit, RFC
+// 5321): no longer account exists, so login refuses one (422) before it
+// looks anything up.
+const MaxAccountLen = 254
+
 func validAccount(a string) bool {
 	if len(a) == 11 && a[0] == '1' && strings.Trim(a, "0123456789") == "" {
 		return true
 	}
-	if len(a) > 254 || !strings.Contains(a, "@") {
+	if len(a) > MaxAccountLen || !strings.Contains(a, "@") {
 		return false
 	}
 	addr, err := mail.ParseAddress(a)

@@ -370,7 +370,7 @@ type Disbursement struct {
 // Validate normalises and checks the voucher number.
 func (d *Disbursement) Validate() error {
 	var p Problems
-	d.VoucherNo = normaliseNo(d.VoucherNo)
+	d.VoucherNo = FoldNo(d.VoucherNo) // stored folded: its unique key is on the column itself
 	checkNo(&p, "voucher_no", d.VoucherNo)
 	return p.Err()
 }

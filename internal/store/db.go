@@ -85,7 +85,7 @@ func Open(ctx context.Context, dsn, dataDir string, opt Options) (*DB, error) {
 		path := filepath.Join(dataDir, "techmarket.db")
 		// WAL lets readers work during a write; busy_timeout waits instead of
 		// failing when another process (a CLI command) holds the lock.
-		dialector = sqlite.Open("file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		dialector = sqlite.Open("file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate")
 		db.Dialect = DialectSQLite
 	} else {
 		mdsn, err := MySQLDSN(dsn)

@@ -17,7 +17,8 @@ type dealRow struct {
 	Market                 string
 	Channel                string
 	ContractType           string
-	ContractNo             string
+	ContractNo             string // as first entered
+	ContractKey            string // market.FoldNo(ContractNo): the unique key
 	Title                  string
 	BuyerOrgID             string
 	SellerOrgID            string
@@ -29,10 +30,12 @@ type dealRow struct {
 	DeclaredTechAmountFen  int64
 	TechAmountFen          int64
 	CertifiedTechAmountFen *int64
-	PaidFen                int64
+	PaidFen                int64 // confirmed payments
+	BookedFen              int64 // every payment
 	Status                 string
 	SignedAt               time.Time
-	RegistrationNo         *string // NULL until registered: the unique index ignores NULLs
+	RegistrationNo         *string // NULL until registered, as first entered
+	RegistrationKey        *string // its folded form: the unique index ignores NULLs
 	RegisteredAt           *time.Time
 	CompletedAt            *time.Time
 	CancelledAt            *time.Time
@@ -52,7 +55,7 @@ func (r *dealRow) deal() *market.Transaction {
 		Title: r.Title, BuyerOrgID: r.BuyerOrgID, SellerOrgID: r.SellerOrgID, AchievementID: r.AchievementID,
 		DemandID: r.DemandID, IntentID: r.IntentID, ContractAmountFen: r.ContractAmountFen,
 		TechAmountFen: r.TechAmountFen, DeclaredTechAmountFen: r.DeclaredTechAmountFen,
-		CertifiedTechAmountFen: r.CertifiedTechAmountFen, PaidFen: r.PaidFen, Status: r.Status,
+		CertifiedTechAmountFen: r.CertifiedTechAmountFen, PaidFen: r.PaidFen, BookedFen: r.BookedFen, Status: r.Status,
 		SignedAt: r.SignedAt.UTC(), RegisteredAt: utcPtr(r.RegisteredAt), CompletedAt: utcPtr(r.CompletedAt),
 		CancelledAt: utcPtr(r.CancelledAt), CancelReason: r.CancelReason, CreatedByOrgID: r.CreatedByOrgID,
 		Payments: []market.Payment{}, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
@@ -69,13 +72,15 @@ func rowFromDeal(t *market.Transaction) dealRow {
 		Title: t.Title, BuyerOrgID: t.BuyerOrgID, SellerOrgID: t.SellerOrgID, AchievementID: t.AchievementID,
 		DemandID: t.DemandID, IntentID: t.IntentID, ContractAmountFen: t.ContractAmountFen,
 		DeclaredTechAmountFen: t.DeclaredTechAmountFen, TechAmountFen: t.TechAmountFen,
-		CertifiedTechAmountFen: t.CertifiedTechAmountFen, PaidFen: t.PaidFen, Status: t.Status, SignedAt: t.SignedAt,
+		CertifiedTechAmountFen: t.CertifiedTechAmountFen, PaidFen: t.PaidFen, BookedFen: t.BookedFen, Status: t.Status,
+		SignedAt:     t.SignedAt,
 		RegisteredAt: t.RegisteredAt, CompletedAt: t.CompletedAt, CancelledAt: t.CancelledAt,
 		CancelReason: t.CancelReason, CreatedByOrgID: t.CreatedByOrgID, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 	}
+	r.ContractKey = market.FoldNo(t.ContractNo)
 	if t.RegistrationNo != "" {
-		no := t.RegistrationNo
-		r.RegistrationNo = &no
+		no, key := t.RegistrationNo, market.FoldNo(t.RegistrationNo)
+		r.RegistrationNo, r.RegistrationKey = &no, &key
 	}
 	if t.IntentID != "" {
 		k := t.IntentID
@@ -85,20 +90,32 @@ func rowFromDeal(t *market.Transaction) dealRow {
 }
 
 type paymentRow struct {
-	ID              string `gorm:"primaryKey"`
-	TransactionID   string
-	AmountFen       int64
-	PaidAt          time.Time
-	VoucherNo       string
-	CreatedByUserID string
-	CreatedAt       time.Time
+	ID               string `gorm:"primaryKey"`
+	TransactionID    string
+	AmountFen        int64
+	PaidAt           time.Time
+	VoucherNo        string // as first entered
+	VoucherKey       string // market.FoldNo(VoucherNo): unique per deal
+	Confirmed        bool
+	AddedByOrgID     string
+	ConfirmedByOrgID string
+	ConfirmedAt      *time.Time
+	CreatedByUserID  string
+	CreatedAt        time.Time
 }
 
 func (paymentRow) TableName() string { return "payments" }
 
 func (r *paymentRow) payment() market.Payment {
 	return market.Payment{ID: r.ID, TransactionID: r.TransactionID, AmountFen: r.AmountFen,
-		PaidAt: r.PaidAt.UTC(), VoucherNo: r.VoucherNo, CreatedAt: r.CreatedAt.UTC()}
+		PaidAt: r.PaidAt.UTC(), VoucherNo: r.VoucherNo, Confirmed: r.Confirmed, AddedByOrgID: r.AddedByOrgID,
+		ConfirmedByOrgID: r.ConfirmedByOrgID, ConfirmedAt: utcPtr(r.ConfirmedAt), CreatedAt: r.CreatedAt.UTC()}
+}
+
+func rowFromPayment(p *market.Payment, userID string) paymentRow {
+	return paymentRow{ID: p.ID, TransactionID: p.TransactionID, AmountFen: p.AmountFen, PaidAt: p.PaidAt,
+		VoucherNo: p.VoucherNo, VoucherKey: market.FoldNo(p.VoucherNo), Confirmed: p.Confirmed, AddedByOrgID: p.AddedByOrgID,
+		ConfirmedByOrgID: p.ConfirmedByOrgID, ConfirmedAt: p.ConfirmedAt, CreatedByUserID: userID, CreatedAt: p.CreatedAt}
 }
 
 // auditView is the deal as the audit trail records it: payments are
@@ -115,9 +132,10 @@ func dealNotFound(id string) error {
 
 var _ market.TransactionService = (*DB)(nil)
 
-// CreateTransaction creates a deal in state signed: an online deal by one
-// of its parties (optionally from an accepted intent), an offline deal by
-// the operator of its market.
+// CreateTransaction creates a deal: an online deal by one of its parties,
+// signed when it grows from an accepted intent between the two and
+// pending_confirmation otherwise (the other party confirms or declines
+// it); an offline deal, signed, by the operator of its market.
 //
 // An accepted intent becomes at most one transaction: the intent's row is
 // locked while its deal is made, so concurrent attempts take turns and the
@@ -164,7 +182,7 @@ func (db *DB) CreateTransaction(ctx context.Context, n market.NewTransaction) (*
 		}
 		return db.audit(ctx, tx, "create", "transaction", t.ID, nil, auditView(t))
 	})
-	if duplicateOn(err, "transactions_contract_no", "transactions.contract_no") {
+	if duplicateOn(err, "transactions_contract_key", "transactions.contract_key") {
 		return nil, db.contractConflict(ctx, t.ContractNo)
 	}
 	if duplicateOn(err, "transactions_intent", "transactions.intent_key") {
@@ -246,12 +264,17 @@ func indexOf[T any](s []T, f func(T) bool) int {
 	return -1
 }
 
-// contractConflict names the deal that already holds a contract number.
+// contractConflict answers a contract number already logged. It names
+// the deal that holds it only to whoever may see that deal (its parties,
+// its market's operator, the bureau): anyone else learns that the number
+// is taken, not which deal of which market took it.
 func (db *DB) contractConflict(ctx context.Context, contractNo string) error {
 	e := &market.Error{Code: market.ECONFLICT, Message: "contract_no " + contractNo + " is already logged",
 		Fields: []market.FieldError{{Field: "contract_no", Message: "already logged"}}}
 	var row dealRow
-	if err := db.gorm.WithContext(ctx).Select("id, market").First(&row, "contract_no = ?", contractNo).Error; err == nil {
+	err := db.gorm.WithContext(ctx).Select("id, market, channel, buyer_org_id, seller_org_id").
+		First(&row, "contract_key = ?", market.FoldNo(contractNo)).Error
+	if err == nil && market.CanSeeTransaction(market.ActorFrom(ctx), row.deal()) {
 		e.Message += " as transaction " + row.ID + " in the " + row.Market + " market"
 	}
 	return e
@@ -332,7 +355,10 @@ func (db *DB) changeDealAfter(ctx context.Context, id, action string, allowed fu
 			return err
 		}
 		row := rowFromDeal(t)
-		if err := tx.Select("*").Save(&row).Error; err != nil {
+		// intent_key is written once, by CreateTransaction: a deal that
+		// shares its intent with an older one (logged before the key
+		// existed, 00006) holds no key, and saving it must not claim one.
+		if err := tx.Select("*").Omit("IntentKey").Save(&row).Error; err != nil {
 			return err
 		}
 		// 免申即享: a deal that has just become paid gets its subsidy
@@ -370,7 +396,7 @@ func (db *DB) RegisterTransaction(ctx context.Context, id string, r market.DealR
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Register(r, now)
 		})
-	if duplicateOn(err, "transactions_registration_no", "transactions.registration_no") {
+	if duplicateOn(err, "transactions_registration_key", "transactions.registration_key") {
 		return nil, &market.Error{Code: market.ECONFLICT,
 			Message: "registration_no " + r.RegistrationNo + " is already recorded on another transaction",
 			Fields:  []market.FieldError{{Field: "registration_no", Message: "already recorded"}}}
@@ -390,19 +416,19 @@ func (db *DB) AddPayment(ctx context.Context, id string, n market.NewPayment) (*
 	t, err := db.changeDeal(ctx, id, market.ActionPay, market.CanAddPayment,
 		func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			p.ID, p.TransactionID, p.CreatedAt = ulid.Make().String(), t.ID, now
-			// The overflow check needs only paid_fen, kept on the locked
+			p.BookedBy(a, t, now)
+			// The overflow check needs only booked_fen, kept on the locked
 			// row; a voucher booked before is caught by the unique index.
 			if err := t.AddPayment(p, now); err != nil {
 				return nil, err
 			}
-			row := paymentRow{ID: p.ID, TransactionID: t.ID, AmountFen: p.AmountFen, PaidAt: p.PaidAt,
-				VoucherNo: p.VoucherNo, CreatedByUserID: a.UserID, CreatedAt: now}
+			row := rowFromPayment(&p, a.UserID)
 			if err := tx.Create(&row).Error; err != nil {
 				return nil, err
 			}
 			return []auditEntry{{"create", "payment", p.ID, nil, p}}, nil
 		})
-	if duplicateOn(err, "payments_voucher", "payments.voucher_no") {
+	if duplicateOn(err, "payments_voucher_key", "payments.voucher_key") {
 		return nil, &market.Error{Code: market.ECONFLICT, Message: "voucher_no " + p.VoucherNo + " is already booked on this transaction",
 			Fields: []market.FieldError{{Field: "voucher_no", Message: "already booked on this transaction"}}}
 	}
@@ -414,5 +440,73 @@ func (db *DB) CompleteTransaction(ctx context.Context, id string) (*market.Trans
 	return db.changeDeal(ctx, id, market.ActionComplete, market.CanOperateTransaction,
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Complete(now)
+		})
+}
+
+// ConfirmTransaction is the other party's agreement to a pending online
+// deal: it becomes signed.
+func (db *DB) ConfirmTransaction(ctx context.Context, id string) (*market.Transaction, error) {
+	return db.changeDeal(ctx, id, market.ActionConfirm, market.CanConfirmTransaction,
+		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
+			return nil, t.Confirm(now)
+		})
+}
+
+// DeclineTransaction is the other party's refusal of a pending online
+// deal: it is cancelled with the reason. A pending deal has no payments
+// and no subsidy application (both need it signed first), so nothing
+// else is settled.
+func (db *DB) DeclineTransaction(ctx context.Context, id string, c market.Cancellation) (*market.Transaction, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return db.changeDeal(ctx, id, market.ActionDecline, market.CanConfirmTransaction,
+		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
+			return nil, t.Decline(c, now)
+		})
+}
+
+// ConfirmPayment confirms a payment a party booked: its amount joins
+// paid_fen, which may make the deal paid (and file its 免申即享
+// application, in changeDeal). The deal's row lock serialises it with
+// every other change of the deal, so concurrent confirmations of one
+// payment count it once: the first confirms, the others find it
+// confirmed (409).
+func (db *DB) ConfirmPayment(ctx context.Context, id, paymentID string) (*market.Transaction, error) {
+	a := market.ActorFrom(ctx)
+	// Who may confirm depends on who booked the payment, read under the
+	// deal's lock: findDeal has checked that the caller sees the deal,
+	// mutate checks the rest.
+	seen := func(*market.Actor, *market.Transaction) error { return nil }
+	return db.changeDeal(ctx, id, market.ActionConfirmPayment, seen,
+		func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
+			var row paymentRow
+			err := tx.Session(&gorm.Session{NewDB: true}).First(&row, "id = ? AND transaction_id = ?", paymentID, t.ID).Error
+			if errors.Is(err, errNotFound) {
+				return nil, market.Errorf(market.ENOTFOUND, "transaction %s has no payment %s", t.ID, paymentID)
+			}
+			if err != nil {
+				return nil, err
+			}
+			p := row.payment()
+			if err := market.CanConfirmPayment(a, t, &p); err != nil {
+				return nil, err
+			}
+			before := p
+			if err := t.ConfirmPayment(&p, a.OrgID, now); err != nil {
+				return nil, err
+			}
+			// Conditional, so the rule holds even were the deal's lock
+			// ever bypassed: a payment turns confirmed once.
+			res := tx.Session(&gorm.Session{NewDB: true}).Model(&paymentRow{}).
+				Where("id = ? AND confirmed = ?", p.ID, false).
+				Updates(map[string]any{"confirmed": true, "confirmed_by_org_id": p.ConfirmedByOrgID, "confirmed_at": p.ConfirmedAt})
+			if res.Error != nil {
+				return nil, res.Error
+			}
+			if res.RowsAffected != 1 {
+				return nil, market.Errorf(market.ECONFLICT, "payment %s is already confirmed", p.ID)
+			}
+			return []auditEntry{{"confirm", "payment", p.ID, &before, &p}}, nil
 		})
 }

@@ -263,17 +263,19 @@ func (db *DB) FindItem(ctx context.Context, kind market.ItemKind, id string) (*m
 
 // ListItems lists items newest first. Anonymous callers and ordinary orgs
 // see published items and their own; operators, the bureau and admins see
-// all.
+// all but other orgs' drafts.
 func (db *DB) ListItems(ctx context.Context, f market.ItemFilter) (market.Page[market.Item], error) {
 	var out market.Page[market.Item]
 	a := market.ActorFrom(ctx)
 	q := db.gorm.WithContext(ctx).Model(&itemRow{}).Where("kind = ?", string(f.Kind))
-	if !market.CanSeeAllItems(a) {
-		if a != nil && a.OrgID != "" {
-			q = q.Where("(status = ? OR org_id = ?)", market.StatusPublished, a.OrgID)
-		} else {
-			q = q.Where("status = ?", market.StatusPublished)
-		}
+	switch {
+	case market.CanSeeAllItems(a):
+		// Everything but other orgs' drafts (market.CanSeeItem).
+		q = q.Where("(status <> ? OR org_id = ?)", market.StatusDraft, a.OrgID)
+	case a != nil && a.OrgID != "":
+		q = q.Where("(status = ? OR org_id = ?)", market.StatusPublished, a.OrgID)
+	default:
+		q = q.Where("status = ?", market.StatusPublished)
 	}
 	q = whereEq(q, "industry", f.Industry, "status", f.Status, "org_id", f.OrgID, "region_code", f.RegionCode)
 	rows, next, err := fetchPage(q, f.Page, true, func(r *itemRow) string { return r.ID })

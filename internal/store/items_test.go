@@ -71,8 +71,9 @@ func TestItemLifecycle(t *testing.T) {
 		approve, reject := market.Review{Decision: "approve"}, market.Review{Decision: "reject", Reason: "预算不明确"}
 
 		d := storetest.MustCreateItem(t, db, ent.Ctx, k, storetest.Demand())
+		// A draft stays with its owner: to the operator it does not exist.
 		_, err := db.ReviewItem(op.Ctx, k, d.ID, approve)
-		wantCode(t, "approve a draft", err, market.ECONFLICT)
+		wantCode(t, "approve a draft", err, market.ENOTFOUND)
 		_, err = db.SubmitItem(other.Ctx, k, d.ID)
 		wantCode(t, "another org submits a draft it cannot see", err, market.ENOTFOUND)
 		u := storetest.MustCreateItem(t, db, unverified.Ctx, k, storetest.Demand())
@@ -288,11 +289,18 @@ func TestListItems(t *testing.T) {
 		if got := ids(ent2.Ctx, market.ItemFilter{OrgID: ent.ID, Status: market.StatusDraft}); len(got) != 0 {
 			t.Fatalf("another org's drafts %v", got)
 		}
-		// Operators and the bureau see every state.
-		everything := newestFirst(append(slices.Clone(published), draft, pending))
+		// Operators, the bureau and admins see every state from
+		// pending_review on; other orgs' drafts stay with their owner.
+		everything := newestFirst(append(slices.Clone(published), pending))
 		for _, ctx := range []context.Context{op.Ctx, gov.Ctx, storetest.Admin()} {
 			if got := ids(ctx, market.ItemFilter{}); !slices.Equal(got, everything) {
 				t.Fatalf("full list %v, want %v", got, everything)
+			}
+			if got := ids(ctx, market.ItemFilter{OrgID: ent.ID, Status: market.StatusDraft}); len(got) != 0 {
+				t.Fatalf("staff list another org's drafts: %v", got)
+			}
+			if _, err := db.FindItem(ctx, k, draft); market.ErrorCode(err) != market.ENOTFOUND {
+				t.Fatalf("staff read another org's draft: %v", err)
 			}
 		}
 		if got := ids(op.Ctx, market.ItemFilter{Status: market.StatusPendingReview}); !slices.Equal(got, []string{pending}) {

@@ -13,14 +13,17 @@ var _ market.StatsService = (*DB)(nil)
 // channel, contract type and industry, rolled up here into the four
 // breakdowns, plus the achievements transferred and the subsidy totals.
 // A deal's industry is that of its achievement, else of its demand, else
-// "unspecified".
+// "unspecified". Deals pending the other party's confirmation and
+// cancelled deals do not count.
 func (db *DB) Overview(ctx context.Context, q market.StatsQuery) (*market.Stats, error) {
 	if err := q.Authorize(market.ActorFrom(ctx)); err != nil {
 		return nil, err
 	}
 	from, to := q.Span()
 	g := db.gorm.WithContext(ctx)
-	where := "t.status <> 'cancelled' AND t.signed_at >= ? AND t.signed_at < ?"
+	// Only signed-or-later deals count: a cancelled deal is no deal, and a
+	// pending one is one party's word alone.
+	where := "t.status NOT IN ('cancelled', 'pending_confirmation') AND t.signed_at >= ? AND t.signed_at < ?"
 	args := []any{from, to}
 	if q.Market != "" {
 		where += " AND t.market = ?"

@@ -374,3 +374,19 @@ func TestMySQLDSN(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// The embedded default commits with synchronous=FULL: an acknowledged deal
+// or payment is on disk before the answer, and survives a power cut.
+func TestSQLiteCommitsDurably(t *testing.T) {
+	db := storetest.Open(t, store.DialectSQLite)
+	var mode, journal string
+	if err := db.SQL().QueryRow("PRAGMA synchronous").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SQL().QueryRow("PRAGMA journal_mode").Scan(&journal); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "2" || journal != "wal" { // 2 = FULL
+		t.Fatalf("synchronous %s, journal_mode %s; want 2 (FULL) in WAL", mode, journal)
+	}
+}

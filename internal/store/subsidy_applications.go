@@ -326,7 +326,7 @@ func (db *DB) autoApplySubsidies(ctx context.Context, tx *gorm.DB, t *market.Tra
 	if held, err := hasLiveApplication(tx, t.ID); err != nil || held {
 		return nil, err
 	}
-	day := t.SignedAt.UTC().Format(time.DateOnly)
+	day := t.SignedAt.In(market.ChinaTime).Format(time.DateOnly) // the Beijing date, as Covers reads it
 	var ids []string
 	if err := tx.Session(&gorm.Session{NewDB: true}).Model(&policyRow{}).
 		Where("auto_apply = ? AND status = ? AND effective_from <= ? AND effective_to >= ?", true, market.PolicyActive, day, day).

@@ -6,11 +6,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
 // Reason codes, in the order Compute reports them.
 const (
 	ReasonCancelled          = "cancelled"
+	ReasonNotConfirmed       = "not_confirmed"
 	ReasonNotRegistered      = "not_registered"
 	ReasonNotPaid            = "not_paid"
 	ReasonContractType       = "contract_type"
@@ -30,7 +33,8 @@ const (
 
 // Deal is what the calculation needs to know of a transaction.
 type Deal struct {
-	// Status is signed, registered, paid, completed or cancelled.
+	// Status is pending_confirmation, signed, registered, paid, completed
+	// or cancelled.
 	Status string
 	// Registered is true once the contract has a registration (认定登记).
 	Registered bool
@@ -38,7 +42,8 @@ type Deal struct {
 	ContractType string
 	// TechAmountFen is already the certified amount when there is one.
 	TechAmountFen int64
-	// PaidFen is the sum of payments.
+	// PaidFen is the sum of confirmed payments: a payment one party booked
+	// alone is no base for public money.
 	PaidFen int64
 	// SignedAt is the instant the contract was signed.
 	SignedAt time.Time
@@ -240,6 +245,9 @@ func reasons(r Rules, d Deal, q Quote) []Reason {
 	if d.Status == "cancelled" {
 		add(ReasonCancelled, "交易已取消 (the transaction is cancelled)")
 	}
+	if d.Status == "pending_confirmation" {
+		add(ReasonNotConfirmed, "交易尚未经对方确认 (the other party has not confirmed the transaction)")
+	}
 	if r.RequireRegistered && !registered(d) {
 		add(ReasonNotRegistered, "合同未认定登记 (the contract is not registered)")
 	}
@@ -257,7 +265,7 @@ func reasons(r Rules, d Deal, q Quote) []Reason {
 	}
 	if !r.Covers(d.SignedAt) {
 		add(ReasonOutsidePeriod, "签订日期不在政策有效期内 (signed %s, policy runs %s to %s)",
-			d.SignedAt.UTC().Format(time.DateOnly), r.EffectiveFrom.Format(time.DateOnly), r.EffectiveTo.Format(time.DateOnly))
+			d.SignedAt.In(market.ChinaTime).Format(time.DateOnly), r.EffectiveFrom.Format(time.DateOnly), r.EffectiveTo.Format(time.DateOnly))
 	}
 	if q.RemainingOrgQuotaFen != nil && *q.RemainingOrgQuotaFen == 0 {
 		add(ReasonAnnualCapExhausted, "本年度补助额度已用完 (the buyer's annual quota of %d fen is used up)", r.AnnualCapPerOrgFen)

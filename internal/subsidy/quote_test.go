@@ -512,30 +512,51 @@ func TestCompute(t *testing.T) {
 				rawFen: 10_000, caps: []Cap{budget1000wan}, budgetLeft: 1_000_000_000},
 		},
 		{
-			// The last second of the policy's last day, UTC: inside.
-			name:  "year boundary: signed 2026-12-31 is inside a 2026 policy",
+			// The last second of the policy's last day, Beijing time: inside.
+			name:  "year boundary: signed 2026-12-31 23:59:59 Beijing is inside a 2026 policy",
 			rules: flat(100),
-			deal:  with(deal(1_000_000, 1_000_000), func(d *Deal) { d.SignedAt = time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC) }),
+			deal:  with(deal(1_000_000, 1_000_000), func(d *Deal) { d.SignedAt = time.Date(2026, 12, 31, 15, 59, 59, 0, time.UTC) }),
 			want: want{eligible: true, baseKind: "tech_amount", baseFen: 1_000_000, rawFen: 10_000,
 				caps: []Cap{budget1000wan}, budgetLeft: 1_000_000_000, amountFen: 10_000},
 		},
 		{
-			name:  "year boundary: signed 2027-01-01 is outside a 2026 policy",
+			name:  "year boundary: signed 2027-01-01 00:00 Beijing is outside a 2026 policy",
 			rules: flat(100),
-			deal:  with(deal(1_000_000, 1_000_000), func(d *Deal) { d.SignedAt = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC) }),
+			deal:  with(deal(1_000_000, 1_000_000), func(d *Deal) { d.SignedAt = time.Date(2026, 12, 31, 16, 0, 0, 0, time.UTC) }),
 			want: want{reasons: []string{"outside_period"}, baseKind: "tech_amount", baseFen: 1_000_000,
 				rawFen: 10_000, caps: []Cap{budget1000wan}, budgetLeft: 1_000_000_000},
 		},
 		{
-			// 2027-01-01 07:00 Beijing time is 2026-12-31 23:00 UTC: the
-			// date of signed_at is its UTC date.
-			name:  "year boundary: dates are UTC dates",
+			// 2027-01-01 02:00 Beijing time is 2026-12-31 18:00 UTC: the
+			// date of signed_at is its Beijing date (SPEC "Trust").
+			name:  "year boundary: dates are Beijing dates",
 			rules: flat(100),
 			deal: with(deal(1_000_000, 1_000_000), func(d *Deal) {
-				d.SignedAt = time.Date(2027, 1, 1, 7, 0, 0, 0, time.FixedZone("CST", 8*3600))
+				d.SignedAt = time.Date(2027, 1, 1, 2, 0, 0, 0, time.FixedZone("CST", 8*3600))
 			}),
+			want: want{reasons: []string{"outside_period"}, baseKind: "tech_amount", baseFen: 1_000_000,
+				rawFen: 10_000, caps: []Cap{budget1000wan}, budgetLeft: 1_000_000_000},
+		},
+		{
+			// ... and it falls under the 2027 policy, whose annual cap
+			// counts what the buyer already received in 2027.
+			name: "year boundary: 2027-01-01 02:00 Beijing is under the 2027 policy and its annual cap",
+			rules: with(flat(100), func(r *Rules) {
+				r.Year, r.EffectiveFrom, r.EffectiveTo = 2027, date(2027, 1, 1), date(2027, 12, 31)
+				r.AnnualCapPerOrgFen = 12_000
+			}),
+			deal:  with(deal(1_000_000, 1_000_000), func(d *Deal) { d.SignedAt = time.Date(2026, 12, 31, 18, 0, 0, 0, time.UTC) }),
+			usage: Usage{OrgUsedFen: 5_000, BudgetUsedFen: 5_000},
 			want: want{eligible: true, baseKind: "tech_amount", baseFen: 1_000_000, rawFen: 10_000,
-				caps: []Cap{budget1000wan}, budgetLeft: 1_000_000_000, amountFen: 10_000},
+				caps:    []Cap{{Kind: CapAnnualOrg, LimitFen: 7_000, Applied: true}, {Kind: CapBudget, LimitFen: 999_995_000}},
+				orgLeft: fen(7_000), budgetLeft: 999_995_000, amountFen: 7_000},
+		},
+		{
+			name:  "pending deal: not confirmed by the other party",
+			rules: flat(100),
+			deal:  with(deal(1_000_000, 1_000_000), func(d *Deal) { d.Status = "pending_confirmation" }),
+			want: want{reasons: []string{"not_confirmed"}, baseKind: "tech_amount", baseFen: 1_000_000,
+				rawFen: 10_000, caps: []Cap{budget1000wan}, budgetLeft: 1_000_000_000},
 		},
 		{
 			// The first day of the policy counts.

@@ -181,12 +181,14 @@ func validateTiers(p *market.Problems, tiers []Tier) {
 }
 
 // Covers reports whether a deal signed at signedAt falls inside the
-// policy's effective dates. signed_at is an instant in UTC (SPEC: times are
-// RFC 3339 UTC), so its date is its UTC calendar date. Callers choosing the
-// policy that applies to a deal should use this, so lookup and Compute
-// agree on the boundary.
+// policy's effective dates. The city's dates are Beijing dates (SPEC
+// "Trust": money rules hold a deal by the Beijing date of its signed_at),
+// so a contract signed at 2027-01-01 02:00 in Liuzhou (2026-12-31 18:00
+// UTC) falls under the 2027 policy. Callers choosing the policy that
+// applies to a deal should use this, so lookup and Compute agree on the
+// boundary.
 func (r Rules) Covers(signedAt time.Time) bool {
-	d := dateOf(signedAt.UTC())
+	d := dateOf(signedAt.In(market.ChinaTime))
 	return !d.Before(dateOf(r.EffectiveFrom)) && !d.After(dateOf(r.EffectiveTo))
 }
 

@@ -179,23 +179,41 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// TestCovers: a policy holds a deal by the Beijing date of its signed_at
+// (SPEC "Trust"), so the New Year falls at 16:00 UTC on 31 December.
 func TestCovers(t *testing.T) {
-	r := flat(100) // 2026-01-01 .. 2026-12-31
+	cst := time.FixedZone("CST", 8*3600)
+	p2026 := flat(100) // 2026-01-01 .. 2026-12-31
+	p2027 := with(flat(100), func(r *Rules) {
+		r.Year, r.EffectiveFrom, r.EffectiveTo = 2027, date(2027, 1, 1), date(2027, 12, 31)
+	})
 	tests := []struct {
-		signed time.Time
-		want   bool
+		name         string
+		signed       time.Time
+		in2026, in27 bool
 	}{
-		{time.Date(2025, 12, 31, 23, 59, 59, 0, time.UTC), false},
-		{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), true},
-		{time.Date(2026, 12, 31, 23, 59, 59, 999_999_999, time.UTC), true},
-		{time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), false},
-		// 2026-01-01 06:00 in Beijing is still 2025-12-31 in UTC.
-		{time.Date(2026, 1, 1, 6, 0, 0, 0, time.FixedZone("CST", 8*3600)), false},
+		{"last second of 2025 in Beijing", time.Date(2025, 12, 31, 15, 59, 59, 0, time.UTC), false, false},
+		{"first instant of 2026 in Beijing", time.Date(2025, 12, 31, 16, 0, 0, 0, time.UTC), true, false},
+		{"2026-01-01 06:00 Beijing", time.Date(2026, 1, 1, 6, 0, 0, 0, cst), true, false},
+		{"last instant of 2026 in Beijing", time.Date(2026, 12, 31, 15, 59, 59, 999_999_999, time.UTC), true, false},
+		{"first instant of 2027 in Beijing", time.Date(2026, 12, 31, 16, 0, 0, 0, time.UTC), false, true},
+		{"2027-01-01 02:00 Beijing (2026-12-31 18:00 UTC)", time.Date(2027, 1, 1, 2, 0, 0, 0, cst), false, true},
+		{"2026-12-31 23:59:59 UTC is 2027 in Beijing", time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC), false, true},
+		{"2027-01-01 00:00 UTC", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), false, true},
+		{"last instant of 2027 in Beijing", time.Date(2027, 12, 31, 23, 59, 59, 0, cst), false, true},
+		{"first instant of 2028 in Beijing", time.Date(2027, 12, 31, 16, 0, 0, 0, time.UTC), false, false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.signed.Format(time.RFC3339), func(t *testing.T) {
-			if got := r.Covers(tt.signed); got != tt.want {
-				t.Errorf("Covers(%s) = %v, want %v", tt.signed, got, tt.want)
+		t.Run(tt.name, func(t *testing.T) {
+			if got := p2026.Covers(tt.signed); got != tt.in2026 {
+				t.Errorf("2026 policy: Covers(%s) = %v, want %v", tt.signed.UTC().Format(time.RFC3339), got, tt.in2026)
+			}
+			if got := p2027.Covers(tt.signed); got != tt.in27 {
+				t.Errorf("2027 policy: Covers(%s) = %v, want %v", tt.signed.UTC().Format(time.RFC3339), got, tt.in27)
+			}
+			// The same instant in any zone is the same deal.
+			if p2026.Covers(tt.signed.UTC()) != p2026.Covers(tt.signed.In(cst)) {
+				t.Errorf("Covers depends on the zone of %s", tt.signed)
 			}
 		})
 	}

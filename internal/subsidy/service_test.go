@@ -20,7 +20,7 @@ func TestRulesOfAndDealOf(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(r.Tiers) != 2 || *r.Tiers[0].UpToFen != top || r.Tiers[1].UpToFen != nil ||
-		!r.Covers(time.Date(2026, 12, 31, 23, 59, 0, 0, time.UTC)) || r.Covers(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		!r.Covers(time.Date(2026, 12, 31, 15, 59, 0, 0, time.UTC)) || r.Covers(time.Date(2026, 12, 31, 23, 59, 0, 0, time.UTC)) || r.Covers(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("rules: %+v", r)
 	}
 	regAt := time.Now()

@@ -235,6 +235,10 @@ func (wk *worker) dealOp() {
 	}
 	tl.deals.Add(1)
 	id := r.Str("id")
+	if r.Str("status") == market.DealPending {
+		// The seller confirms the deal the buyer logged.
+		wk.call(classDeals, "POST /transactions/{id}/confirm", "POST", "/api/v1/transactions/"+id+"/confirm", seller.Token, nil, 200)
+	}
 	if key != "" {
 		// The client retries as if the answer had been lost.
 		r2 := wk.call(classDeals, "POST /transactions (replay)", "POST", "/api/v1/transactions", creator, headerBody{body, []string{"Idempotency-Key", key}}, 201)
@@ -260,6 +264,12 @@ func (wk *worker) dealOp() {
 		case r.Status == 201:
 			tl.payments.Add(1)
 			tl.paidFen.Add(amount)
+			// The buyer's payment counts once the seller confirms it.
+			if ps := r.JSON()["payments"].([]any); channel == market.ChannelOnline && len(ps) > 0 {
+				pid, _ := ps[len(ps)-1].(map[string]any)["id"].(string)
+				wk.call(classDeals, "POST /transactions/{id}/payments/{payment_id}/confirm", "POST",
+					"/api/v1/transactions/"+id+"/payments/"+pid+"/confirm", seller.Token, nil, 200)
+			}
 		}
 	}
 	if rnd.IntN(10) < 7 {

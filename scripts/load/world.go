@@ -226,8 +226,16 @@ func (w *world) setupSubsidy(ctx context.Context, c *blackbox.Client, tl *tally)
 		}
 		tl.deals.Add(1)
 		id := r.Str("id")
+		if err := c.Do(ctx, "POST", "/api/v1/transactions/"+id+"/confirm", seller.Token, nil).Expect(200); err != nil {
+			return err
+		}
 		amount := 1_500_000 * int64(i+1)
-		if err := c.Do(ctx, "POST", "/api/v1/transactions/"+id+"/payments", buyer.Token, payment(amount, "VQ-"+no, w.signedAt)).Expect(201); err != nil {
+		pr := c.Do(ctx, "POST", "/api/v1/transactions/"+id+"/payments", buyer.Token, payment(amount, "VQ-"+no, w.signedAt))
+		if err := pr.Expect(201); err != nil {
+			return err
+		}
+		pid, _ := pr.JSON()["payments"].([]any)[0].(map[string]any)["id"].(string)
+		if err := c.Do(ctx, "POST", "/api/v1/transactions/"+id+"/payments/"+pid+"/confirm", seller.Token, nil).Expect(200); err != nil {
 			return err
 		}
 		tl.payments.Add(1)
