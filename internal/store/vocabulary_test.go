@@ -305,7 +305,8 @@ func TestMatchFeedbackRefusals(t *testing.T) {
 			{"platform admin", storetest.Admin(), market.KindDemand, w.d1.ID, w.a1.ID, market.EFORBIDDEN, ""},
 			{"anonymous", context.Background(), market.KindDemand, w.d1.ID, w.a1.ID, market.EFORBIDDEN, ""},
 			{"draft target the owner cannot see", w.e1.Ctx, market.KindDemand, w.d1.ID, draftA.ID, market.ENOTFOUND, "achievement_id"},
-			{"draft target an operator sees", w.op.Ctx, market.KindDemand, w.d1.ID, draftA.ID, market.ECONFLICT, "achievement_id"},
+			// Drafts stay with their owner (issue 12): an operator does not see one either.
+			{"draft target, to an operator", w.op.Ctx, market.KindDemand, w.d1.ID, draftA.ID, market.ENOTFOUND, "achievement_id"},
 			{"draft source", w.e1.Ctx, market.KindDemand, draftD.ID, w.a1.ID, market.ECONFLICT, ""},
 			{"another's draft source", w.e2.Ctx, market.KindDemand, draftD.ID, w.a1.ID, market.ENOTFOUND, "id"},
 			{"own org's achievement", w.e1.Ctx, market.KindDemand, w.d1.ID, ownA.ID, market.EINVALID, "achievement_id"},

@@ -66,7 +66,7 @@ type textPlan struct {
 	terms    map[string]bool
 }
 
-// query builds the MatchAny query. common reports whether a token is in so
+// anyQuery builds the MatchAny query. common reports whether a token is in so
 // many documents of a field that a loose query should not walk its
 // postings; it may be nil.
 func (p textPlan) anyQuery(common func(field, token string) bool) query.Query {
