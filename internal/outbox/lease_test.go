@@ -64,14 +64,17 @@ func TestExpiredLeaseReclaimedByAnotherWorker(t *testing.T) {
 			publish(t, db, owner, admin, title)
 		}
 		ctx := context.Background()
-		a, err := db.ClaimOutbox(ctx, 10, 50*time.Millisecond)
+		// The lease must outlive the second claim even on a loaded
+		// machine (50 ms did not, once SQLite commits became durable).
+		const lease = time.Second
+		a, err := db.ClaimOutbox(ctx, 10, lease)
 		if err != nil || len(a) != 3 {
 			t.Fatalf("A claimed %d (%v), want 3", len(a), err)
 		}
 		if again, err := db.ClaimOutbox(ctx, 10, time.Minute); err != nil || len(again) != 0 {
 			t.Fatalf("claimed %d rows under a live lease (%v)", len(again), err)
 		}
-		time.Sleep(150 * time.Millisecond)
+		time.Sleep(lease + 100*time.Millisecond)
 		b, err := db.ClaimOutbox(ctx, 10, time.Minute)
 		if err != nil || len(b) != 3 {
 			t.Fatalf("B reclaimed %d (%v), want 3", len(b), err)
