@@ -70,6 +70,9 @@ type Deps struct {
 	// Cache holds Idempotency-Key records and cached statistics, shared by
 	// every instance.
 	Cache cache.Cache
+	// Reads caches published items and anonymous list pages; nil turns
+	// the read cache off.
+	Reads *cache.Reads
 	Stats market.StatsService
 	// Subsidies serves subsidy policies, quotes and applications.
 	Subsidies subsidy.Service

@@ -140,6 +140,12 @@ func (db *DB) change(ctx context.Context, kind market.ItemKind, id, action strin
 	allowed func(*market.Actor, *market.Item) error, mutate func(it *market.Item, now time.Time) error) (*market.Item, error) {
 	a := market.ActorFrom(ctx)
 	var out *market.Item
+	var release func()
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
 	err := db.tx(ctx, func(tx *gorm.DB) error {
 		row, err := lockItem(tx, kind, id)
 		if err != nil {
@@ -167,6 +173,17 @@ func (db *DB) change(ctx context.Context, kind market.ItemKind, id, action strin
 			return err
 		}
 		if before.Status == market.StatusPublished || it.Status == market.StatusPublished {
+			// Fence the read cache before the commit; a retried
+			// transaction fences again (the first fence is released).
+			if db.fence != nil {
+				if release != nil {
+					release()
+					release = nil
+				}
+				if release, err = db.fence.FenceItem(ctx, string(kind), id); err != nil {
+					return market.Errorf(market.EUNAVAILABLE, "the read cache cannot be reached; nothing was changed, try again")
+				}
+			}
 			if err := db.enqueue(tx, it); err != nil {
 				return err
 			}
