@@ -107,6 +107,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 		sys.Cache = cache.NewMemory()
 	}
 	sys.Reads = &cache.Reads{V: sys.Cache, C: sys.Cache}
+	if cfg.RedisURL != "" {
+		sys.Reads.WithLocal()
+	}
 	if sys.DB, err = openDB(ctx, cfg, log, sys.Reads); err != nil {
 		sys.Cache.Close()
 		return nil, err

@@ -1,6 +1,10 @@
 package cache
 
-import "context"
+import (
+	"context"
+	"sync"
+	"time"
+)
 
 // Reads is the read cache of published items and public list pages: the
 // version tokens (Versions) and the entries stored under them (Cache),
@@ -9,6 +13,7 @@ import "context"
 type Reads struct {
 	V Versions
 	C Cache
+	l *local
 }
 
 // ItemVersionKey is the version key of one item.
@@ -28,4 +33,57 @@ func (r *Reads) FenceItem(ctx context.Context, kind, id string) (release func(),
 		return nil, err
 	}
 	return func() { _ = r.V.Release(context.WithoutCancel(ctx), marker, keys...) }, nil
+}
+
+// localMax bounds the process-local copies of entries; when full they are
+// dropped all at once (they come back from the shared cache).
+const localMax = 4096
+
+// local holds copies of shared entries in this process. Entry keys carry
+// their version token, so a copy can never be staler than the shared
+// entry: it saves a round trip, not a check.
+type local struct {
+	mu sync.RWMutex
+	m  map[string][]byte
+}
+
+// WithLocal keeps process-local copies of entries in front of a remote
+// shared cache (Redis): a hit then costs one round trip, for the version.
+func (r *Reads) WithLocal() *Reads {
+	r.l = &local{m: map[string][]byte{}}
+	return r
+}
+
+// Get returns the entry under key (a key carrying a version token).
+func (r *Reads) Get(ctx context.Context, key string) ([]byte, error) {
+	if r.l != nil {
+		r.l.mu.RLock()
+		v, ok := r.l.m[key]
+		r.l.mu.RUnlock()
+		if ok {
+			return v, nil
+		}
+	}
+	v, err := r.C.Get(ctx, key)
+	if err == nil && r.l != nil {
+		r.keep(key, v)
+	}
+	return v, err
+}
+
+// Put stores the entry under key for ttl.
+func (r *Reads) Put(ctx context.Context, key string, val []byte, ttl time.Duration) {
+	if r.l != nil {
+		r.keep(key, val)
+	}
+	_ = r.C.Set(ctx, key, val, ttl)
+}
+
+func (r *Reads) keep(key string, val []byte) {
+	r.l.mu.Lock()
+	if len(r.l.m) >= localMax {
+		clear(r.l.m)
+	}
+	r.l.m[key] = val
+	r.l.mu.Unlock()
 }

@@ -84,7 +84,7 @@ func (h itemHandlers) cachedItem(c *fiber.Ctx) (bool, error) {
 		return true, c.SendStatus(fiber.StatusNotModified)
 	}
 	key := "rc:i:" + kind + ":" + id + ":" + token
-	if v, err := r.C.Get(ctx, key); err == nil {
+	if v, err := r.Get(ctx, key); err == nil {
 		owner, body, _ := bytes.Cut(v, []byte{'\n'})
 		if a != nil && a.OrgID == string(owner) {
 			return false, nil
@@ -103,7 +103,7 @@ func (h itemHandlers) cachedItem(c *fiber.Ctx) (bool, error) {
 	if err != nil {
 		return true, err
 	}
-	_ = r.C.Set(ctx, key, append(append([]byte(it.OrgID), '\n'), body...), itemEntryTTL)
+	r.Put(ctx, key, append(append([]byte(it.OrgID), '\n'), body...), itemEntryTTL)
 	if a != nil && a.OrgID == it.OrgID {
 		return false, nil
 	}
@@ -130,7 +130,7 @@ func (h itemHandlers) cachedList(c *fiber.Ctx, f market.ItemFilter) (bool, error
 	}
 	key := strings.Join([]string{"rc:l:" + kind, token, f.Industry, f.Status, f.OrgID, f.RegionCode,
 		f.Page.After, strconv.Itoa(f.Page.Limit)}, "|")
-	if body, err := r.C.Get(ctx, key); err == nil {
+	if body, err := r.Get(ctx, key); err == nil {
 		return true, sendCached(c, tag, body)
 	}
 	page, err := h.s.deps.Items.ListItems(ctx, f)
@@ -141,6 +141,6 @@ func (h itemHandlers) cachedList(c *fiber.Ctx, f market.ItemFilter) (bool, error
 	if err != nil {
 		return true, err
 	}
-	_ = r.C.Set(ctx, key, body, listEntryTTL)
+	r.Put(ctx, key, body, listEntryTTL)
 	return true, sendCached(c, tag, body)
 }
