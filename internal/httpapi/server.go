@@ -91,6 +91,8 @@ type Server struct {
 	// patterns are the registered route paths by method, for labelling
 	// requests that middleware answered before their route ran.
 	patterns map[string][]string
+	// metaJSON is GET /meta's body, encoded once.
+	metaJSON []byte
 }
 
 // New builds the app and registers every route.
@@ -98,7 +100,7 @@ func New(deps Deps, cfg Config) *Server {
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{deps: deps, cfg: cfg, metrics: newMetrics(deps.Registry)}
+	s := &Server{deps: deps, cfg: cfg, metrics: newMetrics(deps.Registry), metaJSON: metaDocument()}
 	// A file of exactly UploadLimit bytes still fits with its multipart
 	// framing; the upload handler checks the file itself.
 	bodyLimit := max(cfg.BodyLimit, cfg.UploadLimit+64<<10)
