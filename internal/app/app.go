@@ -44,8 +44,12 @@ type System struct {
 	Cache interface {
 		cache.Cache
 		cache.Limiter
+		cache.Versions
 	}
-	Auth *auth.Service
+	// Reads is the read cache of published items and public lists, on
+	// Cache; the store fences it in every change to a published item.
+	Reads *cache.Reads
+	Auth  *auth.Service
 	// Search is the full-text engine: Meilisearch when configured, else
 	// the embedded bleve index under SearchDir.
 	Search search.Engine
@@ -71,7 +75,12 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // OpenDB connects to the database and migrates it; it needs nothing else,
 // so `techmarket migrate` runs before Redis or Meilisearch are up.
 func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
-	db, err := store.Open(ctx, cfg.DBDSN, cfg.DataDir, store.Options{PasswordCost: cfg.PasswordCost, MaxOpenConns: cfg.DBMaxConns})
+	return openDB(ctx, cfg, log, nil)
+}
+
+func openDB(ctx context.Context, cfg config.Config, log *slog.Logger, fence store.ItemFence) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.DBDSN, cfg.DataDir, store.Options{PasswordCost: cfg.PasswordCost,
+		MaxOpenConns: cfg.DBMaxConns, ItemFence: fence})
 	if err != nil {
 		return nil, err
 	}
@@ -86,13 +95,11 @@ func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, error) {
 	var err error
 	sys := &System{Cfg: cfg, Log: log}
-	if sys.DB, err = OpenDB(ctx, cfg, log); err != nil {
-		return nil, err
-	}
+	// The cache opens first: the store fences the read cache in every
+	// change to a published item.
 	if cfg.RedisURL != "" {
 		r, err := cache.OpenRedis(ctx, cfg.RedisURL, cfg.RedisPrefix)
 		if err != nil {
-			sys.DB.Close()
 			return nil, fmt.Errorf("redis: %w", err)
 		}
 		sys.Cache = r
@@ -105,6 +112,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 				"inside each instance; set TECHMARKET_REDIS_URL to run several")
 		}
 		sys.Cache = cache.NewMemory()
+	}
+	sys.Reads = &cache.Reads{V: sys.Cache, C: sys.Cache}
+	if cfg.RedisURL != "" {
+		sys.Reads.WithLocal()
+	}
+	if sys.DB, err = openDB(ctx, cfg, log, sys.Reads); err != nil {
+		sys.Cache.Close()
+		return nil, err
 	}
 	filesDir := cfg.FilesDir
 	if filesDir == "" {
@@ -250,7 +265,7 @@ func (s *System) Server() *httpapi.Server {
 	reg.MustRegister(s.Outbox.Collectors()...)
 	return httpapi.New(httpapi.Deps{
 		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.DB, Stats: s.DB, Subsidies: s.DB, Limiter: s.Cache, Log: s.Log,
-		Intents: s.DB, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.DB), Feedback: s.DB, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache,
+		Intents: s.DB, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.DB), Feedback: s.DB, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
 		Search: &matching.Service{Items: s.DB, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.DB}, Registry: reg,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},
 			{Name: "search", Check: s.Search.Ping}},

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"time"
 
@@ -43,12 +44,23 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok", "checks": checks})
 }
 
-func (s *Server) meta(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{
+// metaDocument is GET /meta's body. The codes are fixed in the binary, so
+// it is encoded once; the ETag middleware tags it and answers 304.
+func metaDocument() []byte {
+	b, err := json.Marshal(fiber.Map{
 		"industries": market.Industries, "maturities": market.Maturities, "modes": market.Modes,
 		"contract_types": market.ContractTypes, "markets": market.Markets, "channels": market.Channels,
 		"org_kinds": market.OrgKinds, "regions": market.Regions,
 	})
+	if err != nil {
+		panic(err) // fixed tables of strings always encode
+	}
+	return b
+}
+
+func (s *Server) meta(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(s.metaJSON)
 }
 
 // page reads ?cursor= and ?limit=.

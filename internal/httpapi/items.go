@@ -50,6 +50,9 @@ func (h itemHandlers) update(c *fiber.Ctx) error {
 }
 
 func (h itemHandlers) get(c *fiber.Ctx) error {
+	if done, err := h.cachedItem(c); done {
+		return err
+	}
 	it, err := h.s.deps.Items.FindItem(c.UserContext(), h.kind, c.Params("id"))
 	if err != nil {
 		return err
@@ -75,6 +78,9 @@ func (h itemHandlers) list(c *fiber.Ctx) error {
 		p.Add("region_code", "must be a 6-digit administrative division code")
 	}
 	if err := p.Err(); err != nil {
+		return err
+	}
+	if done, err := h.cachedList(c, f); done {
 		return err
 	}
 	page, err := h.s.deps.Items.ListItems(c.UserContext(), f)

@@ -71,6 +71,9 @@ type Deps struct {
 	// Cache holds Idempotency-Key records and cached statistics, shared by
 	// every instance.
 	Cache cache.Cache
+	// Reads caches published items and anonymous list pages; nil turns
+	// the read cache off.
+	Reads *cache.Reads
 	Stats market.StatsService
 	// Subsidies serves subsidy policies, quotes and applications.
 	Subsidies subsidy.Service
@@ -91,6 +94,8 @@ type Server struct {
 	patterns map[string][]string
 	// proxies is TrustedProxies parsed, for the hops of X-Forwarded-For.
 	proxies []netip.Prefix
+	// metaJSON is GET /meta's body, encoded once.
+	metaJSON []byte
 }
 
 // New builds the app and registers every route.
@@ -98,7 +103,7 @@ func New(deps Deps, cfg Config) *Server {
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{deps: deps, cfg: cfg, metrics: newMetrics(deps.Registry), proxies: parsePrefixes(cfg.TrustedProxies)}
+	s := &Server{deps: deps, cfg: cfg, metrics: newMetrics(deps.Registry), proxies: parsePrefixes(cfg.TrustedProxies), metaJSON: metaDocument()}
 	// A file of exactly UploadLimit bytes still fits with its multipart
 	// framing; the upload handler checks the file itself.
 	bodyLimit := max(cfg.BodyLimit, cfg.UploadLimit+64<<10)

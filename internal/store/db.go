@@ -44,6 +44,16 @@ type DB struct {
 	Dialect string
 	now     func() time.Time
 	cost    int
+	fence   ItemFence
+}
+
+// ItemFence is told of every change to an item that is or was published,
+// inside its transaction before it commits, and released once the
+// transaction has ended: the read cache (cache.Reads) stops serving what
+// the change replaces before anyone can read the change, and takes up new
+// entries once it is acknowledged.
+type ItemFence interface {
+	FenceItem(ctx context.Context, kind, id string) (release func(), err error)
 }
 
 // Options tune Open.
@@ -57,6 +67,9 @@ type Options struct {
 	// PasswordCost is the bcrypt cost of new password hashes (default 12;
 	// tests use the minimum to stay fast).
 	PasswordCost int
+	// ItemFence guards the shared read cache; nil when nothing caches
+	// reads (CLI commands).
+	ItemFence ItemFence
 }
 
 // Open connects to the database named by dsn: a MySQL DSN
@@ -76,7 +89,7 @@ func Open(ctx context.Context, dsn, dataDir string, opt Options) (*DB, error) {
 	if opt.PasswordCost == 0 {
 		opt.PasswordCost = 12
 	}
-	db := &DB{now: now, cost: opt.PasswordCost}
+	db := &DB{now: now, cost: opt.PasswordCost, fence: opt.ItemFence}
 	var dialector gorm.Dialector
 	if dsn == "" {
 		if err := os.MkdirAll(dataDir, 0o750); err != nil {

@@ -140,6 +140,12 @@ func (db *DB) change(ctx context.Context, kind market.ItemKind, id, action strin
 	allowed func(*market.Actor, *market.Item) error, mutate func(it *market.Item, now time.Time) error) (*market.Item, error) {
 	a := market.ActorFrom(ctx)
 	var out *market.Item
+	var release func()
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
 	err := db.tx(ctx, func(tx *gorm.DB) error {
 		row, err := lockItem(tx, kind, id)
 		if err != nil {
@@ -167,6 +173,17 @@ func (db *DB) change(ctx context.Context, kind market.ItemKind, id, action strin
 			return err
 		}
 		if before.Status == market.StatusPublished || it.Status == market.StatusPublished {
+			// Fence the read cache before the commit; a retried
+			// transaction fences again (the first fence is released).
+			if db.fence != nil {
+				if release != nil {
+					release()
+					release = nil
+				}
+				if release, err = db.fence.FenceItem(ctx, string(kind), id); err != nil {
+					return market.Errorf(market.EUNAVAILABLE, "the read cache cannot be reached; nothing was changed, try again")
+				}
+			}
 			if err := db.enqueue(tx, it); err != nil {
 				return err
 			}
@@ -240,89 +257,4 @@ func (db *DB) CloseItem(ctx context.Context, kind market.ItemKind, id string) (*
 		it.ClosedAt = &now
 		return nil
 	})
-}
-
-// FindItem returns an item the caller may see; others get not found so
-// that drafts do not leak their existence.
-func (db *DB) FindItem(ctx context.Context, kind market.ItemKind, id string) (*market.Item, error) {
-	var row itemRow
-	err := db.gorm.WithContext(ctx).First(&row, "id = ? AND kind = ?", id, string(kind)).Error
-	if errors.Is(err, errNotFound) {
-		return nil, market.Errorf(market.ENOTFOUND, "%s %s not found", kind, id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	a := market.ActorFrom(ctx)
-	it := row.item()
-	if !market.CanSeeItem(a, it) {
-		return nil, market.Errorf(market.ENOTFOUND, "%s %s not found", kind, id)
-	}
-	return forViewer(a, db.withOrgName(ctx, it)), nil
-}
-
-// ListItems lists items newest first. Anonymous callers and ordinary orgs
-// see published items and their own; operators, the bureau and admins see
-// all but other orgs' drafts.
-func (db *DB) ListItems(ctx context.Context, f market.ItemFilter) (market.Page[market.Item], error) {
-	var out market.Page[market.Item]
-	a := market.ActorFrom(ctx)
-	q := db.gorm.WithContext(ctx).Model(&itemRow{}).Where("kind = ?", string(f.Kind))
-	switch {
-	case market.CanSeeAllItems(a):
-		// Everything but other orgs' drafts (market.CanSeeItem).
-		q = q.Where("(status <> ? OR org_id = ?)", market.StatusDraft, a.OrgID)
-	case a != nil && a.OrgID != "":
-		q = q.Where("(status = ? OR org_id = ?)", market.StatusPublished, a.OrgID)
-	default:
-		q = q.Where("status = ?", market.StatusPublished)
-	}
-	q = whereEq(q, "industry", f.Industry, "status", f.Status, "org_id", f.OrgID, "region_code", f.RegionCode)
-	rows, next, err := fetchPage(q, f.Page, true, func(r *itemRow) string { return r.ID })
-	if err != nil {
-		return out, err
-	}
-	out.NextCursor = next
-	out.Items = make([]market.Item, 0, len(rows))
-	items := make([]*market.Item, len(rows))
-	for i := range rows {
-		items[i] = rows[i].item()
-	}
-	if err := db.fillOrgNames(ctx, items); err != nil {
-		return out, err
-	}
-	for _, it := range items {
-		out.Items = append(out.Items, *forViewer(a, it))
-	}
-	return out, nil
-}
-
-// withOrgName fills the owner's name; a failure leaves it empty rather than
-// failing a write that has already committed.
-func (db *DB) withOrgName(ctx context.Context, it *market.Item) *market.Item {
-	_ = db.fillOrgNames(ctx, []*market.Item{it})
-	return it
-}
-
-// fillOrgNames looks the owners' names up in one query.
-func (db *DB) fillOrgNames(ctx context.Context, items []*market.Item) error {
-	if len(items) == 0 {
-		return nil
-	}
-	ids := make([]string, 0, len(items))
-	for _, it := range items {
-		ids = append(ids, it.OrgID)
-	}
-	var rows []struct{ ID, Name string }
-	if err := db.gorm.WithContext(ctx).Model(&orgRow{}).Select("id, name").Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return err
-	}
-	names := make(map[string]string, len(rows))
-	for _, r := range rows {
-		names[r.ID] = r.Name
-	}
-	for _, it := range items {
-		it.OrgName = names[it.OrgID]
-	}
-	return nil
 }
