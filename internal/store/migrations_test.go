@@ -10,6 +10,22 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/store/storetest"
 )
 
+// openMigratedTo opens a fresh database of dialect migrated up to
+// version, for a test of the migrations after it; it is closed with t.
+func openMigratedTo(t *testing.T, dialect string, version int64) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, storetest.DSN(t, dialect), t.TempDir(), store.Options{PasswordCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := store.MigrateUpTo(ctx, db, version); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // Migration 00007 lower-cases the email accounts stored before accounts
 // were normalised, so they sign in as they will now be spelled. Where
 // SQLite held case variants of one address, one takes the lower-case
@@ -18,14 +34,7 @@ import (
 func TestMigrationLowercasesAccounts(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, storetest.DSN(t, dialect), t.TempDir(), store.Options{PasswordCost: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := store.MigrateUpTo(ctx, db, 5); err != nil {
-			t.Fatal(err)
-		}
+		db := openMigratedTo(t, dialect, 5)
 		rows := map[string]string{ // id → account as stored before
 			"01A00000000000000000000001": "Solo@Example.COM",
 			"01A00000000000000000000002": "13877201234",

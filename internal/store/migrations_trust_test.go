@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
-	"github.com/liuzhou-techmarket/techmarket/internal/store"
 	"github.com/liuzhou-techmarket/techmarket/internal/store/storetest"
 )
 
@@ -17,14 +16,7 @@ import (
 func TestMigrationTrustKeepsPaymentsConfirmed(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, storetest.DSN(t, dialect), t.TempDir(), store.Options{PasswordCost: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		if err := store.MigrateUpTo(ctx, db, 8); err != nil {
-			t.Fatal(err)
-		}
+		db := openMigratedTo(t, dialect, 8)
 		const (
 			buyer, seller, gov = "01B00000000000000000000001", "01B00000000000000000000002", "01B00000000000000000000003"
 			buyerUser, admin   = "01B0000000000000000000000U", "01B0000000000000000000000A"
