@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/apptest"
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
@@ -16,19 +15,6 @@ func hitIDs(e *apptest.Env, path string) []string {
 		ids = append(ids, h.(map[string]any)["id"].(string))
 	}
 	return ids
-}
-
-// waitFor polls cond until it holds or five seconds pass: the watcher
-// applies a change in the background, at once on the instance that made
-// it.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // A synonym group an operator puts reaches search with no reindex, and
@@ -51,9 +37,9 @@ func TestSynonymsReachSearch(t *testing.T) {
 			t.Fatalf("嗦粉 finds the listing before any synonym: %v", ids)
 		}
 		e.Must(201, "PUT", "/api/v1/synonyms/sufen", op.Token, map[string]any{"terms": []string{"嗦粉", "螺蛳粉"}})
-		waitFor(t, "the group to reach search", func() bool { ids := hitIDs(e, q); return len(ids) > 0 && ids[0] == aid })
+		eventually(t, "the group to reach search", func() bool { ids := hitIDs(e, q); return len(ids) > 0 && ids[0] == aid })
 		e.Must(204, "DELETE", "/api/v1/synonyms/sufen", op.Token, nil)
-		waitFor(t, "the deletion to reach search", func() bool { return !slices.Contains(hitIDs(e, q), aid) })
+		eventually(t, "the deletion to reach search", func() bool { return !slices.Contains(hitIDs(e, q), aid) })
 	})
 }
 

@@ -101,3 +101,17 @@ func (p Problems) Err() error {
 	}
 	return &Error{Code: EINVALID, Message: msg, Fields: p}
 }
+
+// FieldNames returns the fields an error names (Error.Fields), in order;
+// nil for an error that is not an *Error or names none.
+func FieldNames(err error) []string {
+	var me *Error
+	if !errors.As(err, &me) {
+		return nil
+	}
+	var out []string
+	for _, f := range me.Fields {
+		out = append(out, f.Field)
+	}
+	return out
+}

@@ -1,26 +1,12 @@
 package market_test
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
-
-// fields returns the fields an error names, in order.
-func fields(err error) []string {
-	var me *market.Error
-	if !errors.As(err, &me) {
-		return nil
-	}
-	var out []string
-	for _, f := range me.Fields {
-		out = append(out, f.Field)
-	}
-	return out
-}
 
 func TestSynonymGroupValidate(t *testing.T) {
 	for _, c := range []struct {
@@ -54,7 +40,7 @@ func TestSynonymGroupValidate(t *testing.T) {
 	} {
 		g := market.SynonymGroup{ID: c.id, Terms: slices.Clone(c.terms)}
 		err := g.Validate()
-		if got := fields(err); !slices.Equal(got, c.fields) {
+		if got := market.FieldNames(err); !slices.Equal(got, c.fields) {
 			t.Errorf("%s: fields %v (%v), want %v", c.name, got, err, c.fields)
 		}
 		if err != nil && market.ErrorCode(err) != market.EINVALID {

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -316,8 +315,8 @@ func TestMatchFeedbackRefusals(t *testing.T) {
 				t.Errorf("%s: %v, want %s", c.name, err, c.code)
 				continue
 			}
-			if c.field != "" && !slices.Equal(fields(err), []string{c.field}) {
-				t.Errorf("%s: fields %v, want %s", c.name, fields(err), c.field)
+			if c.field != "" && !slices.Equal(market.FieldNames(err), []string{c.field}) {
+				t.Errorf("%s: fields %v, want %s", c.name, market.FieldNames(err), c.field)
 			}
 		}
 		if n := storetest.Count(t, db, "match_feedback", ""); n != rows {
@@ -327,18 +326,6 @@ func TestMatchFeedbackRefusals(t *testing.T) {
 			t.Fatalf("%d audit events after refusals, want %d", n, events)
 		}
 	})
-}
-
-func fields(err error) []string {
-	var me *market.Error
-	if !errors.As(err, &me) {
-		return nil
-	}
-	var out []string
-	for _, f := range me.Fields {
-		out = append(out, f.Field)
-	}
-	return out
 }
 
 // Accepted intents and signed deals link the right pairs, from both
