@@ -46,6 +46,10 @@ type System struct {
 		cache.Limiter
 		cache.Versions
 	}
+	// Limiter spends the general request budget (TECHMARKET_RATE_LIMIT):
+	// on Redis through a lease, so a busy key does not pay a round trip
+	// per request (cache.Leasing).
+	Limiter cache.Limiter
 	// Reads is the read cache of published items and public lists, on
 	// Cache; the store fences it in every change to a published item.
 	Reads *cache.Reads
@@ -103,6 +107,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 			return nil, fmt.Errorf("redis: %w", err)
 		}
 		sys.Cache = r
+		sys.Limiter = cache.NewLeasing(r, nil)
 	} else {
 		if cfg.DBDSN != "" {
 			// Rate limits, idempotency keys and logouts live in the cache:
@@ -112,6 +117,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 				"inside each instance; set TECHMARKET_REDIS_URL to run several")
 		}
 		sys.Cache = cache.NewMemory()
+		sys.Limiter = sys.Cache
 	}
 	sys.Reads = &cache.Reads{V: sys.Cache, C: sys.Cache}
 	if cfg.RedisURL != "" {
@@ -264,7 +270,7 @@ func (s *System) Server() *httpapi.Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(s.Outbox.Collectors()...)
 	return httpapi.New(httpapi.Deps{
-		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.DB, Stats: s.DB, Subsidies: s.DB, Limiter: s.Cache, Log: s.Log,
+		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.DB, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
 		Intents: s.DB, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.DB), Feedback: s.DB, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
 		Search: &matching.Service{Items: s.DB, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.DB}, Registry: reg,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},
