@@ -50,6 +50,7 @@ type System struct {
 	// on Redis through a lease, so a busy key does not pay a round trip
 	// per request (cache.Leasing).
 	Limiter cache.Limiter
+	near    *cache.Near
 	// Reads is the read cache of published items and public lists, on
 	// Cache; the store fences it in every change to a published item.
 	Reads *cache.Reads
@@ -120,11 +121,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 		sys.Limiter = sys.Cache
 	}
 	sys.Reads = &cache.Reads{V: sys.Cache, C: sys.Cache}
-	if cfg.RedisURL != "" {
-		sys.Reads.WithLocal()
+	if r, ok := sys.Cache.(*cache.Redis); ok {
+		// Tokens and entries copied into this process: a cached read
+		// costs no round trip, and a change is acknowledged only once
+		// every instance has dropped its copies (cache.Near).
+		sys.near = cache.NewNear(r)
+		sys.Reads = (&cache.Reads{V: sys.near, C: sys.Cache}).WithLocal()
 	}
 	if sys.DB, err = openDB(ctx, cfg, log, sys.Reads); err != nil {
-		sys.Cache.Close()
+		sys.Close()
 		return nil, err
 	}
 	filesDir := cfg.FilesDir
@@ -211,10 +216,15 @@ func (s *System) Close() {
 	if s.Search != nil {
 		s.Search.Close()
 	}
+	if s.near != nil {
+		s.near.Close()
+	}
 	if s.Cache != nil {
 		s.Cache.Close()
 	}
-	s.DB.Close()
+	if s.DB != nil {
+		s.DB.Close()
+	}
 }
 
 // signingKeys returns the access-token keys: TECHMARKET_JWT_SECRET when
