@@ -362,7 +362,7 @@ var itemTransitions = map[string]map[string]string{
 func ItemTransition(from, action string) (string, error) {
 	to, ok := itemTransitions[action][from]
 	if !ok {
-		return "", Errorf(ECONFLICT, "cannot %s an item that is %s", action, from)
+		return "", Conflict("cannot %s an item that is %s", action, from)
 	}
 	return to, nil
 }

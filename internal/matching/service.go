@@ -34,7 +34,7 @@ func (s *Service) Matches(ctx context.Context, kind market.ItemKind, id string, 
 		return nil, market.Errorf(market.EFORBIDDEN, "only the owner and market operators see matches")
 	}
 	if it.Status != market.StatusPublished {
-		return nil, market.Errorf(market.ECONFLICT, "only published items are matched; this one is %s", it.Status)
+		return nil, market.Conflict("only published items are matched; this one is %s", it.Status)
 	}
 	o := Options{Lexicon: s.Vocabulary.Lexicon()}
 	if s.Signals != nil {

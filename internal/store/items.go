@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -98,7 +97,8 @@ func forViewer(a *market.Actor, it *market.Item) *market.Item {
 var _ market.ItemService = (*DB)(nil)
 
 // CreateItem creates a draft owned by the caller's org.
-func (db *DB) CreateItem(ctx context.Context, kind market.ItemKind, in market.ItemPatch) (*market.Item, error) {
+func (db *DB) CreateItem(ctx context.Context, kind market.ItemKind, in market.ItemPatch) (_ *market.Item, err error) {
+	defer wrap(&err, "store.CreateItem(%s)", kind)
 	a := market.ActorFrom(ctx)
 	if err := market.CanCreateItem(a, kind); err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ func (db *DB) CreateItem(ctx context.Context, kind market.ItemKind, in market.It
 		return nil, err
 	}
 	row := rowFromItem(it)
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err = db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
@@ -127,10 +127,7 @@ func (db *DB) CreateItem(ctx context.Context, kind market.ItemKind, in market.It
 func lockItem(tx *gorm.DB, kind market.ItemKind, id string) (*itemRow, error) {
 	var row itemRow
 	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ? AND kind = ?", id, string(kind)).Error
-	if errors.Is(err, errNotFound) {
-		return nil, market.Errorf(market.ENOTFOUND, "%s %s not found", kind, id)
-	}
-	return &row, err
+	return &row, translate(err, func() error { return itemNotFound(kind, id) })
 }
 
 // change runs one lifecycle action on an item: it locks the row, checks
@@ -153,7 +150,7 @@ func (db *DB) change(ctx context.Context, kind market.ItemKind, id, action strin
 		}
 		it := row.item()
 		if !market.CanSeeItem(a, it) {
-			return market.Errorf(market.ENOTFOUND, "%s %s not found", kind, id)
+			return itemNotFound(kind, id)
 		}
 		if err := allowed(a, it); err != nil {
 			return err
@@ -200,7 +197,8 @@ func (db *DB) change(ctx context.Context, kind market.ItemKind, id, action strin
 // UpdateItem edits a draft, rejected or published item; a published item
 // stays published. An untouched deadline is not re-checked, so a demand
 // whose deadline has passed can still be corrected.
-func (db *DB) UpdateItem(ctx context.Context, kind market.ItemKind, id string, in market.ItemPatch) (*market.Item, error) {
+func (db *DB) UpdateItem(ctx context.Context, kind market.ItemKind, id string, in market.ItemPatch) (_ *market.Item, err error) {
+	defer wrap(&err, "store.UpdateItem(%s, %q)", kind, id)
 	return db.change(ctx, kind, id, market.ActionEdit, market.CanChangeItem, func(it *market.Item, now time.Time) error {
 		prev := *it
 		it.Apply(in)
@@ -210,7 +208,8 @@ func (db *DB) UpdateItem(ctx context.Context, kind market.ItemKind, id string, i
 
 // SubmitItem sends a draft or rejected item to review. Only verified orgs
 // publish, so only they may submit.
-func (db *DB) SubmitItem(ctx context.Context, kind market.ItemKind, id string) (*market.Item, error) {
+func (db *DB) SubmitItem(ctx context.Context, kind market.ItemKind, id string) (_ *market.Item, err error) {
+	defer wrap(&err, "store.SubmitItem(%s, %q)", kind, id)
 	return db.change(ctx, kind, id, market.ActionSubmit, func(a *market.Actor, it *market.Item) error {
 		if err := market.CanChangeItem(a, it); err != nil {
 			return err
@@ -226,7 +225,8 @@ func (db *DB) SubmitItem(ctx context.Context, kind market.ItemKind, id string) (
 }
 
 // ReviewItem approves (publishes) or rejects an item under review.
-func (db *DB) ReviewItem(ctx context.Context, kind market.ItemKind, id string, r market.Review) (*market.Item, error) {
+func (db *DB) ReviewItem(ctx context.Context, kind market.ItemKind, id string, r market.Review) (_ *market.Item, err error) {
+	defer wrap(&err, "store.ReviewItem(%s, %q)", kind, id)
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
@@ -247,7 +247,8 @@ func (db *DB) ReviewItem(ctx context.Context, kind market.ItemKind, id string, r
 }
 
 // CloseItem closes an item; its owner or an operator may.
-func (db *DB) CloseItem(ctx context.Context, kind market.ItemKind, id string) (*market.Item, error) {
+func (db *DB) CloseItem(ctx context.Context, kind market.ItemKind, id string) (_ *market.Item, err error) {
+	defer wrap(&err, "store.CloseItem(%s, %q)", kind, id)
 	return db.change(ctx, kind, id, market.ActionClose, func(a *market.Actor, it *market.Item) error {
 		if market.CanReviewItems(a) == nil {
 			return nil
@@ -257,4 +258,8 @@ func (db *DB) CloseItem(ctx context.Context, kind market.ItemKind, id string) (*
 		it.ClosedAt = &now
 		return nil
 	})
+}
+
+func itemNotFound(kind market.ItemKind, id string) error {
+	return market.Errorf(market.ENOTFOUND, "%s %s not found", kind, id)
 }

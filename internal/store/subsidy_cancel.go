@@ -26,7 +26,8 @@ import (
 // rejected. Under the deal's lock nobody can create an application for the
 // deal either (creating one locks the deal), so the live application read
 // again there is the one to settle.
-func (db *DB) CancelTransaction(ctx context.Context, id string, c market.Cancellation) (*market.Transaction, error) {
+func (db *DB) CancelTransaction(ctx context.Context, id string, c market.Cancellation) (_ *market.Transaction, err error) {
+	defer wrap(&err, "store.CancelTransaction(%q)", id)
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

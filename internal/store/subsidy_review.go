@@ -83,7 +83,8 @@ func (db *DB) changeApplication(ctx context.Context, id, action string,
 
 // WithdrawSubsidyApplication withdraws a submitted application; its buyer
 // may. The transaction is free for a new application afterwards.
-func (db *DB) WithdrawSubsidyApplication(ctx context.Context, id string) (*market.SubsidyApplication, error) {
+func (db *DB) WithdrawSubsidyApplication(ctx context.Context, id string) (_ *market.SubsidyApplication, err error) {
+	defer wrap(&err, "store.WithdrawSubsidyApplication(%q)", id)
 	return db.changeApplication(ctx, id, market.ActionWithdraw, market.CanWithdrawSubsidyApplication,
 		func(_ *gorm.DB, _ *market.SubsidyPolicy, app *market.SubsidyApplication, _ int64) ([]auditEntry, error) {
 			now := app.UpdatedAt
@@ -114,7 +115,8 @@ func reviewer(a *market.Actor, _ *market.SubsidyApplication) error {
 //
 // The reservation is one conditional UPDATE under the policy's lock:
 // approved_fen grows only if approved + disbursed stays within budget_fen.
-func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.Review) (*market.SubsidyApplication, error) {
+func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.Review) (_ *market.SubsidyApplication, err error) {
+	defer wrap(&err, "store.ReviewSubsidyApplication(%q)", id)
 	a := market.ActorFrom(ctx)
 	// Reviewing is the bureau's alone: anyone else gets 403 whatever the
 	// id, which tells nothing about which applications exist.
@@ -143,12 +145,12 @@ func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.
 				return nil, err
 			}
 			if !q.Eligible {
-				return nil, &market.Error{Code: market.ECONFLICT, Reasons: q.ReasonList(),
-					Message: fmt.Sprintf("subsidy application %s cannot be approved now: %s", id, reasonCodes(&q))}
+				return nil, market.Conflict("subsidy application %s cannot be approved now: %s", id, reasonCodes(&q)).
+					Because(q.ReasonList()...)
 			}
 			amount := min(app.AmountFen, q.AmountFen)
 			if amount <= 0 {
-				return nil, market.Errorf(market.ECONFLICT, "subsidy application %s cannot be approved now: its subsidy is 0 fen", id)
+				return nil, market.Conflict("subsidy application %s cannot be approved now: its subsidy is 0 fen", id)
 			}
 			res := tx.Session(&gorm.Session{NewDB: true}).Model(&policyRow{}).
 				Where("id = ? AND approved_fen + disbursed_fen + ? <= budget_fen", p.ID, amount).
@@ -158,8 +160,8 @@ func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.
 			}
 			if res.RowsAffected != 1 {
 				// Unreachable while the lock holds; never overspend if it does not.
-				return nil, &market.Error{Code: market.ECONFLICT, Message: "subsidy application " + id + " cannot be approved now: budget_exhausted",
-					Reasons: []market.Reason{{Code: "budget_exhausted", Message: "政策预算已用完 (the policy budget is used up)"}}}
+				return nil, market.Conflict("subsidy application %s cannot be approved now: budget_exhausted", id).
+					Because(market.Reason{Code: "budget_exhausted", Message: "政策预算已用完 (the policy budget is used up)"})
 			}
 			recheck, err := json.Marshal(q)
 			if err != nil {
@@ -189,7 +191,8 @@ func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.
 // the certified one. What is paid moves to disbursed_fen; the rest of the
 // reservation goes back to the budget. Both amounts and the recomputed
 // quote are kept.
-func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d market.Disbursement) (*market.SubsidyApplication, error) {
+func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d market.Disbursement) (_ *market.SubsidyApplication, err error) {
+	defer wrap(&err, "store.DisburseSubsidyApplication(%q)", id)
 	if err := market.CanReviewSubsidies(market.ActorFrom(ctx)); err != nil {
 		return nil, err
 	}
@@ -211,13 +214,12 @@ func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d marke
 				return nil, err
 			}
 			if !q.Eligible {
-				return nil, &market.Error{Code: market.ECONFLICT, Reasons: q.ReasonList(),
-					Message: fmt.Sprintf("subsidy application %s cannot be disbursed now: %s; reject it to release its %d fen",
-						id, reasonCodes(&q), held)}
+				return nil, market.Conflict("subsidy application %s cannot be disbursed now: %s; reject it to release its %d fen",
+					id, reasonCodes(&q), held).Because(q.ReasonList()...)
 			}
 			paid := min(held, q.AmountFen)
 			if paid <= 0 {
-				return nil, market.Errorf(market.ECONFLICT, "subsidy application %s cannot be disbursed now: the deal's subsidy is 0 fen; reject it to release its %d fen", id, held)
+				return nil, market.Conflict("subsidy application %s cannot be disbursed now: the deal's subsidy is 0 fen; reject it to release its %d fen", id, held)
 			}
 			res := tx.Session(&gorm.Session{NewDB: true}).Model(&policyRow{}).Where("id = ? AND approved_fen >= ?", p.ID, held).
 				Updates(map[string]any{"approved_fen": gorm.Expr("approved_fen - ?", held),
@@ -237,11 +239,10 @@ func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d marke
 			app.DisbursedAmountFen, app.DisbursementBreakdown = paid, recheck
 			return db.policyMoved(tx, p, "disburse")
 		})
-	if duplicateOn(err, "subsidy_applications_voucher", "subsidy_applications.voucher_no") {
-		return nil, &market.Error{Code: market.ECONFLICT, Message: "voucher_no " + d.VoucherNo + " is already booked on another subsidy application",
-			Fields: []market.FieldError{{Field: "voucher_no", Message: "already booked"}}}
-	}
-	return app, err
+	return app, translate(err, nil, uniqueKey{"subsidy_applications_voucher", "subsidy_applications.voucher_no", func() error {
+		return market.Conflict("voucher_no %s is already booked on another subsidy application", d.VoucherNo).
+			On("voucher_no", "already booked")
+	}})
 }
 
 // releaseReservation gives back to policy p what application app held
