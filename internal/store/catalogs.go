@@ -212,48 +212,47 @@ func (db *DB) CreateCatalog(ctx context.Context, in market.CatalogInput) (_ *mar
 	return c, db.countLive(ctx, c)
 }
 
-// changeCatalog locks a catalog, checks visibility, permission and the
-// transition, and lets fn change it inside the transaction; the new state
-// is saved and audited there too. The event's "after" is what fn returns,
-// or the catalog when that is nil.
+// changeCatalog runs one action on a catalog through run: the catalog's
+// lock, visibility, market.CanChangeCatalog and the transition, then fn
+// changes it inside the transaction. The event's "after" is what fn
+// returns, or the catalog when that is nil.
 func (db *DB) changeCatalog(ctx context.Context, id, action string, fn func(tx *gorm.DB, c *market.Catalog, now time.Time) (any, error)) (*market.Catalog, error) {
-	a := market.ActorFrom(ctx)
-	var out *market.Catalog
-	err := db.tx(ctx, func(tx *gorm.DB) error {
-		var row catalogRow
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ?", id).Error
-		if err := translate(err, func() error { return catalogNotFound(id) }); err != nil {
-			return err
-		}
-		c := row.catalog()
-		if !market.CanSeeCatalog(a, c) {
-			return catalogNotFound(id)
-		}
-		if err := market.CanChangeCatalog(a, c); err != nil {
-			return err
-		}
-		to, err := market.CatalogTransition(c.Status, action)
-		if err != nil {
-			return err
-		}
-		before := *c
-		now := db.now()
-		c.Status, c.UpdatedAt = to, now
-		after, err := fn(tx, c, now)
-		if err != nil {
-			return err
-		}
-		if after == nil {
-			after = c
-		}
-		nr := rowFromCatalog(c, row.CreatedBy)
-		if err := tx.Select("*").Save(&nr).Error; err != nil {
-			return err
-		}
-		out = c
-		return db.audit(ctx, tx, action, "catalog", id, &before, after)
+	var createdBy string
+	var after any
+	return run(ctx, db, change[market.Catalog]{
+		entity: "catalog", id: id, action: action,
+		lock: func(tx *gorm.DB) (*market.Catalog, error) {
+			var row catalogRow
+			err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ?", id).Error
+			if err := translate(err, func() error { return catalogNotFound(id) }); err != nil {
+				return nil, err
+			}
+			createdBy = row.CreatedBy
+			return row.catalog(), nil
+		},
+		visible:  market.CanSeeCatalog,
+		notFound: func() error { return catalogNotFound(id) },
+		allowed:  market.CanChangeCatalog,
+		apply: func(tx *gorm.DB, c *market.Catalog, now time.Time) ([]auditEntry, error) {
+			to, err := market.CatalogTransition(c.Status, action)
+			if err != nil {
+				return nil, err
+			}
+			c.Status, c.UpdatedAt = to, now
+			after, err = fn(tx, c, now)
+			return nil, err
+		},
+		save: func(tx *gorm.DB, c *market.Catalog) error {
+			nr := rowFromCatalog(c, createdBy)
+			return tx.Select("*").Save(&nr).Error
+		},
+		after: func(c *market.Catalog) any {
+			if after != nil {
+				return after
+			}
+			return c
+		},
 	})
-	return out, err
 }
 
 // UpdateCatalog edits a draft.

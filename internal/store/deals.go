@@ -283,14 +283,10 @@ func (db *DB) contractConflict(ctx context.Context, contractNo string) error {
 // reads its payments too. lock takes the row lock that serialises every
 // change of the deal.
 func findDeal(ctx context.Context, q *gorm.DB, id string, lock, withPayments bool) (*market.Transaction, error) {
-	if lock {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	var row dealRow
-	if err := translate(q.First(&row, "id = ?", id).Error, func() error { return dealNotFound(id) }); err != nil {
+	t, err := readDeal(q, id, lock)
+	if err != nil {
 		return nil, err
 	}
-	t := row.deal()
 	if !market.CanSeeTransaction(market.ActorFrom(ctx), t) {
 		return nil, dealNotFound(id)
 	}
@@ -307,19 +303,24 @@ func findDeal(ctx context.Context, q *gorm.DB, id string, lock, withPayments boo
 	return t, nil
 }
 
-// auditEntry is one more audit event a deal action writes.
-type auditEntry struct {
-	action, entity, id string
-	before, after      any
+// readDeal reads a deal whoever asks; lock takes its row lock.
+func readDeal(q *gorm.DB, id string, lock bool) (*market.Transaction, error) {
+	if lock {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var row dealRow
+	if err := translate(q.First(&row, "id = ?", id).Error, func() error { return dealNotFound(id) }); err != nil {
+		return nil, err
+	}
+	return row.deal(), nil
 }
 
-// changeDeal runs one action on a deal: it locks the row (SELECT ... FOR
-// UPDATE, so concurrent changes on any number of server instances queue
-// here), checks visibility and permission, lets mutate apply the action,
-// saves and audits, all in one transaction. The audit events come last:
-// appending one locks the chain's head, which every write in the system
-// shares, so it is held for as short a time as possible. The answer is
-// read after the commit, outside the row lock.
+// changeDeal runs one action on a deal through run: the deal's row lock
+// (SELECT ... FOR UPDATE, so concurrent changes on any number of server
+// instances queue here), visibility, allowed, then mutate applies the
+// action. A deal that has just become paid gets its 免申即享 subsidy
+// application from an auto_apply policy, in the same transaction. The
+// answer is read after the commit, outside the row lock.
 func (db *DB) changeDeal(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
 	mutate func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error)) (*market.Transaction, error) {
 	return db.changeDealAfter(ctx, id, action, allowed, nil, mutate)
@@ -330,50 +331,30 @@ func (db *DB) changeDeal(ctx context.Context, id, action string, allowed func(*m
 func (db *DB) changeDealAfter(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
 	prelock func(tx *gorm.DB) error,
 	mutate func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error)) (*market.Transaction, error) {
-	a := market.ActorFrom(ctx)
-	err := db.tx(ctx, func(tx *gorm.DB) error {
-		if prelock != nil {
-			if err := prelock(tx); err != nil {
-				return err
+	_, err := run(ctx, db, change[market.Transaction]{
+		entity: "transaction", id: id, action: action,
+		prelock: prelock,
+		lock: func(tx *gorm.DB) (*market.Transaction, error) {
+			return readDeal(tx.Session(&gorm.Session{NewDB: true}), id, true)
+		},
+		visible:  market.CanSeeTransaction,
+		notFound: func() error { return dealNotFound(id) },
+		allowed:  allowed,
+		apply:    mutate,
+		save: func(tx *gorm.DB, t *market.Transaction) error {
+			row := rowFromDeal(t)
+			// intent_key is written once, by CreateTransaction: a deal that
+			// shares its intent with an older one (logged before the key
+			// existed, 00006) holds no key, and saving it must not claim one.
+			return tx.Select("*").Omit("IntentKey").Save(&row).Error
+		},
+		settle: func(tx *gorm.DB, before, t *market.Transaction) ([]auditEntry, error) {
+			if before.Status == market.DealPaid || t.Status != market.DealPaid {
+				return nil, nil
 			}
-		}
-		t, err := findDeal(ctx, tx.Session(&gorm.Session{NewDB: true}), id, true, false)
-		if err != nil {
-			return err
-		}
-		if err := allowed(a, t); err != nil {
-			return err
-		}
-		before := auditView(t)
-		extra, err := mutate(tx, t, db.now())
-		if err != nil {
-			return err
-		}
-		row := rowFromDeal(t)
-		// intent_key is written once, by CreateTransaction: a deal that
-		// shares its intent with an older one (logged before the key
-		// existed, 00006) holds no key, and saving it must not claim one.
-		if err := tx.Select("*").Omit("IntentKey").Save(&row).Error; err != nil {
-			return err
-		}
-		// 免申即享: a deal that has just become paid gets its subsidy
-		// application from an auto_apply policy, in this same transaction.
-		if before.Status != market.DealPaid && t.Status == market.DealPaid {
-			applied, err := db.autoApplySubsidies(ctx, tx, t)
-			if err != nil {
-				return err
-			}
-			extra = append(extra, applied...)
-		}
-		if err := db.audit(ctx, tx, action, "transaction", id, before, auditView(t)); err != nil {
-			return err
-		}
-		for _, e := range extra {
-			if err := db.audit(ctx, tx, e.action, e.entity, e.id, e.before, e.after); err != nil {
-				return err
-			}
-		}
-		return nil
+			return db.autoApplySubsidies(ctx, tx, t)
+		},
+		view: func(t *market.Transaction) any { return auditView(t) },
 	})
 	if err != nil {
 		return nil, err

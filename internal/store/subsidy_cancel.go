@@ -19,7 +19,7 @@ import (
 // has its audit event. A deal whose subsidy is already disbursed cannot be
 // cancelled (409): public money has been paid out for it.
 //
-// Locks follow the store's order (store/subsidy_review.go): the live
+// Locks follow the store's order (store/change.go): the live
 // application's policy and the application are locked before the deal, so
 // a concurrent approval or disbursement of it either finishes first (and
 // the cancellation sees it) or waits and then finds the application

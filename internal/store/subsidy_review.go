@@ -4,81 +4,68 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
-// Locks: every subsidy write that moves an existing application takes its
-// row locks in one order — the policy's lineage root, the policy, the
-// application, the deal, and last the audit chain's head — so concurrent
-// writers on any number of instances queue rather than deadlock. Cancelling
-// a deal takes them in that order too (store/deals.go). Creating an
-// application locks the deal before the policy (a buyer's application, and
-// auto-apply, which runs inside a change of the deal): it holds no
-// application yet, and a deal that already has a live one is refused
-// before the policy is locked, so it cannot close a cycle with those
-// that do. Any rare cycle left is broken by MySQL's deadlock detection and
-// db.tx's retry.
+// Every subsidy write that moves an existing application takes its row
+// locks in the store's lock order (store/change.go): the policy's lineage
+// root, the policy, the application, the deal, the audit chain's head.
+// Cancelling a deal takes them in that order too (CancelTransaction).
 
-// changeApplication runs one action on an application in one transaction:
-// it finds the application (404 unless visible), checks permission, locks
-// what the action needs, applies the transition and lets mutate do the
-// rest (held is what the application reserved before the transition),
-// then saves and audits.
+// changeApplication runs one action on an application through run. The
+// application is found first without a lock (404 unless visible) and
+// allowed checked, so only who may act gets to lock: approving, disbursing
+// and rejecting (an approved application releases its reservation) move
+// the policy's counters, and the policy's row locks come before the
+// application's. Then the application is locked, the transition applied,
+// and mutate does the rest (held is what the application reserved before
+// the transition).
 func (db *DB) changeApplication(ctx context.Context, id, action string,
 	allowed func(*market.Actor, *market.SubsidyApplication) error,
 	mutate func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication, held int64) ([]auditEntry, error),
 ) (*market.SubsidyApplication, error) {
 	a := market.ActorFrom(ctx)
-	var out *market.SubsidyApplication
-	err := db.tx(ctx, func(tx *gorm.DB) error {
-		app, err := findApplication(ctx, tx, id, false)
-		if err != nil {
-			return err
-		}
-		if err := allowed(a, app); err != nil {
-			return err
-		}
-		// Approving, disbursing and rejecting (an approved application
-		// releases its reservation) move the policy's counters: its row
-		// locks come before the application's.
-		var p *market.SubsidyPolicy
-		if action == market.ActionApprove || action == market.ActionDisburse || action == market.ActionReject {
-			if p, err = findPolicy(tx.Session(&gorm.Session{NewDB: true}), app.PolicyID, true); err != nil {
+	var p *market.SubsidyPolicy
+	return run(ctx, db, change[market.SubsidyApplication]{
+		entity: "subsidy_application", id: id, action: action,
+		prelock: func(tx *gorm.DB) error {
+			app, err := findApplication(ctx, tx, id, false)
+			if err != nil {
 				return err
 			}
-		}
-		if app, err = findApplication(ctx, tx.Session(&gorm.Session{NewDB: true}), id, true); err != nil {
-			return err
-		}
-		to, err := market.ApplicationTransition(app.Status, action)
-		if err != nil {
-			return err
-		}
-		before := *app
-		app.Status, app.UpdatedAt = to, db.now()
-		extra, err := mutate(tx, p, app, before.ReservedFen())
-		if err != nil {
-			return err
-		}
-		row := rowFromApplication(app)
-		if err := tx.Session(&gorm.Session{NewDB: true}).Select("*").Save(&row).Error; err != nil {
-			return err
-		}
-		if err := db.audit(ctx, tx, action, "subsidy_application", id, &before, app); err != nil {
-			return err
-		}
-		for _, e := range extra {
-			if err := db.audit(ctx, tx, e.action, e.entity, e.id, e.before, e.after); err != nil {
+			if err := allowed(a, app); err != nil {
 				return err
 			}
-		}
-		out = app
-		return nil
+			p = nil
+			if action == market.ActionApprove || action == market.ActionDisburse || action == market.ActionReject {
+				p, err = findPolicy(tx.Session(&gorm.Session{NewDB: true}), app.PolicyID, true)
+			}
+			return err
+		},
+		lock: func(tx *gorm.DB) (*market.SubsidyApplication, error) {
+			return findApplication(ctx, tx.Session(&gorm.Session{NewDB: true}), id, true)
+		},
+		visible:  market.CanSeeSubsidyApplication,
+		notFound: func() error { return applicationNotFound(id) },
+		allowed:  allowed,
+		apply: func(tx *gorm.DB, app *market.SubsidyApplication, now time.Time) ([]auditEntry, error) {
+			to, err := market.ApplicationTransition(app.Status, action)
+			if err != nil {
+				return nil, err
+			}
+			held := app.ReservedFen()
+			app.Status, app.UpdatedAt = to, now
+			return mutate(tx, p, app, held)
+		},
+		save: func(tx *gorm.DB, app *market.SubsidyApplication) error {
+			row := rowFromApplication(app)
+			return tx.Session(&gorm.Session{NewDB: true}).Select("*").Save(&row).Error
+		},
 	})
-	return out, err
 }
 
 // WithdrawSubsidyApplication withdraws a submitted application; its buyer
