@@ -142,8 +142,8 @@ func (s *Server) listOrgs(c *fiber.Ctx) error {
 		return err
 	}
 	f := market.OrgFilter{Kind: c.Query("kind"), Page: pr}
-	if f.Kind != "" && !market.HasCode(market.OrgKinds, f.Kind) {
-		return market.Invalid("kind", "must be an org kind of GET /meta")
+	if err := f.Validate(); err != nil {
+		return err
 	}
 	if v := c.Query("verified"); v != "" {
 		b, err := strconv.ParseBool(v)

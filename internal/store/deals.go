@@ -222,13 +222,10 @@ func checkDealRefs(tx *gorm.DB, t *market.Transaction) error {
 	}
 	for _, side := range []struct{ field, id string }{{"buyer_org_id", t.BuyerOrgID}, {"seller_org_id", t.SellerOrgID}} {
 		i := indexOf(orgs, func(o orgRow) bool { return o.ID == side.id })
-		switch {
-		case i < 0:
+		if i < 0 {
 			p.Add(side.field, "no org %s", side.id)
-		case orgs[i].Kind == market.OrgOperator || orgs[i].Kind == market.OrgGovernment:
-			p.Add(side.field, "a %s org does not buy or sell technology", orgs[i].Kind)
-		case !orgs[i].Verified:
-			p.Add(side.field, "org %s is not verified; only verified orgs trade", side.id)
+		} else if why := market.CanTrade(orgs[i].org()); why != "" {
+			p.Add(side.field, "%s", why)
 		}
 	}
 	for _, ref := range []struct {

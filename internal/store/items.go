@@ -208,15 +208,7 @@ func (db *DB) UpdateItem(ctx context.Context, kind market.ItemKind, id string, i
 // publish, so only they may submit.
 func (db *DB) SubmitItem(ctx context.Context, kind market.ItemKind, id string) (_ *market.Item, err error) {
 	defer wrap(&err, "store.SubmitItem(%s, %q)", kind, id)
-	return db.changeItem(ctx, kind, id, market.ActionSubmit, func(a *market.Actor, it *market.Item) error {
-		if err := market.CanChangeItem(a, it); err != nil {
-			return err
-		}
-		if !a.OrgVerified {
-			return market.Errorf(market.EFORBIDDEN, "your org must be verified before it publishes")
-		}
-		return nil
-	}, func(it *market.Item, now time.Time) error {
+	return db.changeItem(ctx, kind, id, market.ActionSubmit, market.CanSubmitItem, func(it *market.Item, now time.Time) error {
 		it.SubmittedAt = &now
 		return it.Validate(now)
 	})
@@ -247,12 +239,7 @@ func (db *DB) ReviewItem(ctx context.Context, kind market.ItemKind, id string, r
 // CloseItem closes an item; its owner or an operator may.
 func (db *DB) CloseItem(ctx context.Context, kind market.ItemKind, id string) (_ *market.Item, err error) {
 	defer wrap(&err, "store.CloseItem(%s, %q)", kind, id)
-	return db.changeItem(ctx, kind, id, market.ActionClose, func(a *market.Actor, it *market.Item) error {
-		if market.CanReviewItems(a) == nil {
-			return nil
-		}
-		return market.CanChangeItem(a, it)
-	}, func(it *market.Item, now time.Time) error {
+	return db.changeItem(ctx, kind, id, market.ActionClose, market.CanCloseItem, func(it *market.Item, now time.Time) error {
 		it.ClosedAt = &now
 		return nil
 	})

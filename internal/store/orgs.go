@@ -152,6 +152,9 @@ func (db *DB) ListOrgs(ctx context.Context, f market.OrgFilter) (_ market.Page[m
 	if a := market.ActorFrom(ctx); !a.CanVerifyOrgs() && !a.IsGovernment() {
 		return out, market.Errorf(market.EFORBIDDEN, "only operators, the bureau and admins may list orgs")
 	}
+	if err := f.Validate(); err != nil {
+		return out, err
+	}
 	q := whereEq(db.gorm.WithContext(ctx).Model(&orgRow{}), "kind", f.Kind)
 	if f.Verified != nil {
 		q = q.Where("verified = ?", *f.Verified)
