@@ -151,6 +151,12 @@ func TestScale100K(t *testing.T) {
 	const searches, matches = 2000, 500
 	searchLat := make([]time.Duration, 0, searches)
 	slowSearch := &slowest{}
+	type classCost struct {
+		n   int
+		cpu time.Duration
+		lat []time.Duration
+	}
+	classes := map[string]*classCost{}
 	totals := 0
 	var cpu0 time.Duration
 	for i := 0; i < searches+warm; i++ {
@@ -158,15 +164,30 @@ func TestScale100K(t *testing.T) {
 			cpu0 = cpuTime()
 		}
 		q := s.query()
+		c0 := cpuTime()
 		t0 := time.Now()
 		res, err := eng.Search(ctx, q)
 		d := time.Since(t0)
+		c1 := cpuTime()
 		if err != nil {
 			t.Fatalf("Search(%+v): %v", q, err)
 		}
 		if i >= warm {
 			searchLat = append(searchLat, d)
 			totals += res.Total
+			class := "browse"
+			switch {
+			case q.Text != "" && q.Sort == "":
+				class = "text, relevance"
+			case q.Text != "":
+				class = "text, sorted"
+			}
+			cc := classes[class]
+			if cc == nil {
+				cc = &classCost{}
+				classes[class] = cc
+			}
+			cc.n, cc.cpu, cc.lat = cc.n+1, cc.cpu+c1-c0, append(cc.lat, d)
 			slowSearch.note(d, fmt.Sprintf("%q sort %q filters %v/%v/%v page %d: %d hits", q.Text, q.Sort, q.Industries, q.Maturities, q.MinFen != nil, q.Page, res.Total))
 		}
 	}
@@ -179,6 +200,12 @@ func TestScale100K(t *testing.T) {
 	// core's worth (GOMAXPROCS=1); docs/benchmarks.md keeps the record.
 	t.Logf("search p99 %v against the 10 ms target", p99)
 	slowSearch.log(t, "search")
+	for _, name := range []string{"browse", "text, relevance", "text, sorted"} {
+		if cc := classes[name]; cc != nil {
+			p50, p99 := percentiles(cc.lat)
+			t.Logf("  %-15s %4d queries, CPU %v per query, p50 %v, p99 %v", name, cc.n, cc.cpu/time.Duration(cc.n), p50, p99)
+		}
+	}
 
 	matchLat := make([]time.Duration, 0, matches)
 	slowMatch := &slowest{}

@@ -310,8 +310,29 @@ func topAny(ctx context.Context, plan textPlan, idx bleve.Index, r index.IndexRe
 			kept = searchers
 		}
 	}
+	n := 0
+	err := walkClauses(ctx, kept, r, t, func(row int, score float64) {
+		n++
+		top.offer(hit{row: &t.rows[row], score: score})
+	})
+	return n, err
+}
+
+// walkClauses scores the documents matching any of searchers the way
+// bleve's disjunction of them scores (the clauses' query norm, the sum of
+// the clauses matched scaled by their share) and calls emit once per
+// document, in first-seen order; it closes nothing. It walks term at a
+// time: each clause's postings on their own, added into a per-row array.
+// bleve's disjunction merges the clauses' postings in a heap, which costs
+// more than the postings themselves over the hundred clauses of a
+// matching query. (For a search's per-word queries, a few clauses each,
+// this walk measured 9% slower than bleve's and is not used.)
+func walkClauses(ctx context.Context, searchers []bsearch.Searcher, r index.IndexReader, t *table, emit func(row int, score float64)) error {
+	if len(searchers) == 0 {
+		return nil
+	}
 	norm := 0.0
-	for _, s := range kept {
+	for _, s := range searchers {
 		norm += s.Weight()
 	}
 	norm = 1 / math.Sqrt(norm)
@@ -331,24 +352,24 @@ func topAny(ctx context.Context, plan textPlan, idx bleve.Index, r index.IndexRe
 	rowOf := t.rowFinder(r)
 	pool := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(16, 0)}
 	n := 0
-	for _, s := range kept {
+	for _, s := range searchers {
 		s.SetQueryNorm(norm)
 		for {
 			dm, err := s.Next(pool)
 			if err != nil {
-				return 0, err
+				return err
 			}
 			if dm == nil {
 				break
 			}
 			if n++; n%1024 == 0 && ctx.Err() != nil {
-				return 0, ctx.Err()
+				return ctx.Err()
 			}
 			ri, ok, err := rowOf(dm.IndexInternalID)
 			score := dm.Score
 			pool.DocumentMatchPool.Put(dm)
 			if err != nil {
-				return 0, err
+				return err
 			}
 			if !ok {
 				continue
@@ -364,9 +385,9 @@ func topAny(ctx context.Context, plan textPlan, idx bleve.Index, r index.IndexRe
 		}
 	}
 	for _, h := range hits {
-		top.offer(hit{row: &t.rows[h.row], score: h.sum * float64(h.clauses) / float64(len(kept))})
+		emit(h.row, h.sum*float64(h.clauses)/float64(len(searchers)))
 	}
-	return len(hits), nil
+	return nil
 }
 
 // scoring returns ctx telling bleve's term searchers to score with BM25,
