@@ -32,17 +32,21 @@ func TestQualityHalves(t *testing.T) {
 	for _, d := range set.Docs() {
 		byID[d.ID] = d
 	}
-	_, perDemand := relevance.Evaluate(set.Matches, func(id string) []string {
-		ms, err := match(context.Background(), eng, byID[id], 10, defaultWeights, Options{})
-		if err != nil {
-			t.Fatalf("Match(%s): %v", id, err)
-		}
-		ids := make([]string, len(ms))
-		for i, m := range ms {
-			ids[i] = m.ID
-		}
-		return ids
-	})
+	perDemandWith := func(w weights) map[string]float64 {
+		_, per := relevance.Evaluate(set.Matches, func(id string) []string {
+			ms, err := match(context.Background(), eng, byID[id], 10, w, Options{})
+			if err != nil {
+				t.Fatalf("Match(%s): %v", id, err)
+			}
+			ids := make([]string, len(ms))
+			for i, m := range ms {
+				ids[i] = m.ID
+			}
+			return ids
+		})
+		return per
+	}
+	perDemand := perDemandWith(defaultWeights)
 	judged := map[string]map[string]int{}
 	for _, q := range set.Queries {
 		judged[q.Text] = q.Relevant
@@ -58,6 +62,10 @@ func TestQualityHalves(t *testing.T) {
 	qodd, qeven := halves(perQuery)
 	t.Logf("match demand → achievements nDCG@10: odd half %.3f, even half %.3f", odd, even)
 	t.Logf("search nDCG@10:                      odd half %.3f, even half %.3f", qodd, qeven)
+	for _, v := range weightVariants() {
+		odd, even := halves(perDemandWith(v.w))
+		t.Logf("  variant %-34s odd %.3f even %.3f", v.name, odd, even)
+	}
 }
 
 // halves averages the figures of the keys at odd and at even positions
@@ -75,4 +83,27 @@ func halves(per map[string]float64) (odd, even float64) {
 		n[i%2]++
 	}
 	return sum[0] / float64(max(1, n[0])), sum[1] / float64(max(1, n[1]))
+}
+
+// weightVariants are the weight changes tried against the halves.
+func weightVariants() []struct {
+	name string
+	w    weights
+} {
+	with := func(f func(*weights)) weights {
+		w := defaultWeights
+		f(&w)
+		return w
+	}
+	return []struct {
+		name string
+		w    weights
+	}{
+		{"text 0.20, shared 0.25", with(func(w *weights) { w.text, w.shared = 0.20, 0.25 })},
+		{"text 0.05, shared 0.40", with(func(w *weights) { w.text, w.shared = 0.05, 0.40 })},
+		{"concept 0.40, shared 0.25", with(func(w *weights) { w.concept, w.shared = 0.40, 0.25 })},
+		{"concept 0.20, shared 0.45", with(func(w *weights) { w.concept, w.shared = 0.20, 0.45 })},
+		{"modes 0.05, shared 0.40", with(func(w *weights) { w.modes, w.shared = 0.05, 0.40 })},
+		{"maturity 0, price 0, shared 0.45", with(func(w *weights) { w.maturity, w.price, w.shared = 0, 0, 0.45 })},
+	}
 }
