@@ -85,9 +85,32 @@ func (t *table) putSlots(s []int32) { t.scratch.Put(s) }
 type row struct {
 	id                          string
 	industry, maturity, region  uint32
-	modes                       []uint32
 	price, budgetMin, budgetMax int64
 	published                   int64 // Unix milliseconds
+	// The modes are held in the row (market has five), in moreModes only
+	// when there are more: a slice of their own per row made every
+	// filtered or counted match a cache miss.
+	nModes    uint8
+	modeCodes [inlineModes]uint32
+	moreModes []uint32
+}
+
+const inlineModes = 5
+
+// modes returns the row's mode codes.
+func (r *row) modes() []uint32 {
+	if r.moreModes != nil {
+		return r.moreModes
+	}
+	return r.modeCodes[:r.nModes]
+}
+
+func (r *row) setModes(codes []uint32) {
+	if len(codes) > inlineModes {
+		r.moreModes = codes
+		return
+	}
+	r.nModes = uint8(copy(r.modeCodes[:], codes))
 }
 
 // dictionary codes strings as small integers, 1-based.
@@ -130,9 +153,11 @@ func (t *table) put(docs []search.Document) {
 			budgetMax: d.BudgetMaxFen,
 			published: d.PublishedAt.UnixMilli(),
 		}
+		codes := make([]uint32, 0, len(d.Modes))
 		for _, m := range d.Modes {
-			r.modes = append(r.modes, t.dict.code(m))
+			codes = append(codes, t.dict.code(m))
 		}
+		r.setModes(codes)
 		if i, ok := t.byID[d.ID]; ok {
 			t.rows[i] = r
 			continue
@@ -218,7 +243,7 @@ func (f *filter) pass(r *row) bool {
 	}
 	if f.modes != nil {
 		ok := false
-		for _, m := range r.modes {
+		for _, m := range r.modes() {
 			if has(f.modes, m) {
 				ok = true
 				break
@@ -254,7 +279,7 @@ func (c *counts) add(r *row) {
 	c.industry[r.industry]++
 	c.maturity[r.maturity]++
 	c.region[r.region]++
-	for _, m := range r.modes {
+	for _, m := range r.modes() {
 		c.modes[m]++
 	}
 }
