@@ -338,3 +338,39 @@ func dirSize(t *testing.T, dir string) int64 {
 	}
 	return total
 }
+
+// BenchmarkSavedIndex runs the benchmark's queries of one kind on an index
+// TestScale100K left in TECHMARKET_BENCH_DIR (browse, relevance or sorted,
+// from TECHMARKET_BENCH_CLASS), to profile one kind of query at 100,000
+// documents without building the index again.
+func BenchmarkSavedIndex(b *testing.B) {
+	dir := os.Getenv("TECHMARKET_BENCH_DIR")
+	if dir == "" {
+		b.Skip("set TECHMARKET_BENCH_DIR to an index TestScale100K kept")
+	}
+	eng, err := bleve.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	class := os.Getenv("TECHMARKET_BENCH_CLASS")
+	s := newSynth(7)
+	var qs []search.Query
+	for len(qs) < 500 {
+		q := s.query()
+		switch {
+		case class == "browse" && q.Text == "",
+			class == "relevance" && q.Text != "" && q.Sort == "",
+			class == "sorted" && q.Text != "" && q.Sort != "",
+			class == "":
+			qs = append(qs, q)
+		}
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := eng.Search(ctx, qs[i%len(qs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -361,16 +361,22 @@ type topK struct {
 	k    int
 	less func(a, b *hit) bool
 	h    []hit
+	cand hit // the hit being offered
 }
 
 // offer keeps h if it is among the k best so far. The heap is kept by
 // hand (container/heap would box every hit in an interface).
 func (t *topK) offer(h hit) {
-	switch {
-	case len(t.h) < t.k:
+	if len(t.h) < t.k {
 		t.h = append(t.h, h)
 		t.up(len(t.h) - 1)
-	case t.k > 0 && t.less(&h, &t.h[0]):
+		return
+	}
+	// Compared from a field, not from &h: a pointer to the argument
+	// passed to less (a func value) would move every offered hit to the
+	// heap, an allocation per match.
+	t.cand = h
+	if t.k > 0 && t.less(&t.cand, &t.h[0]) {
 		t.h[0] = h
 		t.down(0)
 	}
