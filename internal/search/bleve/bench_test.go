@@ -374,3 +374,29 @@ func BenchmarkSavedIndex(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSavedMatch matches the benchmark's demands against an index
+// TestScale100K left in TECHMARKET_BENCH_DIR.
+func BenchmarkSavedMatch(b *testing.B) {
+	dir := os.Getenv("TECHMARKET_BENCH_DIR")
+	if dir == "" {
+		b.Skip("set TECHMARKET_BENCH_DIR to an index TestScale100K kept")
+	}
+	eng, err := bleve.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	s := newSynth(7)
+	ds := make([]search.Document, 300)
+	for i := range ds {
+		ds[i] = s.demand(i)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := matching.Match(ctx, eng, ds[i%len(ds)], 10); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
