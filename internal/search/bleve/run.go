@@ -118,8 +118,8 @@ func collect(ctx context.Context, q search.Query, plan textPlan, idx bleve.Index
 			consider(&t.rows[i], 0, 0)
 		}
 	case plan.matchAny && c == nil && q.Sort == "" && !f.any():
-		// Nothing needs every match (matching asks this): let bleve's
-		// collector keep the best, reading IDs for those only.
+		// Nothing needs every match (matching asks this): walk the
+		// clauses term at a time and keep the best.
 		n, err := topAny(ctx, plan, idx, r, t, top)
 		if err != nil {
 			return nil, 0, nil, err
@@ -391,7 +391,7 @@ func walkClauses(ctx context.Context, searchers []bsearch.Searcher, r index.Inde
 }
 
 // scoring returns ctx telling bleve's term searchers to score with BM25,
-// the mapping's model, as bleve's own Search does; a searcher built
+// the model mapping.go sets, as bleve's own Search does; a searcher built
 // without it falls back to tf-idf.
 func scoring(ctx context.Context) context.Context {
 	return context.WithValue(ctx, bsearch.GetScoringModelCallbackKey,
