@@ -43,6 +43,7 @@ type System struct {
 	DB  *store.DB
 	// The store's per-aggregate services over DB, one value each.
 	Catalogs *store.CatalogService
+	Audit    *store.AuditService
 	Cache    interface {
 		cache.Cache
 		cache.Limiter
@@ -135,6 +136,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 		return nil, err
 	}
 	sys.Catalogs = store.NewCatalogService(sys.DB)
+	sys.Audit = store.NewAuditService(sys.DB)
 	filesDir := cfg.FilesDir
 	if filesDir == "" {
 		filesDir = filepath.Join(cfg.DataDir, "files")
@@ -283,7 +285,7 @@ func (s *System) Server() *httpapi.Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(s.Outbox.Collectors()...)
 	return httpapi.New(httpapi.Deps{
-		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.Catalogs, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
+		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.Audit, Catalogs: s.Catalogs, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
 		Intents: s.DB, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.DB), Feedback: s.DB, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
 		Search: &matching.Service{Items: s.DB, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.DB}, Registry: reg,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},

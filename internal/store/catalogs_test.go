@@ -57,7 +57,7 @@ func TestCatalogChangePath(t *testing.T) {
 		if frozen() != 1 || events() != 2 {
 			t.Fatalf("after a second publication: %d frozen, %d events", frozen(), events())
 		}
-		if v, err := db.VerifyAudit(storetest.Admin()); err != nil || !v.OK {
+		if v, err := store.NewAuditService(db).VerifyAudit(storetest.Admin()); err != nil || !v.OK {
 			t.Fatalf("audit chain: %+v %v", v, err)
 		}
 	})

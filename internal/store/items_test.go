@@ -148,7 +148,7 @@ func TestItemLifecycle(t *testing.T) {
 		if n := storetest.Count(t, db, "audit_events", "entity_id = ?", d.ID); n != 8 {
 			t.Fatalf("%d audit events for the demand, want 8", n)
 		}
-		if v, err := db.VerifyAudit(storetest.Admin()); err != nil || !v.OK {
+		if v, err := store.NewAuditService(db).VerifyAudit(storetest.Admin()); err != nil || !v.OK {
 			t.Fatalf("audit: %+v %v", v, err)
 		}
 		// The owner closes a draft too.

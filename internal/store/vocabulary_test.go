@@ -95,7 +95,7 @@ func TestVocabularyPutListDelete(t *testing.T) {
 		if got := auditTrail(t, db, "synonym_group"); !slices.Equal(got, want) {
 			t.Fatalf("audit %q, want %q", got, want)
 		}
-		if v, err := db.VerifyAudit(storetest.Admin()); err != nil || !v.OK {
+		if v, err := store.NewAuditService(db).VerifyAudit(storetest.Admin()); err != nil || !v.OK {
 			t.Fatalf("verify: %+v %v", v, err)
 		}
 		// The update event keeps the terms before and after.
@@ -272,7 +272,7 @@ func TestMatchFeedback(t *testing.T) {
 		if len(trail) != 5 || trail[0] != "create "+first.ID+by(w.e1) || trail[1] != "update "+first.ID+by(w.e1) {
 			t.Fatalf("audit %q", trail)
 		}
-		if v, err := db.VerifyAudit(storetest.Admin()); err != nil || !v.OK {
+		if v, err := store.NewAuditService(db).VerifyAudit(storetest.Admin()); err != nil || !v.OK {
 			t.Fatalf("verify: %+v %v", v, err)
 		}
 	})
