@@ -44,6 +44,8 @@ type System struct {
 	// The store's per-aggregate services over DB, one value each.
 	Catalogs *store.CatalogService
 	Audit    *store.AuditService
+	Vocab    *store.VocabularyService
+	Feedback *store.FeedbackService
 	Cache    interface {
 		cache.Cache
 		cache.Limiter
@@ -137,6 +139,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 	}
 	sys.Catalogs = store.NewCatalogService(sys.DB)
 	sys.Audit = store.NewAuditService(sys.DB)
+	sys.Vocab = store.NewVocabularyService(sys.DB)
+	sys.Feedback = store.NewFeedbackService(sys.DB)
 	filesDir := cfg.FilesDir
 	if filesDir == "" {
 		filesDir = filepath.Join(cfg.DataDir, "files")
@@ -151,7 +155,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	sys.Outbox = &outbox.Worker{Store: sys.DB, Engine: sys.Search, Log: log}
-	sys.Vocabulary = &vocabulary.Watcher{Source: sys.DB, Apply: sys.ApplyVocabulary, Log: log}
+	sys.Vocabulary = &vocabulary.Watcher{Source: sys.Vocab, Apply: sys.ApplyVocabulary, Log: log}
 	keys, err := signingKeys(ctx, cfg, sys.DB, log)
 	if err != nil {
 		sys.Close()
@@ -286,8 +290,8 @@ func (s *System) Server() *httpapi.Server {
 	reg.MustRegister(s.Outbox.Collectors()...)
 	return httpapi.New(httpapi.Deps{
 		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.Audit, Catalogs: s.Catalogs, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
-		Intents: s.DB, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.DB), Feedback: s.DB, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
-		Search: &matching.Service{Items: s.DB, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.DB}, Registry: reg,
+		Intents: s.DB, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.Vocab), Feedback: s.Feedback, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
+		Search: &matching.Service{Items: s.DB, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.Feedback}, Registry: reg,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},
 			{Name: "search", Check: s.Search.Ping}},
 	}, httpapi.Config{
