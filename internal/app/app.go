@@ -46,6 +46,8 @@ type System struct {
 	Audit    *store.AuditService
 	Vocab    *store.VocabularyService
 	Feedback *store.FeedbackService
+	Orgs     *store.OrgService
+	Sessions *store.SessionService
 	Cache    interface {
 		cache.Cache
 		cache.Limiter
@@ -141,6 +143,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 	sys.Audit = store.NewAuditService(sys.DB)
 	sys.Vocab = store.NewVocabularyService(sys.DB)
 	sys.Feedback = store.NewFeedbackService(sys.DB)
+	sys.Orgs = store.NewOrgService(sys.DB)
+	sys.Sessions = store.NewSessionService(sys.DB)
 	filesDir := cfg.FilesDir
 	if filesDir == "" {
 		filesDir = filepath.Join(cfg.DataDir, "files")
@@ -161,7 +165,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 		sys.Close()
 		return nil, err
 	}
-	sys.Auth = auth.New(sys.DB, sys.Cache, sys.Cache, auth.Config{
+	sys.Auth = auth.New(sys.Sessions, sys.Cache, sys.Cache, auth.Config{
 		Keys: keys, AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL,
 		LoginLimit: cfg.LoginLimit, LoginIPLimit: cfg.LoginIPLimit, LoginPeriod: LoginPeriod,
 	}, sys.Log)
@@ -289,7 +293,7 @@ func (s *System) Server() *httpapi.Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(s.Outbox.Collectors()...)
 	return httpapi.New(httpapi.Deps{
-		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.Audit, Catalogs: s.Catalogs, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
+		Orgs: s.Orgs, Items: s.DB, Auth: s.Auth, Audit: s.Audit, Catalogs: s.Catalogs, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
 		Intents: s.DB, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.Vocab), Feedback: s.Feedback, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
 		Search: &matching.Service{Items: s.DB, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.Feedback}, Registry: reg,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},

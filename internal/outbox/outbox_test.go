@@ -93,7 +93,7 @@ func orgActors(t *testing.T, db *store.DB) (owner, admin context.Context) {
 	admin = market.WithActor(context.Background(), &market.Actor{PlatformAdmin: true, Role: market.RoleAdmin})
 	code := "91450200MA00000010"
 	c, _ := market.CreditCodeCheckChar(code[:17])
-	o, err := db.Register(admin, market.Registration{Kind: market.OrgUniversity, Name: "广西某大学", CreditCode: code[:17] + string(c),
+	o, err := store.NewOrgService(db).Register(admin, market.Registration{Kind: market.OrgUniversity, Name: "广西某大学", CreditCode: code[:17] + string(c),
 		RegionCode: "450205", ContactName: "李", ContactPhone: "0772-2685000",
 		Admin: market.NewUser{Account: "u@example.com", Password: "pass-word-1", Name: "管理员"}})
 	if err != nil {

@@ -22,7 +22,7 @@ var admin = market.WithActor(context.Background(), &market.Actor{PlatformAdmin: 
 func mustOrg(t *testing.T, db *store.DB, i int) context.Context {
 	t.Helper()
 	code := creditCode(i)
-	o, err := db.Register(admin, market.Registration{Kind: market.OrgEnterprise, Name: fmt.Sprintf("企业%d", i),
+	o, err := store.NewOrgService(db).Register(admin, market.Registration{Kind: market.OrgEnterprise, Name: fmt.Sprintf("企业%d", i),
 		CreditCode: code, RegionCode: "450203", ContactName: "张", ContactPhone: "0772-1234567",
 		Admin: market.NewUser{Account: fmt.Sprintf("e%d@example.com", i), Password: "pass-word-1", Name: "管理员"}})
 	if err != nil {

@@ -51,16 +51,16 @@ func MustCreateOrg(tb testing.TB, db *store.DB, kind string, verified bool) Org 
 	if kind == market.OrgOperator || kind == market.OrgGovernment {
 		ctx = Admin()
 	}
-	o, err := db.Register(ctx, Registration(kind))
+	o, err := store.NewOrgService(db).Register(ctx, Registration(kind))
 	if err != nil {
 		tb.Fatalf("register %s: %v", kind, err)
 	}
 	if verified && !o.Verified {
-		if o, err = db.VerifyOrg(Admin(), o.ID); err != nil {
+		if o, err = store.NewOrgService(db).VerifyOrg(Admin(), o.ID); err != nil {
 			tb.Fatalf("verify %s: %v", kind, err)
 		}
 	}
-	users, err := db.ListUsers(Admin(), o.ID)
+	users, err := store.NewOrgService(db).ListUsers(Admin(), o.ID)
 	if err != nil || len(users) != 1 {
 		tb.Fatalf("users of %s: %v %v", o.ID, users, err)
 	}
@@ -71,7 +71,7 @@ func MustCreateOrg(tb testing.TB, db *store.DB, kind string, verified bool) Org 
 // loads it.
 func MustActAs(tb testing.TB, db *store.DB, userID string) context.Context {
 	tb.Helper()
-	a, err := db.LoadActor(context.Background(), userID, "test-session")
+	a, err := store.NewSessionService(db).LoadActor(context.Background(), userID, "test-session")
 	if err != nil {
 		tb.Fatalf("load actor %s: %v", userID, err)
 	}
