@@ -48,6 +48,7 @@ type System struct {
 	Feedback *store.FeedbackService
 	Orgs     *store.OrgService
 	Sessions *store.SessionService
+	Items    *store.ItemService
 	Cache    interface {
 		cache.Cache
 		cache.Limiter
@@ -145,6 +146,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 	sys.Feedback = store.NewFeedbackService(sys.DB)
 	sys.Orgs = store.NewOrgService(sys.DB)
 	sys.Sessions = store.NewSessionService(sys.DB)
+	sys.Items = store.NewItemService(sys.DB)
 	filesDir := cfg.FilesDir
 	if filesDir == "" {
 		filesDir = filepath.Join(cfg.DataDir, "files")
@@ -293,9 +295,9 @@ func (s *System) Server() *httpapi.Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(s.Outbox.Collectors()...)
 	return httpapi.New(httpapi.Deps{
-		Orgs: s.Orgs, Items: s.DB, Auth: s.Auth, Audit: s.Audit, Catalogs: s.Catalogs, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
+		Orgs: s.Orgs, Items: s.Items, Auth: s.Auth, Audit: s.Audit, Catalogs: s.Catalogs, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
 		Intents: s.DB, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.Vocab), Feedback: s.Feedback, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
-		Search: &matching.Service{Items: s.DB, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.Feedback}, Registry: reg,
+		Search: &matching.Service{Items: s.Items, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.Feedback}, Registry: reg,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},
 			{Name: "search", Check: s.Search.Ping}},
 	}, httpapi.Config{

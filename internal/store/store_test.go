@@ -44,7 +44,7 @@ func newDemand(t *testing.T, db *store.DB, ctx context.Context) *market.Item {
 	t.Helper()
 	title, desc, ind, region := "焊接工艺改进需求", "需要解决高强钢激光焊接的气孔问题。", "steel", "450203"
 	modes := []string{"service"}
-	it, err := db.CreateItem(ctx, market.KindDemand, market.DemandInput{Title: &title, Description: &desc,
+	it, err := store.NewItemService(db).CreateItem(ctx, market.KindDemand, market.DemandInput{Title: &title, Description: &desc,
 		Industry: &ind, CooperationModes: &modes, RegionCode: &region})
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestAuditChainConcurrent(t *testing.T) {
 				defer wg.Done()
 				title, desc, ind, region := fmt.Sprintf("需求%d", i), "需要解决高强钢激光焊接的气孔问题。", "steel", "450203"
 				modes := []string{"service"}
-				if _, err := db.CreateItem(ctxs[i%4], market.KindDemand, market.DemandInput{Title: &title,
+				if _, err := store.NewItemService(db).CreateItem(ctxs[i%4], market.KindDemand, market.DemandInput{Title: &title,
 					Description: &desc, Industry: &ind, CooperationModes: &modes, RegionCode: &region}); err != nil {
 					errs <- err
 				}
@@ -197,7 +197,7 @@ func TestAuditVerifyDuringWrites(t *testing.T) {
 				defer wg.Done()
 				for n := range edits {
 					title := fmt.Sprintf("焊接工艺改进需求 第%d版", n)
-					if _, err := db.UpdateItem(ctx, market.KindDemand, ids[w], market.DemandInput{Title: &title}); err != nil {
+					if _, err := store.NewItemService(db).UpdateItem(ctx, market.KindDemand, ids[w], market.DemandInput{Title: &title}); err != nil {
 						errs <- err
 						return
 					}

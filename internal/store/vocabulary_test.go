@@ -391,7 +391,7 @@ func TestMatchSignalsIntentsAndDeals(t *testing.T) {
 			}
 		}
 		// A closed item is no candidate any more: its signals go.
-		if _, err := db.CloseItem(w.u2.Ctx, market.KindAchievement, w.a3.ID); err != nil {
+		if _, err := store.NewItemService(db).CloseItem(w.u2.Ctx, market.KindAchievement, w.a3.ID); err != nil {
 			t.Fatal(err)
 		}
 		if got := signals(t, db, market.KindDemand, w.d2.ID); len(got) != 0 {

@@ -101,7 +101,7 @@ func Achievement() market.AchievementInput {
 // MustCreateItem creates a draft of kind owned by the org ctx acts for.
 func MustCreateItem(tb testing.TB, db *store.DB, ctx context.Context, kind market.ItemKind, in market.ItemPatch) *market.Item {
 	tb.Helper()
-	it, err := db.CreateItem(ctx, kind, in)
+	it, err := store.NewItemService(db).CreateItem(ctx, kind, in)
 	if err != nil {
 		tb.Fatalf("create %s: %v", kind, err)
 	}
@@ -113,10 +113,10 @@ func MustCreateItem(tb testing.TB, db *store.DB, ctx context.Context, kind marke
 func MustPublish(tb testing.TB, db *store.DB, owner, reviewer context.Context, kind market.ItemKind, in market.ItemPatch) *market.Item {
 	tb.Helper()
 	id := MustCreateItem(tb, db, owner, kind, in).ID
-	if _, err := db.SubmitItem(owner, kind, id); err != nil {
+	if _, err := store.NewItemService(db).SubmitItem(owner, kind, id); err != nil {
 		tb.Fatalf("submit %s: %v", id, err)
 	}
-	it, err := db.ReviewItem(reviewer, kind, id, market.Review{Decision: "approve"})
+	it, err := store.NewItemService(db).ReviewItem(reviewer, kind, id, market.Review{Decision: "approve"})
 	if err != nil {
 		tb.Fatalf("approve %s: %v", id, err)
 	}
