@@ -49,6 +49,7 @@ type System struct {
 	Orgs     *store.OrgService
 	Sessions *store.SessionService
 	Items    *store.ItemService
+	Intents  *store.IntentService
 	Cache    interface {
 		cache.Cache
 		cache.Limiter
@@ -147,6 +148,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 	sys.Orgs = store.NewOrgService(sys.DB)
 	sys.Sessions = store.NewSessionService(sys.DB)
 	sys.Items = store.NewItemService(sys.DB)
+	sys.Intents = store.NewIntentService(sys.DB)
 	filesDir := cfg.FilesDir
 	if filesDir == "" {
 		filesDir = filepath.Join(cfg.DataDir, "files")
@@ -296,7 +298,7 @@ func (s *System) Server() *httpapi.Server {
 	reg.MustRegister(s.Outbox.Collectors()...)
 	return httpapi.New(httpapi.Deps{
 		Orgs: s.Orgs, Items: s.Items, Auth: s.Auth, Audit: s.Audit, Catalogs: s.Catalogs, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
-		Intents: s.DB, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.Vocab), Feedback: s.Feedback, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
+		Intents: s.Intents, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.Vocab), Feedback: s.Feedback, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
 		Search: &matching.Service{Items: s.Items, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.Feedback}, Registry: reg,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},
 			{Name: "search", Check: s.Search.Ping}},

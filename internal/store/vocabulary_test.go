@@ -337,12 +337,12 @@ func TestMatchSignalsIntentsAndDeals(t *testing.T) {
 		intent := func(from storetest.Org, n market.NewIntent, accept *storetest.Org) {
 			t.Helper()
 			n.Message = "希望对接"
-			in, err := db.CreateIntent(from.Ctx, n)
+			in, err := store.NewIntentService(db).CreateIntent(from.Ctx, n)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if accept != nil {
-				if _, err := db.AcceptIntent(accept.Ctx, in.ID); err != nil {
+				if _, err := store.NewIntentService(db).AcceptIntent(accept.Ctx, in.ID); err != nil {
 					t.Fatal(err)
 				}
 			}
