@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/seed"
+	"github.com/liuzhou-techmarket/techmarket/internal/store"
 )
 
 // cmdSeed loads the demo data set: orgs of both markets (their admins sign
@@ -37,7 +38,7 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer db.Close()
-	n, err := seed.Apply(ctx, seed.Services{Orgs: db, Items: db, Subsidies: db}, data, *password)
+	n, err := seed.Apply(ctx, seed.Services{Orgs: store.NewOrgService(db), Items: store.NewItemService(db), Subsidies: db}, data, *password)
 	if errors.Is(err, seed.ErrAlreadyLoaded) {
 		fmt.Fprintln(stdout, "demo data is already loaded; nothing to do")
 		return nil
