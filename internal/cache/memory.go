@@ -156,13 +156,7 @@ func (m *Memory) Allow(_ context.Context, key string, limit int, period time.Dur
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	every := rate.Every(period / time.Duration(limit))
-	l, ok := m.limiters[key]
-	if !ok || l.lim.Burst() != limit || l.lim.Limit() != every {
-		l = &limiterEntry{lim: rate.NewLimiter(every, limit)}
-		m.limiters[key] = l
-	}
-	l.last = now
+	l := m.bucket(key, limit, period, now)
 	r := l.lim.ReserveN(now, 1)
 	if delay := r.DelayFrom(now); delay > 0 {
 		r.CancelAt(now)
@@ -171,12 +165,9 @@ func (m *Memory) Allow(_ context.Context, key string, limit int, period time.Dur
 	return Decision{Allowed: true, Remaining: int(l.lim.TokensAt(now))}, nil
 }
 
-// Take takes up to n events from key's bucket at once (fewer when fewer
-// remain) and reports how many it took.
-func (m *Memory) Take(_ context.Context, key string, limit int, period time.Duration, n int) (int, Decision, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	now := m.now()
+// bucket returns key's token bucket for limit events per period, a new
+// one when there is none or the limit changed; m.mu is held.
+func (m *Memory) bucket(key string, limit int, period time.Duration, now time.Time) *limiterEntry {
 	every := rate.Every(period / time.Duration(limit))
 	l, ok := m.limiters[key]
 	if !ok || l.lim.Burst() != limit || l.lim.Limit() != every {
@@ -184,6 +175,16 @@ func (m *Memory) Take(_ context.Context, key string, limit int, period time.Dura
 		m.limiters[key] = l
 	}
 	l.last = now
+	return l
+}
+
+// Take takes up to n events from key's bucket at once (fewer when fewer
+// remain) and reports how many it took.
+func (m *Memory) Take(_ context.Context, key string, limit int, period time.Duration, n int) (int, Decision, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	l := m.bucket(key, limit, period, now)
 	k := min(n, int(l.lim.TokensAt(now)))
 	if k < 1 {
 		return 0, Decision{Allowed: false, RetryAfter: time.Duration((1 - l.lim.TokensAt(now)) * float64(period) / float64(limit))}, nil
