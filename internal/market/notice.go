@@ -365,3 +365,56 @@ type NoticeService interface {
 	// (see EndPeriod); it returns how many it ended.
 	EndDue(ctx context.Context) (int, error)
 }
+
+// PriceOutcome is what a completed notice or a closed auction binds a
+// deal that follows it to.
+type PriceOutcome struct {
+	Field         string // notice_id or auction_id
+	ID            string
+	Done          bool   // the notice completed, or the auction sold
+	State         string // its status, for the message
+	SellerOrgID   string
+	AchievementID string
+	// BuyerOrgID is the noticed buyer, the listing's one applicant, or
+	// the auction's winner; empty when there is none.
+	BuyerOrgID string
+	// MinFen is the noticed price or the hammer price.
+	MinFen int64
+	// Successor names the auction a listing became, when it did.
+	Successor string
+}
+
+// FollowPrice checks a deal against the notice or auction it follows and
+// fills the seller and achievement it leaves out: the buyer must be the
+// noticed buyer or the winner and the contract amount at least the
+// noticed or hammer price, else 422.
+func (t *Transaction) FollowPrice(o PriceOutcome) error {
+	switch {
+	case o.Successor != "":
+		return Invalid(o.Field, "notice %s ended in auction %s: name auction_id instead", o.ID, o.Successor)
+	case !o.Done:
+		return Invalid(o.Field, "%s is %s; a deal follows a completed notice or a sold auction", o.ID, o.State)
+	case o.BuyerOrgID == "":
+		return Invalid(o.Field, "%s completed with no buyer", o.ID)
+	}
+	if t.SellerOrgID == "" {
+		t.SellerOrgID = o.SellerOrgID
+	}
+	if t.AchievementID == "" {
+		t.AchievementID = o.AchievementID
+	}
+	var p Problems
+	if t.BuyerOrgID != o.BuyerOrgID {
+		p.Add("buyer_org_id", "must be %s, the buyer that %s %s names", o.BuyerOrgID, o.Field, o.ID)
+	}
+	if t.SellerOrgID != o.SellerOrgID {
+		p.Add("seller_org_id", "must be %s, the seller of %s", o.SellerOrgID, o.ID)
+	}
+	if t.AchievementID != o.AchievementID {
+		p.Add("achievement_id", "must be %s, the achievement of %s", o.AchievementID, o.ID)
+	}
+	if t.ContractAmountFen < o.MinFen {
+		p.Add("contract_amount_fen", "must be at least %d fen, the price of %s", o.MinFen, o.ID)
+	}
+	return p.Err()
+}
