@@ -225,22 +225,17 @@ type BidOutcome struct {
 
 // CheckBid decides a bid of amount by the registration's org at now, on
 // the auction as it stands under its lock. Refusals:
-//   - the seller, or an org with no registration: 403;
-//   - a registration whose deposit is not recorded: 403;
+//   - the seller: 403;
 //   - an auction not open (not started, ended, closed, cancelled): 409;
+//   - an org with no registration, or whose deposit is not recorded: 403;
 //   - an amount at or below the current price after the first bid (the bid
 //     is no longer the highest by the time it commits): 409 naming the
 //     current price;
 //   - an amount below the starting price or the current price plus the
 //     increment: 422 naming the current price.
 func CheckBid(a *Auction, reg *AuctionRegistration, orgID string, amount int64, now time.Time) (BidOutcome, error) {
-	switch {
-	case orgID == "" || orgID == a.SellerOrgID:
+	if orgID == "" || orgID == a.SellerOrgID {
 		return BidOutcome{}, Errorf(EFORBIDDEN, "the seller does not bid on its own auction")
-	case reg == nil:
-		return BidOutcome{}, Errorf(EFORBIDDEN, "register for auction %s before bidding", a.ID)
-	case reg.DepositStatus != DepositPaid && reg.DepositStatus != DepositNotRequired:
-		return BidOutcome{}, Errorf(EFORBIDDEN, "your deposit of %d fen is not recorded yet; the operator records it", a.DepositFen)
 	}
 	switch phase := a.Phase(now); {
 	case phase == AuctionScheduled:
@@ -249,6 +244,13 @@ func CheckBid(a *Auction, reg *AuctionRegistration, orgID string, amount int64, 
 		return BidOutcome{}, Errorf(ECONFLICT, "auction %s is %s", a.ID, a.Status)
 	case !now.Before(a.EndsAt):
 		return BidOutcome{}, Errorf(ECONFLICT, "auction %s ended at %s", a.ID, a.EndsAt.Format(time.RFC3339))
+	}
+	switch {
+	case reg == nil:
+		return BidOutcome{}, Errorf(EFORBIDDEN, "register for auction %s before bidding", a.ID)
+	case reg.DepositStatus != DepositPaid && reg.DepositStatus != DepositNotRequired:
+		return BidOutcome{}, Errorf(EFORBIDDEN, "your deposit of %d fen is not recorded (it is %s); the operator records it",
+			a.DepositFen, reg.DepositStatus)
 	}
 	if amount <= 0 || amount > MaxAmountFen {
 		return BidOutcome{}, priceError(EINVALID, a, "must be a positive amount in fen up to %d", int64(MaxAmountFen))

@@ -363,7 +363,8 @@ func (n *NewTransaction) Transaction(now time.Time) (*Transaction, error) {
 		if n.BuyerOrgID == "" {
 			p.Add("buyer_org_id", "is required (or name an accepted intent_id)")
 		}
-		if n.SellerOrgID == "" {
+		// A deal after a notice or an auction takes its seller from it.
+		if n.SellerOrgID == "" && n.NoticeID == "" && n.AuctionID == "" {
 			p.Add("seller_org_id", "is required (or name an accepted intent_id)")
 		}
 	} else if n.Channel == ChannelOffline {
