@@ -58,9 +58,9 @@ func TestAuctionLifecycle(t *testing.T) {
 				t.Helper()
 				return e.Must(want, "POST", "/api/v1/auctions/"+id+"/bids", who.Token, map[string]any{"amount_fen": amount}).JSON()
 			}
-			bid(403, b3, 100_000)          // not registered
-			bid(403, p.seller, 100_000)    // the seller
-			r := bid(422, b1, 99_999)      // below the starting price
+			bid(403, b3, 100_000)       // not registered
+			bid(403, p.seller, 100_000) // the seller
+			r := bid(422, b1, 99_999)   // below the starting price
 			if num(r["current_price_fen"]) != 100_000 || fmt.Sprint(r["errors"]) == "[]" {
 				t.Fatalf("refusal without the current price: %v", r)
 			}

@@ -173,8 +173,8 @@ func TestNoticeOutcomes(t *testing.T) {
 			"buyer_org_id": buyer, "notice_id": agreed["id"], "contract_amount_fen": amount, "tech_amount_fen": amount,
 			"signed_at": time.Now().Format(time.RFC3339)}
 	}
-	e.Must(422, "POST", "/api/v1/transactions", b1.Token, deal(b1.ID, 200_000))  // not the noticed buyer
-	e.Must(422, "POST", "/api/v1/transactions", b2.Token, deal(b2.ID, 199_999))  // below the price
+	e.Must(422, "POST", "/api/v1/transactions", b1.Token, deal(b1.ID, 200_000)) // not the noticed buyer
+	e.Must(422, "POST", "/api/v1/transactions", b2.Token, deal(b2.ID, 199_999)) // below the price
 	d := e.Must(201, "POST", "/api/v1/transactions", b2.Token, deal(b2.ID, 200_000)).JSON()
 	if d["seller_org_id"] != p.seller.ID || d["notice_id"] != agreed["id"] {
 		t.Fatalf("deal after the notice: %v", d)
