@@ -23,7 +23,7 @@ func TestAuctionLifecycle(t *testing.T) {
 			start := clock.Now()
 
 			// Creation: only the owner or an operator, one live auction.
-			e.Must(422, "POST", "/api/v1/auctions", b1.Token, auctionBody(p.achievement, start, time.Hour))
+			e.Must(403, "POST", "/api/v1/auctions", b1.Token, auctionBody(p.achievement, start, time.Hour))
 			e.Must(422, "POST", "/api/v1/auctions", p.seller.Token, auctionBody(p.achievement, start, time.Hour,
 				func(m map[string]any) { m["ends_at"] = start.Add(-time.Minute).Format(time.RFC3339) }))
 			draft := e.Must(201, "POST", "/api/v1/achievements", p.seller.Token, apptest.Achievement()).Str("id")

@@ -42,7 +42,7 @@ func TestNoticeRules(t *testing.T) {
 			// Shorter than the minimum; another org's; an unpublished one;
 			// an agreed price naming an unverified buyer.
 			e.Must(422, "POST", "/api/v1/notices", p.seller.Token, noticeBody(p.achievement, market.NoticeListing, "", now, 14))
-			e.Must(422, "POST", "/api/v1/notices", p.uni.Token, noticeBody(p.achievement, market.NoticeListing, "", now, 15))
+			e.Must(403, "POST", "/api/v1/notices", p.uni.Token, noticeBody(p.achievement, market.NoticeListing, "", now, 15))
 			draft := e.Must(201, "POST", "/api/v1/achievements", p.seller.Token, apptest.Achievement()).Str("id")
 			e.Must(409, "POST", "/api/v1/notices", p.seller.Token, noticeBody(draft, market.NoticeListing, "", now, 15))
 			e.Must(422, "POST", "/api/v1/notices", p.seller.Token, noticeBody(p.achievement, market.NoticeAgreedPrice, p.unverified.ID, now, 15))

@@ -299,7 +299,7 @@ func CanCreateAuction(a *Actor, ownerOrgID string) error {
 	case a.IsOperator() && a.OrgVerified:
 		return nil
 	case a.OrgID != ownerOrgID:
-		return Invalid("achievement_id", "is another org's achievement; only its owner or an operator auctions it")
+		return Errorf(EFORBIDDEN, "achievement is another org's; only its owner or an operator auctions it")
 	case !a.OrgVerified:
 		return Errorf(EFORBIDDEN, "your org must be verified before it trades")
 	}

@@ -172,7 +172,7 @@ func CanCreateNotice(a *Actor, ownerOrgID string) error {
 	case a == nil || a.OrgID == "":
 		return Errorf(EFORBIDDEN, "only the achievement's owner gives notice of its price")
 	case a.OrgID != ownerOrgID:
-		return Invalid("achievement_id", "is another org's achievement; only its owner gives notice of its price")
+		return Errorf(EFORBIDDEN, "achievement is another org's; only its owner gives notice of its price")
 	case !a.OrgVerified:
 		return Errorf(EFORBIDDEN, "your org must be verified before it trades")
 	}
