@@ -16,6 +16,8 @@ import (
 // Live tells streams that an auction's feed grew (live.Hub).
 type Live interface {
 	Subscribe(auctionID string) (<-chan struct{}, func())
+	// Generation moves with every poke of the auction on this instance.
+	Generation(auctionID string) uint64
 }
 
 // SSE defaults.
@@ -59,6 +61,7 @@ func (s *Server) auctionEvents(c *fiber.Ctx) error {
 		}
 	}
 	poke, unsubscribe := s.deps.Live.Subscribe(id)
+	f := s.feeds.acquire(id)
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("X-Accel-Buffering", "no")
@@ -66,6 +69,7 @@ func (s *Server) auctionEvents(c *fiber.Ctx) error {
 		orDuration(s.cfg.SSEMaxAge, defaultSSEMaxAge)
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer unsubscribe()
+		defer s.feeds.release(id, f)
 		fmt.Fprintf(w, "retry: 2000\n\n")
 		send := func(evs []market.AuctionEvent) (closed bool, err error) {
 			for _, ev := range evs {
@@ -99,7 +103,7 @@ func (s *Server) auctionEvents(c *fiber.Ctx) error {
 			case <-poke:
 			case <-tick.C:
 			}
-			evs, err := s.deps.Auctions.EventsAfter(ctx, id, last, sseBatch)
+			evs, err := f.after(ctx, s.deps.Auctions, s.deps.Live, id, last)
 			if err != nil {
 				s.deps.Log.Warn("auction events not read; the stream ends and the client resumes", "auction", id, "err", err)
 				return

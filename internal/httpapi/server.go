@@ -110,6 +110,8 @@ type Server struct {
 	// closing is closed by Shutdown: long-lived streams end on it.
 	closing     chan struct{}
 	closingOnce sync.Once
+	// feeds shares the reads of the auctions' feeds among streams.
+	feeds feedCache
 }
 
 // New builds the app and registers every route.

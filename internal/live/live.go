@@ -19,12 +19,16 @@ import (
 type Hub struct {
 	mu   sync.Mutex
 	subs map[string]map[chan struct{}]struct{}
+	// gen counts the pokes of each auction that has streams here.
+	gen map[string]uint64
 	// publish carries a poke to the other instances; nil in process.
 	publish func(auctionID string)
 }
 
 // NewHub returns a hub with no relay: pokes reach this process only.
-func NewHub() *Hub { return &Hub{subs: map[string]map[chan struct{}]struct{}{}} }
+func NewHub() *Hub {
+	return &Hub{subs: map[string]map[chan struct{}]struct{}{}, gen: map[string]uint64{}}
+}
 
 // Subscribe returns a channel that receives a value after the auction's
 // feed grew (pokes coalesce: one pending value at most), and the function
@@ -42,6 +46,7 @@ func (h *Hub) Subscribe(auctionID string) (<-chan struct{}, func()) {
 		delete(h.subs[auctionID], ch)
 		if len(h.subs[auctionID]) == 0 {
 			delete(h.subs, auctionID)
+			delete(h.gen, auctionID)
 		}
 		h.mu.Unlock()
 	}
@@ -54,10 +59,21 @@ func (h *Hub) Subscribers(auctionID string) int {
 	return len(h.subs[auctionID])
 }
 
+// Generation counts the pokes the auction's streams here have had: a
+// shared reader of the feed reads the database again only when it moved.
+func (h *Hub) Generation(auctionID string) uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.gen[auctionID]
+}
+
 // Local pokes the streams of this process on the auction. It never blocks.
 func (h *Hub) Local(auctionID string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.subs[auctionID] != nil {
+		h.gen[auctionID]++
+	}
 	for ch := range h.subs[auctionID] {
 		select {
 		case ch <- struct{}{}:
