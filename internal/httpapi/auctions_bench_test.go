@@ -110,6 +110,31 @@ func TestMeasureHotAuctionBids(t *testing.T) {
 		t.Fatalf("bid_count %v, accepted %d", a["bid_count"], accepted.Load())
 	}
 
+	// One bidder alone, each bid one increment above its own: every bid
+	// is accepted, so this is the cost of an accepted bid end to end.
+	solo := p.bidders[0]
+	price := num(a["current_price_fen"])
+	var sl []time.Duration
+	stop := time.Now().Add(window / 2)
+	for time.Now().Before(stop) {
+		price += 100
+		req, _ := http.NewRequest("POST", base+"/api/v1/auctions/"+id+"/bids", strings.NewReader(fmt.Sprintf(`{"amount_fen":%d}`, price)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+solo.Token)
+		s := time.Now()
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 201 {
+			t.Fatalf("solo bid: %d", res.StatusCode)
+		}
+		sl = append(sl, time.Since(s))
+	}
+	t.Logf("HTTP bids, one bidder in sequence, %v: %d accepted (%.0f/s); latency p50 %v p99 %v", window/2, len(sl),
+		float64(len(sl))/(window/2).Seconds(), percentile(sl, 0.5).Round(100*time.Microsecond), percentile(sl, 0.99).Round(100*time.Microsecond))
+
 	// The raw row: the same UPDATE, autocommit, nothing else.
 	db := e.Sys.DB.SQL()
 	for _, conns := range []int{1, bidders} {
