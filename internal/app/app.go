@@ -48,6 +48,11 @@ type System struct {
 		cache.Limiter
 		cache.Versions
 	}
+	// Limiter spends the general request budget (TECHMARKET_RATE_LIMIT):
+	// on Redis through a lease, so a busy key does not pay a round trip
+	// per request (cache.Leasing).
+	Limiter cache.Limiter
+	near    *cache.Near
 	// Reads is the read cache of published items and public lists, on
 	// Cache; the store fences it in every change to a published item.
 	Reads *cache.Reads
@@ -114,6 +119,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 			return nil, fmt.Errorf("redis: %w", err)
 		}
 		sys.Cache = r
+		sys.Limiter = cache.NewLeasing(r, nil)
 	} else {
 		if cfg.DBDSN != "" {
 			// Rate limits, idempotency keys and logouts live in the cache:
@@ -123,13 +129,18 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 				"inside each instance; set TECHMARKET_REDIS_URL to run several")
 		}
 		sys.Cache = cache.NewMemory()
+		sys.Limiter = sys.Cache
 	}
 	sys.Reads = &cache.Reads{V: sys.Cache, C: sys.Cache}
-	if cfg.RedisURL != "" {
-		sys.Reads.WithLocal()
+	if r, ok := sys.Cache.(*cache.Redis); ok {
+		// Tokens and entries copied into this process: a cached read
+		// costs no round trip, and a change is acknowledged only once
+		// every instance has dropped its copies (cache.Near).
+		sys.near = cache.NewNear(r)
+		sys.Reads = (&cache.Reads{V: sys.near, C: sys.Cache}).WithLocal()
 	}
 	if sys.DB, err = openDB(ctx, cfg, log, sys.Reads); err != nil {
-		sys.Cache.Close()
+		sys.Close()
 		return nil, err
 	}
 	filesDir := cfg.FilesDir
@@ -237,10 +248,15 @@ func (s *System) Close() {
 	if s.Search != nil {
 		s.Search.Close()
 	}
+	if s.near != nil {
+		s.near.Close()
+	}
 	if s.Cache != nil {
 		s.Cache.Close()
 	}
-	s.DB.Close()
+	if s.DB != nil {
+		s.DB.Close()
+	}
 }
 
 // signingKeys returns the access-token keys: TECHMARKET_JWT_SECRET when
@@ -296,7 +312,7 @@ func (s *System) Server() *httpapi.Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(s.Outbox.Collectors()...)
 	return httpapi.New(httpapi.Deps{
-		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.DB, Stats: s.DB, Subsidies: s.DB, Limiter: s.Cache, Log: s.Log,
+		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.DB, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
 		Intents: s.DB, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.DB), Feedback: s.DB, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
 		Notices: s.Notices, Auctions: s.Auctions, Live: s.Live,
 		Search: &matching.Service{Items: s.DB, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.DB}, Registry: reg,

@@ -170,3 +170,24 @@ func (m *Memory) Allow(_ context.Context, key string, limit int, period time.Dur
 	}
 	return Decision{Allowed: true, Remaining: int(l.lim.TokensAt(now))}, nil
 }
+
+// Take takes up to n events from key's bucket at once (fewer when fewer
+// remain) and reports how many it took.
+func (m *Memory) Take(_ context.Context, key string, limit int, period time.Duration, n int) (int, Decision, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	every := rate.Every(period / time.Duration(limit))
+	l, ok := m.limiters[key]
+	if !ok || l.lim.Burst() != limit || l.lim.Limit() != every {
+		l = &limiterEntry{lim: rate.NewLimiter(every, limit)}
+		m.limiters[key] = l
+	}
+	l.last = now
+	k := min(n, int(l.lim.TokensAt(now)))
+	if k < 1 {
+		return 0, Decision{Allowed: false, RetryAfter: time.Duration((1 - l.lim.TokensAt(now)) * float64(period) / float64(limit))}, nil
+	}
+	l.lim.ReserveN(now, k)
+	return k, Decision{Allowed: true, Remaining: int(l.lim.TokensAt(now))}, nil
+}

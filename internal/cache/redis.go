@@ -106,3 +106,13 @@ func (r *Redis) Allow(ctx context.Context, key string, limit int, period time.Du
 	}
 	return Decision{Allowed: res.Allowed > 0, Remaining: res.Remaining, RetryAfter: res.RetryAfter}, nil
 }
+
+// Take takes up to n events from key's bucket at once (fewer when fewer
+// remain) and reports how many it took, with the bucket's state after.
+func (r *Redis) Take(ctx context.Context, key string, limit int, period time.Duration, n int) (int, Decision, error) {
+	res, err := r.limiter.AllowAtMost(ctx, r.prefix+"rl:"+key, redis_rate.Limit{Rate: limit, Burst: limit, Period: period}, n)
+	if err != nil {
+		return 0, Decision{}, err
+	}
+	return res.Allowed, Decision{Allowed: res.Allowed > 0, Remaining: res.Remaining, RetryAfter: res.RetryAfter}, nil
+}
