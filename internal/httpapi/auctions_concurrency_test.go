@@ -168,3 +168,63 @@ func TestConcurrentBidsTwoInstances(t *testing.T) {
 		t.Fatalf("audit verify: %v", v)
 	}
 }
+
+// TestCloseSurvivesADeadInstance: an instance that dies in the middle of a
+// close (its transaction holds the auction's row lock, then its
+// connection goes) loses nothing: the other instance's sweep waits on the
+// lock and makes the close once the dead one's transaction is rolled back.
+func TestCloseSurvivesADeadInstance(t *testing.T) {
+	requireMySQL(t)
+	clock := newFakeClock()
+	cfg := apptest.Config(t, store.DialectMySQL)
+	cfg.PriceClock = clock.Now
+	a, b := apptest.NewWithConfig(t, cfg), apptest.NewWithConfig(t, cfg)
+	p := newPriceParties(a, 1)
+	id := a.Must(201, "POST", "/api/v1/auctions", p.seller.Token, auctionBody(p.achievement, clock.Now(), time.Hour,
+		func(m map[string]any) { m["reserve_price_fen"] = 0 })).Str("id")
+	registerPaid(a, p.op, id, p.bidders[0])
+	a.Must(201, "POST", "/api/v1/auctions/"+id+"/bids", p.bidders[0].Token, map[string]any{"amount_fen": 100_000})
+	clock.Add(time.Hour)
+
+	// Instance a's close, cut off after it took the lock.
+	ctx := context.Background()
+	conn, err := a.Sys.DB.SQL().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "SELECT id FROM auctions WHERE id = ? FOR UPDATE", id); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int, 1)
+	go func() {
+		n, _, err := b.Sys.Prices.Sweep(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- n
+	}()
+	select {
+	case <-done:
+		t.Fatal("the other instance closed under the dead one's lock")
+	case <-time.After(300 * time.Millisecond):
+	}
+	// It dies: its transaction is rolled back (here explicitly; MariaDB
+	// does the same when the connection drops).
+	_ = tx.Rollback()
+	conn.Close()
+	select {
+	case n := <-done:
+		if n != 1 {
+			t.Fatalf("the surviving instance closed %d auctions", n)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the close was lost")
+	}
+	if got := a.Must(200, "GET", "/api/v1/auctions/"+id, "", nil).JSON(); got["status"] != market.AuctionSold || got["winner_org_id"] != p.bidders[0].ID {
+		t.Fatalf("after the dead instance: %v", got)
+	}
+}
