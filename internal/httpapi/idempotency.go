@@ -97,7 +97,7 @@ func (s *Server) idempotent(c *fiber.Ctx) error {
 		case rec.Fingerprint != fp:
 			return market.Invalid(HeaderIdempotencyKey, "was already used with another request; use a new key for a new request")
 		case !rec.Done:
-			return market.Errorf(market.ECONFLICT, "a request with this Idempotency-Key is still in progress; retry shortly")
+			return market.Conflict("a request with this Idempotency-Key is still in progress; retry shortly")
 		}
 		c.Set("Idempotent-Replayed", "true")
 		c.Set(fiber.HeaderContentType, rec.ContentType)

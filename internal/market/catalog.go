@@ -157,7 +157,7 @@ var catalogTransitions = map[string]map[string]string{
 func CatalogTransition(from, action string) (string, error) {
 	to, ok := catalogTransitions[action][from]
 	if !ok {
-		return "", Errorf(ECONFLICT, "cannot %s a catalog that is %s", action, from)
+		return "", Conflict("cannot %s a catalog that is %s", action, from)
 	}
 	return to, nil
 }

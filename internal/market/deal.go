@@ -68,7 +68,7 @@ var dealTransitions = map[string]map[string]string{
 func DealTransition(from, action string) (string, error) {
 	to, ok := dealTransitions[action][from]
 	if !ok {
-		return "", Errorf(ECONFLICT, "cannot %s a transaction that is %s", action, from)
+		return "", Conflict("cannot %s a transaction that is %s", action, from)
 	}
 	return to, nil
 }
@@ -196,8 +196,8 @@ func (t *Transaction) AddPayment(p Payment, now time.Time) error {
 	}
 	for _, q := range t.Payments {
 		if FoldNo(q.VoucherNo) == FoldNo(p.VoucherNo) {
-			return &Error{Code: ECONFLICT, Message: "voucher_no " + p.VoucherNo + " is already booked on this transaction as payment " + q.ID,
-				Fields: []FieldError{{Field: "voucher_no", Message: "already booked on this transaction"}}}
+			return Conflict("voucher_no %s is already booked on this transaction as payment %s", p.VoucherNo, q.ID).
+				On("voucher_no", "already booked on this transaction")
 		}
 	}
 	if p.PaidAt.Before(t.SignedAt) {
@@ -227,8 +227,7 @@ func (t *Transaction) ConfirmPayment(p *Payment, orgID string, now time.Time) er
 		return err
 	}
 	if p.Confirmed {
-		return &Error{Code: ECONFLICT, Message: "payment " + p.ID + " is already confirmed",
-			Fields: []FieldError{{Field: "payment_id", Message: "already confirmed"}}}
+		return Conflict("payment %s is already confirmed", p.ID).On("payment_id", "already confirmed")
 	}
 	at := now
 	p.Confirmed, p.ConfirmedByOrgID, p.ConfirmedAt = true, orgID, &at

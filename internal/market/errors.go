@@ -65,6 +65,25 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// Conflict returns an ECONFLICT error: a duplicate, or a resource in a
+// state that refuses the action. Every conflict is built here; On and
+// Because add the field at fault and coded reasons.
+func Conflict(format string, args ...any) *Error {
+	return &Error{Code: ECONFLICT, Message: fmt.Sprintf(format, args...)}
+}
+
+// On names a field at fault and why, and returns e.
+func (e *Error) On(field, message string) *Error {
+	e.Fields = append(e.Fields, FieldError{Field: field, Message: message})
+	return e
+}
+
+// Because attaches coded causes a client can act on, and returns e.
+func (e *Error) Because(reasons ...Reason) *Error {
+	e.Reasons = append(e.Reasons, reasons...)
+	return e
+}
+
 // Invalid returns an EINVALID error naming one field.
 func Invalid(field, format string, args ...any) *Error {
 	msg := fmt.Sprintf(format, args...)

@@ -40,7 +40,7 @@ var intentTransitions = map[string]map[string]string{
 func IntentTransition(from, action string) (string, error) {
 	to, ok := intentTransitions[action][from]
 	if !ok {
-		return "", Errorf(ECONFLICT, "cannot %s an intent that is %s", action, from)
+		return "", Conflict("cannot %s an intent that is %s", action, from)
 	}
 	return to, nil
 }

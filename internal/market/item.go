@@ -362,7 +362,7 @@ var itemTransitions = map[string]map[string]string{
 func ItemTransition(from, action string) (string, error) {
 	to, ok := itemTransitions[action][from]
 	if !ok {
-		return "", Errorf(ECONFLICT, "cannot %s an item that is %s", action, from)
+		return "", Conflict("cannot %s an item that is %s", action, from)
 	}
 	return to, nil
 }
@@ -390,6 +390,36 @@ func CanChangeItem(a *Actor, it *Item) error {
 		return nil
 	}
 	return Errorf(EFORBIDDEN, "only the owning org may change this %s", it.Kind)
+}
+
+// CanSubmitItem says whether the actor may send the item to review: its
+// owning org, once verified (only verified orgs publish).
+func CanSubmitItem(a *Actor, it *Item) error {
+	if err := CanChangeItem(a, it); err != nil {
+		return err
+	}
+	if !a.OrgVerified {
+		return Errorf(EFORBIDDEN, "your org must be verified before it publishes")
+	}
+	return nil
+}
+
+// CanCloseItem says whether the actor may close the item: its owning org,
+// or anyone who may review items.
+func CanCloseItem(a *Actor, it *Item) error {
+	if CanReviewItems(a) == nil {
+		return nil
+	}
+	return CanChangeItem(a, it)
+}
+
+// CanSeeMatches says whether the actor may ask for an item's matches: its
+// owning org and whoever may review items.
+func CanSeeMatches(a *Actor, it *Item) error {
+	if CanReviewItems(a) != nil && CanChangeItem(a, it) != nil {
+		return Errorf(EFORBIDDEN, "only the owner and market operators see matches")
+	}
+	return nil
 }
 
 // CanReviewItems says whether the actor may approve or reject items: any

@@ -2,6 +2,7 @@ package market
 
 import (
 	"context"
+	"fmt"
 	"net/mail"
 	"strings"
 	"time"
@@ -196,6 +197,27 @@ func WithActor(ctx context.Context, a *Actor) context.Context {
 func ActorFrom(ctx context.Context) *Actor {
 	a, _ := ctx.Value(actorKey{}).(*Actor)
 	return a
+}
+
+// Validate checks the filter's values.
+func (f OrgFilter) Validate() error {
+	if f.Kind != "" && !HasCode(OrgKinds, f.Kind) {
+		return Invalid("kind", "must be an org kind of GET /meta")
+	}
+	return nil
+}
+
+// CanTrade says why an org may not be a party to a deal, "" when it may:
+// only verified orgs that buy or sell technology trade (an operator or the
+// bureau oversees deals, it is never a party).
+func CanTrade(o *Org) string {
+	switch {
+	case o.Kind == OrgOperator || o.Kind == OrgGovernment:
+		return fmt.Sprintf("a %s org does not buy or sell technology", o.Kind)
+	case !o.Verified:
+		return fmt.Sprintf("org %s is not verified; only verified orgs trade", o.ID)
+	}
+	return ""
 }
 
 // OrgFilter narrows GET /orgs.

@@ -257,7 +257,7 @@ var applicationTransitions = map[string]map[string]string{
 func ApplicationTransition(from, action string) (string, error) {
 	to, ok := applicationTransitions[action][from]
 	if !ok {
-		return "", Errorf(ECONFLICT, "cannot %s a subsidy application that is %s", action, from)
+		return "", Conflict("cannot %s a subsidy application that is %s", action, from)
 	}
 	return to, nil
 }
@@ -332,8 +332,8 @@ func (app *SubsidyApplication) UsedFen() int64 {
 // for the deal.
 func (app *SubsidyApplication) RejectForCancelledDeal(t *Transaction, now time.Time) error {
 	if app.Status == ApplicationDisbursed {
-		return &Error{Code: ECONFLICT, Message: "transaction " + t.ID + " cannot be cancelled: its subsidy application " + app.ID +
-			" is disbursed: public money has already been paid out for this deal (voucher " + app.VoucherNo + ")"}
+		return Conflict("transaction %s cannot be cancelled: its subsidy application %s is disbursed: "+
+			"public money has already been paid out for this deal (voucher %s)", t.ID, app.ID, app.VoucherNo)
 	}
 	to, err := ApplicationTransition(app.Status, ActionReject)
 	if err != nil {

@@ -30,11 +30,11 @@ func (s *Service) Matches(ctx context.Context, kind market.ItemKind, id string, 
 		return nil, err
 	}
 	a := market.ActorFrom(ctx)
-	if market.CanReviewItems(a) != nil && market.CanChangeItem(a, it) != nil {
-		return nil, market.Errorf(market.EFORBIDDEN, "only the owner and market operators see matches")
+	if err := market.CanSeeMatches(a, it); err != nil {
+		return nil, err
 	}
 	if it.Status != market.StatusPublished {
-		return nil, market.Errorf(market.ECONFLICT, "only published items are matched; this one is %s", it.Status)
+		return nil, market.Conflict("only published items are matched; this one is %s", it.Status)
 	}
 	o := Options{Lexicon: s.Vocabulary.Lexicon()}
 	if s.Signals != nil {

@@ -26,7 +26,7 @@ type Counts struct {
 }
 
 // ErrAlreadyLoaded is returned when the demo orgs exist already.
-var ErrAlreadyLoaded = &market.Error{Code: market.ECONFLICT, Message: "the demo data set is already loaded"}
+var ErrAlreadyLoaded = market.Conflict("the demo data set is already loaded")
 
 // Apply loads the demo set. Every org's admin gets password. Items reach
 // their listed status through the real lifecycle (submit, review, close);

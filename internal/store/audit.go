@@ -88,7 +88,8 @@ var _ market.AuditService = (*DB)(nil)
 // all. Pages run by seq, not by id: ids made by two instances in the same
 // millisecond need not sort the way the chain numbered them. The cursor
 // holds the last seq of the page.
-func (db *DB) ListAudit(ctx context.Context, f market.AuditFilter) (market.Page[market.AuditEvent], error) {
+func (db *DB) ListAudit(ctx context.Context, f market.AuditFilter) (_ market.Page[market.AuditEvent], err error) {
+	defer wrap(&err, "store.ListAudit")
 	var out market.Page[market.AuditEvent]
 	if err := market.CanReadAudit(market.ActorFrom(ctx)); err != nil {
 		return out, err
@@ -130,7 +131,8 @@ const auditBatch = 1000
 // than this check and are left to the next one. Reading the head last
 // instead would, under concurrent writes, find it ahead of the events
 // read and report a truncated chain that is not.
-func (db *DB) VerifyAudit(ctx context.Context) (*market.AuditVerification, error) {
+func (db *DB) VerifyAudit(ctx context.Context) (_ *market.AuditVerification, err error) {
+	defer wrap(&err, "store.VerifyAudit")
 	if err := market.CanReadAudit(market.ActorFrom(ctx)); err != nil {
 		return nil, err
 	}

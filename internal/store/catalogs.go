@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 	"strconv"
@@ -187,7 +186,8 @@ func cursorAt(r *catalogItemRow) itemCursor {
 var _ market.CatalogService = (*DB)(nil)
 
 // CreateCatalog makes a draft catalog for the operator's market.
-func (db *DB) CreateCatalog(ctx context.Context, in market.CatalogInput) (*market.Catalog, error) {
+func (db *DB) CreateCatalog(ctx context.Context, in market.CatalogInput) (_ *market.Catalog, err error) {
+	defer wrap(&err, "store.CreateCatalog")
 	a := market.ActorFrom(ctx)
 	if err := market.CanCreateCatalog(a); err != nil {
 		return nil, err
@@ -200,7 +200,7 @@ func (db *DB) CreateCatalog(ctx context.Context, in market.CatalogInput) (*marke
 		return nil, err
 	}
 	row := rowFromCatalog(c, a.UserID)
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err = db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
@@ -212,55 +212,52 @@ func (db *DB) CreateCatalog(ctx context.Context, in market.CatalogInput) (*marke
 	return c, db.countLive(ctx, c)
 }
 
-// changeCatalog locks a catalog, checks visibility, permission and the
-// transition, and lets fn change it inside the transaction; the new state
-// is saved and audited there too. The event's "after" is what fn returns,
-// or the catalog when that is nil.
+// changeCatalog runs one action on a catalog through run: the catalog's
+// lock, visibility, market.CanChangeCatalog and the transition, then fn
+// changes it inside the transaction. The event's "after" is what fn
+// returns, or the catalog when that is nil.
 func (db *DB) changeCatalog(ctx context.Context, id, action string, fn func(tx *gorm.DB, c *market.Catalog, now time.Time) (any, error)) (*market.Catalog, error) {
-	a := market.ActorFrom(ctx)
-	var out *market.Catalog
-	err := db.tx(ctx, func(tx *gorm.DB) error {
-		var row catalogRow
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ?", id).Error
-		if errors.Is(err, errNotFound) {
-			return market.Errorf(market.ENOTFOUND, "catalog %s not found", id)
-		}
-		if err != nil {
-			return err
-		}
-		c := row.catalog()
-		if !market.CanSeeCatalog(a, c) {
-			return market.Errorf(market.ENOTFOUND, "catalog %s not found", id)
-		}
-		if err := market.CanChangeCatalog(a, c); err != nil {
-			return err
-		}
-		to, err := market.CatalogTransition(c.Status, action)
-		if err != nil {
-			return err
-		}
-		before := *c
-		now := db.now()
-		c.Status, c.UpdatedAt = to, now
-		after, err := fn(tx, c, now)
-		if err != nil {
-			return err
-		}
-		if after == nil {
-			after = c
-		}
-		nr := rowFromCatalog(c, row.CreatedBy)
-		if err := tx.Select("*").Save(&nr).Error; err != nil {
-			return err
-		}
-		out = c
-		return db.audit(ctx, tx, action, "catalog", id, &before, after)
+	var createdBy string
+	var after any
+	return run(ctx, db, change[market.Catalog]{
+		entity: "catalog", id: id, action: action,
+		lock: func(tx *gorm.DB) (*market.Catalog, error) {
+			var row catalogRow
+			err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ?", id).Error
+			if err := translate(err, func() error { return catalogNotFound(id) }); err != nil {
+				return nil, err
+			}
+			createdBy = row.CreatedBy
+			return row.catalog(), nil
+		},
+		visible:  market.CanSeeCatalog,
+		notFound: func() error { return catalogNotFound(id) },
+		allowed:  market.CanChangeCatalog,
+		apply: func(tx *gorm.DB, c *market.Catalog, now time.Time) ([]auditEntry, error) {
+			to, err := market.CatalogTransition(c.Status, action)
+			if err != nil {
+				return nil, err
+			}
+			c.Status, c.UpdatedAt = to, now
+			after, err = fn(tx, c, now)
+			return nil, err
+		},
+		save: func(tx *gorm.DB, c *market.Catalog) error {
+			nr := rowFromCatalog(c, createdBy)
+			return tx.Select("*").Save(&nr).Error
+		},
+		after: func(c *market.Catalog) any {
+			if after != nil {
+				return after
+			}
+			return c
+		},
 	})
-	return out, err
 }
 
 // UpdateCatalog edits a draft.
-func (db *DB) UpdateCatalog(ctx context.Context, id string, in market.CatalogInput) (*market.Catalog, error) {
+func (db *DB) UpdateCatalog(ctx context.Context, id string, in market.CatalogInput) (_ *market.Catalog, err error) {
+	defer wrap(&err, "store.UpdateCatalog(%q)", id)
 	c, err := db.changeCatalog(ctx, id, market.ActionEdit, func(_ *gorm.DB, c *market.Catalog, _ time.Time) (any, error) {
 		c.Apply(in)
 		return nil, c.Validate()
@@ -277,7 +274,8 @@ func (db *DB) UpdateCatalog(ctx context.Context, id string, in market.CatalogInp
 // published at that instant. The rows are then read back, still in the
 // transaction, to record their digest in the publish event, which is how
 // VerifyAudit finds a snapshot edited behind the API's back.
-func (db *DB) PublishCatalog(ctx context.Context, id string) (*market.Catalog, error) {
+func (db *DB) PublishCatalog(ctx context.Context, id string) (_ *market.Catalog, err error) {
+	defer wrap(&err, "store.PublishCatalog(%q)", id)
 	return db.changeCatalog(ctx, id, market.ActionPublish, func(tx *gorm.DB, c *market.Catalog, now time.Time) (any, error) {
 		where, args := matchSQL(c)
 		q := "INSERT INTO catalog_items (catalog_id, seq, " + snapshotColumns + ") SELECT ?, ROW_NUMBER() OVER (ORDER BY " +
@@ -288,8 +286,7 @@ func (db *DB) PublishCatalog(ctx context.Context, id string) (*market.Catalog, e
 		}
 		if res.RowsAffected == 0 {
 			msg := fmt.Sprintf("matches no published %s; widen the filter or publish when items are listed", c.Kind)
-			return nil, &market.Error{Code: market.ECONFLICT, Message: "nothing to publish: the filter " + msg,
-				Fields: []market.FieldError{{Field: "filter", Message: msg}}}
+			return nil, market.Conflict("nothing to publish: the filter %s", msg).On("filter", msg)
 		}
 		c.ItemCount, c.PublishedAt = int(res.RowsAffected), &now
 		sum, err := snapshotDigest(tx, c.ID)
@@ -324,18 +321,16 @@ func snapshotDigest(g *gorm.DB, catalogID string) (string, error) {
 
 // FindCatalog returns a catalog the caller may see; drafts are not found
 // by the public. A draft's item_count is counted now.
-func (db *DB) FindCatalog(ctx context.Context, id string) (*market.Catalog, error) {
+func (db *DB) FindCatalog(ctx context.Context, id string) (_ *market.Catalog, err error) {
+	defer wrap(&err, "store.FindCatalog(%q)", id)
 	var row catalogRow
-	err := db.gorm.WithContext(ctx).First(&row, "id = ?", id).Error
-	if errors.Is(err, errNotFound) {
-		return nil, market.Errorf(market.ENOTFOUND, "catalog %s not found", id)
-	}
-	if err != nil {
+	err = db.gorm.WithContext(ctx).First(&row, "id = ?", id).Error
+	if err := translate(err, func() error { return catalogNotFound(id) }); err != nil {
 		return nil, err
 	}
 	c := row.catalog()
 	if !market.CanSeeCatalog(market.ActorFrom(ctx), c) {
-		return nil, market.Errorf(market.ENOTFOUND, "catalog %s not found", id)
+		return nil, catalogNotFound(id)
 	}
 	return c, db.countLive(ctx, c)
 }
@@ -357,7 +352,8 @@ func (db *DB) countLive(ctx context.Context, c *market.Catalog) error {
 
 // ListCatalogs lists catalogs newest first. The public sees published
 // catalogs only.
-func (db *DB) ListCatalogs(ctx context.Context, f market.CatalogListFilter) (market.Page[market.Catalog], error) {
+func (db *DB) ListCatalogs(ctx context.Context, f market.CatalogListFilter) (_ market.Page[market.Catalog], err error) {
+	defer wrap(&err, "store.ListCatalogs")
 	var out market.Page[market.Catalog]
 	if err := f.Validate(); err != nil {
 		return out, err
@@ -385,7 +381,8 @@ func (db *DB) ListCatalogs(ctx context.Context, f market.CatalogListFilter) (mar
 
 // ListCatalogItems pages through a catalog: the frozen rows of a published
 // one, a live preview of a draft.
-func (db *DB) ListCatalogItems(ctx context.Context, id string, p market.PageRequest) (market.Page[market.CatalogItem], error) {
+func (db *DB) ListCatalogItems(ctx context.Context, id string, p market.PageRequest) (_ market.Page[market.CatalogItem], err error) {
+	defer wrap(&err, "store.ListCatalogItems(%q)", id)
 	var out market.Page[market.CatalogItem]
 	after, err := parseItemCursor(p.After)
 	if err != nil {
@@ -461,4 +458,8 @@ func (db *DB) catalogBatch(ctx context.Context, c *market.Catalog, after itemCur
 		rows[i].Seq = after.Seq + i + 1
 	}
 	return rows, nil
+}
+
+func catalogNotFound(id string) error {
+	return market.Errorf(market.ENOTFOUND, "catalog %s not found", id)
 }

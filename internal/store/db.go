@@ -24,8 +24,6 @@ import (
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
-
-	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
 //go:embed migrations/*.sql
@@ -174,7 +172,8 @@ func (db *DB) PasswordCost() int { return db.cost }
 
 // Migrate applies every pending migration. On MySQL a lock table makes
 // instances that start together take turns instead of racing.
-func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
+func (db *DB) Migrate(ctx context.Context, log *slog.Logger) (err error) {
+	defer wrap(&err, "store.Migrate")
 	sub, err := fs.Sub(migrationFS, "migrations")
 	if err != nil {
 		return err
@@ -231,41 +230,6 @@ func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		}
 		return err
 	}
-}
-
-// errNotFound is returned by lookups and translated by translate.
-var errNotFound = gorm.ErrRecordNotFound
-
-// wrap says which call failed on an error that is not the domain's own
-// (a driver or SQL failure), as pkgsite's derrors.Wrap does: use it as
-// defer wrap(&err, "store.PutSynonymGroup(%q)", id). Domain errors pass
-// untouched; their message is what the client reads.
-func wrap(errp *error, format string, args ...any) {
-	var me *market.Error
-	if *errp == nil || errors.As(*errp, &me) {
-		return
-	}
-	*errp = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *errp)
-}
-
-// isDuplicate reports whether err is a unique-key violation on either
-// database.
-func isDuplicate(err error) bool {
-	var me *gomysql.MySQLError
-	if errors.As(err, &me) {
-		return me.Number == 1062
-	}
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
-
-// duplicateOn reports whether a unique violation concerns the named index
-// (MySQL names the key; SQLite names table.column).
-func duplicateOn(err error, index, column string) bool {
-	if !isDuplicate(err) {
-		return false
-	}
-	msg := err.Error()
-	return strings.Contains(msg, index) || strings.Contains(msg, column)
 }
 
 // sqliteMigrations copies the migrations with DATETIME(6) spelled

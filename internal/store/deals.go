@@ -143,7 +143,8 @@ var _ market.TransactionService = (*DB)(nil)
 // locked while its deal is made, so concurrent attempts take turns and the
 // later ones see the first deal (409 naming it); the unique index on
 // intent_key holds the rule whatever happens.
-func (db *DB) CreateTransaction(ctx context.Context, n market.NewTransaction) (*market.Transaction, error) {
+func (db *DB) CreateTransaction(ctx context.Context, n market.NewTransaction) (_ *market.Transaction, err error) {
+	defer wrap(&err, "store.CreateTransaction")
 	a := market.ActorFrom(ctx)
 	n.Defaults(a)
 	now := db.now()
@@ -188,14 +189,14 @@ func (db *DB) CreateTransaction(ctx context.Context, n market.NewTransaction) (*
 		}
 		return db.audit(ctx, tx, "create", "transaction", t.ID, nil, auditView(t))
 	})
-	if duplicateOn(err, "transactions_contract_key", "transactions.contract_key") {
-		return nil, db.contractConflict(ctx, t.ContractNo)
-	}
-	if duplicateOn(err, "transactions_intent", "transactions.intent_key") {
-		if taken := intentTaken(db.gorm.WithContext(ctx), t.IntentID); taken != nil {
-			return nil, taken
-		}
-	}
+	err = translate(err, nil,
+		uniqueKey{"transactions_contract_key", "transactions.contract_key", func() error { return db.contractConflict(ctx, t.ContractNo) }},
+		uniqueKey{"transactions_intent", "transactions.intent_key", func() error {
+			if taken := intentTaken(db.gorm.WithContext(ctx), t.IntentID); taken != nil {
+				return taken
+			}
+			return err
+		}})
 	if err != nil {
 		return nil, err
 	}
@@ -213,9 +214,8 @@ func intentTaken(q *gorm.DB, intentID string) error {
 	if err != nil {
 		return err
 	}
-	return &market.Error{Code: market.ECONFLICT,
-		Message: "intent " + intentID + " has already become transaction " + row.ID + " (" + row.Status + "); an intent becomes one transaction",
-		Fields:  []market.FieldError{{Field: "intent_id", Message: "already became transaction " + row.ID}}}
+	return market.Conflict("intent %s has already become transaction %s (%s); an intent becomes one transaction", intentID, row.ID, row.Status).
+		On("intent_id", "already became transaction "+row.ID)
 }
 
 // checkDealRefs checks that the parties are verified trading orgs and that
@@ -228,13 +228,10 @@ func checkDealRefs(tx *gorm.DB, t *market.Transaction) error {
 	}
 	for _, side := range []struct{ field, id string }{{"buyer_org_id", t.BuyerOrgID}, {"seller_org_id", t.SellerOrgID}} {
 		i := indexOf(orgs, func(o orgRow) bool { return o.ID == side.id })
-		switch {
-		case i < 0:
+		if i < 0 {
 			p.Add(side.field, "no org %s", side.id)
-		case orgs[i].Kind == market.OrgOperator || orgs[i].Kind == market.OrgGovernment:
-			p.Add(side.field, "a %s org does not buy or sell technology", orgs[i].Kind)
-		case !orgs[i].Verified:
-			p.Add(side.field, "org %s is not verified; only verified orgs trade", side.id)
+		} else if why := market.CanTrade(orgs[i].org()); why != "" {
+			p.Add(side.field, "%s", why)
 		}
 	}
 	for _, ref := range []struct {
@@ -275,8 +272,7 @@ func indexOf[T any](s []T, f func(T) bool) int {
 // its market's operator, the bureau): anyone else learns that the number
 // is taken, not which deal of which market took it.
 func (db *DB) contractConflict(ctx context.Context, contractNo string) error {
-	e := &market.Error{Code: market.ECONFLICT, Message: "contract_no " + contractNo + " is already logged",
-		Fields: []market.FieldError{{Field: "contract_no", Message: "already logged"}}}
+	e := market.Conflict("contract_no %s is already logged", contractNo).On("contract_no", "already logged")
 	var row dealRow
 	err := db.gorm.WithContext(ctx).Select("id, market, channel, buyer_org_id, seller_org_id").
 		First(&row, "contract_key = ?", market.FoldNo(contractNo)).Error
@@ -290,18 +286,10 @@ func (db *DB) contractConflict(ctx context.Context, contractNo string) error {
 // reads its payments too. lock takes the row lock that serialises every
 // change of the deal.
 func findDeal(ctx context.Context, q *gorm.DB, id string, lock, withPayments bool) (*market.Transaction, error) {
-	if lock {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	var row dealRow
-	err := q.First(&row, "id = ?", id).Error
-	if errors.Is(err, errNotFound) {
-		return nil, dealNotFound(id)
-	}
+	t, err := readDeal(q, id, lock)
 	if err != nil {
 		return nil, err
 	}
-	t := row.deal()
 	if !market.CanSeeTransaction(market.ActorFrom(ctx), t) {
 		return nil, dealNotFound(id)
 	}
@@ -318,19 +306,24 @@ func findDeal(ctx context.Context, q *gorm.DB, id string, lock, withPayments boo
 	return t, nil
 }
 
-// auditEntry is one more audit event a deal action writes.
-type auditEntry struct {
-	action, entity, id string
-	before, after      any
+// readDeal reads a deal whoever asks; lock takes its row lock.
+func readDeal(q *gorm.DB, id string, lock bool) (*market.Transaction, error) {
+	if lock {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var row dealRow
+	if err := translate(q.First(&row, "id = ?", id).Error, func() error { return dealNotFound(id) }); err != nil {
+		return nil, err
+	}
+	return row.deal(), nil
 }
 
-// changeDeal runs one action on a deal: it locks the row (SELECT ... FOR
-// UPDATE, so concurrent changes on any number of server instances queue
-// here), checks visibility and permission, lets mutate apply the action,
-// saves and audits, all in one transaction. The audit events come last:
-// appending one locks the chain's head, which every write in the system
-// shares, so it is held for as short a time as possible. The answer is
-// read after the commit, outside the row lock.
+// changeDeal runs one action on a deal through run: the deal's row lock
+// (SELECT ... FOR UPDATE, so concurrent changes on any number of server
+// instances queue here), visibility, allowed, then mutate applies the
+// action. A deal that has just become paid gets its 免申即享 subsidy
+// application from an auto_apply policy, in the same transaction. The
+// answer is read after the commit, outside the row lock.
 func (db *DB) changeDeal(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
 	mutate func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error)) (*market.Transaction, error) {
 	return db.changeDealAfter(ctx, id, action, allowed, nil, mutate)
@@ -341,50 +334,30 @@ func (db *DB) changeDeal(ctx context.Context, id, action string, allowed func(*m
 func (db *DB) changeDealAfter(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
 	prelock func(tx *gorm.DB) error,
 	mutate func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error)) (*market.Transaction, error) {
-	a := market.ActorFrom(ctx)
-	err := db.tx(ctx, func(tx *gorm.DB) error {
-		if prelock != nil {
-			if err := prelock(tx); err != nil {
-				return err
+	_, err := run(ctx, db, change[market.Transaction]{
+		entity: "transaction", id: id, action: action,
+		prelock: prelock,
+		lock: func(tx *gorm.DB) (*market.Transaction, error) {
+			return readDeal(tx.Session(&gorm.Session{NewDB: true}), id, true)
+		},
+		visible:  market.CanSeeTransaction,
+		notFound: func() error { return dealNotFound(id) },
+		allowed:  allowed,
+		apply:    mutate,
+		save: func(tx *gorm.DB, t *market.Transaction) error {
+			row := rowFromDeal(t)
+			// intent_key is written once, by CreateTransaction: a deal that
+			// shares its intent with an older one (logged before the key
+			// existed, 00006) holds no key, and saving it must not claim one.
+			return tx.Select("*").Omit("IntentKey").Save(&row).Error
+		},
+		settle: func(tx *gorm.DB, before, t *market.Transaction) ([]auditEntry, error) {
+			if before.Status == market.DealPaid || t.Status != market.DealPaid {
+				return nil, nil
 			}
-		}
-		t, err := findDeal(ctx, tx.Session(&gorm.Session{NewDB: true}), id, true, false)
-		if err != nil {
-			return err
-		}
-		if err := allowed(a, t); err != nil {
-			return err
-		}
-		before := auditView(t)
-		extra, err := mutate(tx, t, db.now())
-		if err != nil {
-			return err
-		}
-		row := rowFromDeal(t)
-		// intent_key is written once, by CreateTransaction: a deal that
-		// shares its intent with an older one (logged before the key
-		// existed, 00006) holds no key, and saving it must not claim one.
-		if err := tx.Select("*").Omit("IntentKey").Save(&row).Error; err != nil {
-			return err
-		}
-		// 免申即享: a deal that has just become paid gets its subsidy
-		// application from an auto_apply policy, in this same transaction.
-		if before.Status != market.DealPaid && t.Status == market.DealPaid {
-			applied, err := db.autoApplySubsidies(ctx, tx, t)
-			if err != nil {
-				return err
-			}
-			extra = append(extra, applied...)
-		}
-		if err := db.audit(ctx, tx, action, "transaction", id, before, auditView(t)); err != nil {
-			return err
-		}
-		for _, e := range extra {
-			if err := db.audit(ctx, tx, e.action, e.entity, e.id, e.before, e.after); err != nil {
-				return err
-			}
-		}
-		return nil
+			return db.autoApplySubsidies(ctx, tx, t)
+		},
+		view: func(t *market.Transaction) any { return auditView(t) },
 	})
 	if err != nil {
 		return nil, err
@@ -394,7 +367,8 @@ func (db *DB) changeDealAfter(ctx context.Context, id, action string, allowed fu
 
 // RegisterTransaction records the contract registration; the operator of
 // the deal's market may.
-func (db *DB) RegisterTransaction(ctx context.Context, id string, r market.DealRegistration) (*market.Transaction, error) {
+func (db *DB) RegisterTransaction(ctx context.Context, id string, r market.DealRegistration) (_ *market.Transaction, err error) {
+	defer wrap(&err, "store.RegisterTransaction(%q)", id)
 	if err := r.Validate(db.now()); err != nil {
 		return nil, err
 	}
@@ -402,18 +376,17 @@ func (db *DB) RegisterTransaction(ctx context.Context, id string, r market.DealR
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Register(r, now)
 		})
-	if duplicateOn(err, "transactions_registration_key", "transactions.registration_key") {
-		return nil, &market.Error{Code: market.ECONFLICT,
-			Message: "registration_no " + r.RegistrationNo + " is already recorded on another transaction",
-			Fields:  []market.FieldError{{Field: "registration_no", Message: "already recorded"}}}
-	}
-	return t, err
+	return t, translate(err, nil, uniqueKey{"transactions_registration_key", "transactions.registration_key", func() error {
+		return market.Conflict("registration_no %s is already recorded on another transaction", r.RegistrationNo).
+			On("registration_no", "already recorded")
+	}})
 }
 
 // AddPayment books a payment. The deal's row lock makes the overflow check
 // and the insert one step, so the sum never passes the contract amount
 // whatever the concurrency.
-func (db *DB) AddPayment(ctx context.Context, id string, n market.NewPayment) (*market.Transaction, error) {
+func (db *DB) AddPayment(ctx context.Context, id string, n market.NewPayment) (_ *market.Transaction, err error) {
+	defer wrap(&err, "store.AddPayment(%q)", id)
 	p, err := n.Payment(db.now())
 	if err != nil {
 		return nil, err
@@ -434,15 +407,15 @@ func (db *DB) AddPayment(ctx context.Context, id string, n market.NewPayment) (*
 			}
 			return []auditEntry{{"create", "payment", p.ID, nil, p}}, nil
 		})
-	if duplicateOn(err, "payments_voucher_key", "payments.voucher_key") {
-		return nil, &market.Error{Code: market.ECONFLICT, Message: "voucher_no " + p.VoucherNo + " is already booked on this transaction",
-			Fields: []market.FieldError{{Field: "voucher_no", Message: "already booked on this transaction"}}}
-	}
-	return t, err
+	return t, translate(err, nil, uniqueKey{"payments_voucher_key", "payments.voucher_key", func() error {
+		return market.Conflict("voucher_no %s is already booked on this transaction", p.VoucherNo).
+			On("voucher_no", "already booked on this transaction")
+	}})
 }
 
 // CompleteTransaction closes a paid deal.
-func (db *DB) CompleteTransaction(ctx context.Context, id string) (*market.Transaction, error) {
+func (db *DB) CompleteTransaction(ctx context.Context, id string) (_ *market.Transaction, err error) {
+	defer wrap(&err, "store.CompleteTransaction(%q)", id)
 	return db.changeDeal(ctx, id, market.ActionComplete, market.CanOperateTransaction,
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Complete(now)
@@ -451,7 +424,8 @@ func (db *DB) CompleteTransaction(ctx context.Context, id string) (*market.Trans
 
 // ConfirmTransaction is the other party's agreement to a pending online
 // deal: it becomes signed.
-func (db *DB) ConfirmTransaction(ctx context.Context, id string) (*market.Transaction, error) {
+func (db *DB) ConfirmTransaction(ctx context.Context, id string) (_ *market.Transaction, err error) {
+	defer wrap(&err, "store.ConfirmTransaction(%q)", id)
 	return db.changeDeal(ctx, id, market.ActionConfirm, market.CanConfirmTransaction,
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Confirm(now)
@@ -462,7 +436,8 @@ func (db *DB) ConfirmTransaction(ctx context.Context, id string) (*market.Transa
 // deal: it is cancelled with the reason. A pending deal has no payments
 // and no subsidy application (both need it signed first), so nothing
 // else is settled.
-func (db *DB) DeclineTransaction(ctx context.Context, id string, c market.Cancellation) (*market.Transaction, error) {
+func (db *DB) DeclineTransaction(ctx context.Context, id string, c market.Cancellation) (_ *market.Transaction, err error) {
+	defer wrap(&err, "store.DeclineTransaction(%q)", id)
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -478,7 +453,8 @@ func (db *DB) DeclineTransaction(ctx context.Context, id string, c market.Cancel
 // every other change of the deal, so concurrent confirmations of one
 // payment count it once: the first confirms, the others find it
 // confirmed (409).
-func (db *DB) ConfirmPayment(ctx context.Context, id, paymentID string) (*market.Transaction, error) {
+func (db *DB) ConfirmPayment(ctx context.Context, id, paymentID string) (_ *market.Transaction, err error) {
+	defer wrap(&err, "store.ConfirmPayment(%q, %q)", id, paymentID)
 	a := market.ActorFrom(ctx)
 	// Who may confirm depends on who booked the payment, read under the
 	// deal's lock: findDeal has checked that the caller sees the deal,
@@ -488,10 +464,9 @@ func (db *DB) ConfirmPayment(ctx context.Context, id, paymentID string) (*market
 		func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			var row paymentRow
 			err := tx.Session(&gorm.Session{NewDB: true}).First(&row, "id = ? AND transaction_id = ?", paymentID, t.ID).Error
-			if errors.Is(err, errNotFound) {
-				return nil, market.Errorf(market.ENOTFOUND, "transaction %s has no payment %s", t.ID, paymentID)
-			}
-			if err != nil {
+			if err := translate(err, func() error {
+				return market.Errorf(market.ENOTFOUND, "transaction %s has no payment %s", t.ID, paymentID)
+			}); err != nil {
 				return nil, err
 			}
 			p := row.payment()
@@ -511,7 +486,7 @@ func (db *DB) ConfirmPayment(ctx context.Context, id, paymentID string) (*market
 				return nil, res.Error
 			}
 			if res.RowsAffected != 1 {
-				return nil, market.Errorf(market.ECONFLICT, "payment %s is already confirmed", p.ID)
+				return nil, market.Conflict("payment %s is already confirmed", p.ID)
 			}
 			return []auditEntry{{"confirm", "payment", p.ID, &before, &p}}, nil
 		})

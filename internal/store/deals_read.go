@@ -27,9 +27,10 @@ func loadPayments(tx *gorm.DB, ids ...string) (map[string][]market.Payment, erro
 
 // FindTransaction returns a deal with its payments, read in one snapshot
 // so that paid_fen and the list agree.
-func (db *DB) FindTransaction(ctx context.Context, id string) (*market.Transaction, error) {
+func (db *DB) FindTransaction(ctx context.Context, id string) (_ *market.Transaction, err error) {
+	defer wrap(&err, "store.FindTransaction(%q)", id)
 	var out *market.Transaction
-	err := db.snapshot(ctx, func(tx *gorm.DB) error {
+	err = db.snapshot(ctx, func(tx *gorm.DB) error {
 		var err error
 		out, err = findDeal(ctx, tx, id, false, true)
 		return err
@@ -49,7 +50,8 @@ func (db *DB) snapshot(ctx context.Context, fn func(tx *gorm.DB) error) error {
 
 // ListTransactions lists the deals the caller may see, newest first, with
 // totals over the whole filtered set computed by the database.
-func (db *DB) ListTransactions(ctx context.Context, f market.TransactionFilter) (*market.TransactionPage, error) {
+func (db *DB) ListTransactions(ctx context.Context, f market.TransactionFilter) (_ *market.TransactionPage, err error) {
+	defer wrap(&err, "store.ListTransactions")
 	scope, err := market.TransactionScopeOf(market.ActorFrom(ctx))
 	if err != nil {
 		return nil, err

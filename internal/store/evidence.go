@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -116,10 +115,7 @@ func (s *EvidenceStore) OpenEvidence(ctx context.Context, id, eid string) (*mark
 	}
 	var row evidenceRow
 	err := q.First(&row, "id = ? AND transaction_id = ?", eid, id).Error
-	if errors.Is(err, errNotFound) {
-		return nil, nil, market.Errorf(market.ENOTFOUND, "evidence %s not found", eid)
-	}
-	if err != nil {
+	if err := translate(err, func() error { return market.Errorf(market.ENOTFOUND, "evidence %s not found", eid) }); err != nil {
 		return nil, nil, err
 	}
 	rc, err := s.files.Open(ctx, row.SHA256)

@@ -67,7 +67,7 @@ func (db *DB) recordFeedback(ctx context.Context, a *market.Actor, kind market.I
 			return err
 		}
 		if src.Status != market.StatusPublished {
-			return market.Errorf(market.ECONFLICT, "only published items are matched; %s %s is %s", kind, sourceID, src.Status)
+			return market.Conflict("only published items are matched; %s %s is %s", kind, sourceID, src.Status)
 		}
 		other := kind.Other()
 		field := string(other) + "_id"
@@ -77,8 +77,8 @@ func (db *DB) recordFeedback(ctx context.Context, a *market.Actor, kind market.I
 		}
 		switch {
 		case tgt.Status != market.StatusPublished:
-			return &market.Error{Code: market.ECONFLICT, Message: string(other) + " " + targetID + " is " + tgt.Status + "; only published items are matched",
-				Fields: []market.FieldError{{Field: field, Message: "is not published"}}}
+			return market.Conflict("%s %s is %s; only published items are matched", other, targetID, tgt.Status).
+				On(field, "is not published")
 		case tgt.OrgID == src.OrgID:
 			// Matching never pairs an org's own items.
 			return market.Invalid(field, "belongs to the same org as the %s; an org's own items are never matched", kind)
@@ -155,10 +155,7 @@ func (db *DB) MatchSignals(ctx context.Context, kind market.ItemKind, sourceID s
 	g := db.gorm.WithContext(ctx)
 	var src itemRow
 	err = g.Select("id, org_id").First(&src, "id = ? AND kind = ?", sourceID, string(kind)).Error
-	if errors.Is(err, errNotFound) {
-		return nil, market.Errorf(market.ENOTFOUND, "%s %s not found", kind, sourceID)
-	}
-	if err != nil {
+	if err := translate(err, func() error { return itemNotFound(kind, sourceID) }); err != nil {
 		return nil, err
 	}
 	other := kind.Other()

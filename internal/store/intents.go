@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -68,7 +67,8 @@ var _ market.IntentService = (*DB)(nil)
 
 // CreateIntent records the caller's org's interest in another org's
 // published item.
-func (db *DB) CreateIntent(ctx context.Context, n market.NewIntent) (*market.Intent, error) {
+func (db *DB) CreateIntent(ctx context.Context, n market.NewIntent) (_ *market.Intent, err error) {
+	defer wrap(&err, "store.CreateIntent")
 	a := market.ActorFrom(ctx)
 	if err := market.CanCreateIntent(a); err != nil {
 		return nil, err
@@ -83,23 +83,20 @@ func (db *DB) CreateIntent(ctx context.Context, n market.NewIntent) (*market.Int
 	now := db.now()
 	in := &market.Intent{ID: ulid.Make().String(), FromOrgID: a.OrgID, Message: n.Message,
 		Status: market.IntentPending, CreatedAt: now, UpdatedAt: now}
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err = db.tx(ctx, func(tx *gorm.DB) error {
 		var item itemRow
 		err := tx.First(&item, "id = ? AND kind = ?", itemID, string(kind)).Error
-		if errors.Is(err, errNotFound) {
-			return market.Errorf(market.ENOTFOUND, "%s %s not found", kind, itemID)
-		}
-		if err != nil {
+		if err := translate(err, func() error { return itemNotFound(kind, itemID) }); err != nil {
 			return err
 		}
 		it := item.item()
 		switch {
 		case !market.CanSeeItem(a, it):
-			return market.Errorf(market.ENOTFOUND, "%s %s not found", kind, itemID)
+			return itemNotFound(kind, itemID)
 		case it.OrgID == a.OrgID:
 			return market.Invalid(field, "is your own org's %s; intents go to other orgs", kind)
 		case it.Status != market.StatusPublished:
-			return market.Errorf(market.ECONFLICT, "%s %s is %s; intents go to published items", kind, itemID, it.Status)
+			return market.Conflict("%s %s is %s; intents go to published items", kind, itemID, it.Status)
 		}
 		in.ToOrgID, in.ItemTitle = it.OrgID, it.Title
 		if kind == market.KindDemand {
@@ -113,9 +110,9 @@ func (db *DB) CreateIntent(ctx context.Context, n market.NewIntent) (*market.Int
 		}
 		return db.audit(ctx, tx, "create", "intent", in.ID, nil, in)
 	})
-	if duplicateOn(err, "intents_pending_key", "intents.pending_key") {
-		return nil, db.pendingConflict(ctx, a.OrgID, itemID, kind)
-	}
+	err = translate(err, nil, uniqueKey{"intents_pending_key", "intents.pending_key", func() error {
+		return db.pendingConflict(ctx, a.OrgID, itemID, kind)
+	}})
 	if err != nil {
 		return nil, err
 	}
@@ -129,18 +126,15 @@ func (db *DB) pendingConflict(ctx context.Context, orgID, itemID string, kind ma
 	if err := db.gorm.WithContext(ctx).First(&row, "pending_key = ?", orgID+":"+itemID).Error; err == nil {
 		msg += ": intent " + row.ID
 	}
-	return &market.Error{Code: market.ECONFLICT, Message: msg,
-		Fields: []market.FieldError{{Field: string(kind) + "_id", Message: "already has a pending intent from your org"}}}
+	return market.Conflict("%s", msg).On(string(kind)+"_id", "already has a pending intent from your org")
 }
 
 // FindIntent returns an intent to one of its two orgs.
-func (db *DB) FindIntent(ctx context.Context, id string) (*market.Intent, error) {
+func (db *DB) FindIntent(ctx context.Context, id string) (_ *market.Intent, err error) {
+	defer wrap(&err, "store.FindIntent(%q)", id)
 	var row intentRow
-	err := db.gorm.WithContext(ctx).First(&row, "id = ?", id).Error
-	if errors.Is(err, errNotFound) {
-		return nil, intentNotFound(id)
-	}
-	if err != nil {
+	err = db.gorm.WithContext(ctx).First(&row, "id = ?", id).Error
+	if err := translate(err, func() error { return intentNotFound(id) }); err != nil {
 		return nil, err
 	}
 	in := row.intent()
@@ -152,7 +146,8 @@ func (db *DB) FindIntent(ctx context.Context, id string) (*market.Intent, error)
 
 // ListIntents lists the intents the caller's org sent, received, or both,
 // newest first.
-func (db *DB) ListIntents(ctx context.Context, f market.IntentFilter) (market.Page[market.Intent], error) {
+func (db *DB) ListIntents(ctx context.Context, f market.IntentFilter) (_ market.Page[market.Intent], err error) {
+	defer wrap(&err, "store.ListIntents")
 	var out market.Page[market.Intent]
 	a := market.ActorFrom(ctx)
 	if a == nil || a.OrgID == "" {
@@ -207,12 +202,14 @@ func (db *DB) withItemTitles(ctx context.Context, list ...*market.Intent) *marke
 }
 
 // AcceptIntent accepts a pending intent; the item's owner may.
-func (db *DB) AcceptIntent(ctx context.Context, id string) (*market.Intent, error) {
+func (db *DB) AcceptIntent(ctx context.Context, id string) (_ *market.Intent, err error) {
+	defer wrap(&err, "store.AcceptIntent(%q)", id)
 	return db.decideIntent(ctx, id, market.ActionAccept, func(*market.Intent) {})
 }
 
 // DeclineIntent declines a pending intent with a reason.
-func (db *DB) DeclineIntent(ctx context.Context, id string, d market.Decline) (*market.Intent, error) {
+func (db *DB) DeclineIntent(ctx context.Context, id string, d market.Decline) (_ *market.Intent, err error) {
+	defer wrap(&err, "store.DeclineIntent(%q)", id)
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
@@ -229,10 +226,7 @@ func (db *DB) decideIntent(ctx context.Context, id, action string, mutate func(*
 	err := db.tx(ctx, func(tx *gorm.DB) error {
 		var row intentRow
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ?", id).Error
-		if errors.Is(err, errNotFound) {
-			return intentNotFound(id)
-		}
-		if err != nil {
+		if err := translate(err, func() error { return intentNotFound(id) }); err != nil {
 			return err
 		}
 		in := row.intent()

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -98,7 +97,8 @@ func forViewer(a *market.Actor, it *market.Item) *market.Item {
 var _ market.ItemService = (*DB)(nil)
 
 // CreateItem creates a draft owned by the caller's org.
-func (db *DB) CreateItem(ctx context.Context, kind market.ItemKind, in market.ItemPatch) (*market.Item, error) {
+func (db *DB) CreateItem(ctx context.Context, kind market.ItemKind, in market.ItemPatch) (_ *market.Item, err error) {
+	defer wrap(&err, "store.CreateItem(%s)", kind)
 	a := market.ActorFrom(ctx)
 	if err := market.CanCreateItem(a, kind); err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ func (db *DB) CreateItem(ctx context.Context, kind market.ItemKind, in market.It
 		return nil, err
 	}
 	row := rowFromItem(it)
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err = db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
@@ -127,52 +127,50 @@ func (db *DB) CreateItem(ctx context.Context, kind market.ItemKind, in market.It
 func lockItem(tx *gorm.DB, kind market.ItemKind, id string) (*itemRow, error) {
 	var row itemRow
 	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ? AND kind = ?", id, string(kind)).Error
-	if errors.Is(err, errNotFound) {
-		return nil, market.Errorf(market.ENOTFOUND, "%s %s not found", kind, id)
-	}
-	return &row, err
+	return &row, translate(err, func() error { return itemNotFound(kind, id) })
 }
 
-// change runs one lifecycle action on an item: it locks the row, checks
-// visibility, permission and the transition, lets mutate adjust the item,
-// validates, saves and audits, all in one transaction.
-func (db *DB) change(ctx context.Context, kind market.ItemKind, id, action string,
+// changeItem runs one lifecycle action on an item through run: allowed
+// is the action's permission rule, mutate adjusts the item after the
+// transition (and validates it). A change that publishes, edits or
+// unpublishes a published item fences the read cache before the commit
+// and writes the outbox row that reindexes it.
+func (db *DB) changeItem(ctx context.Context, kind market.ItemKind, id, action string,
 	allowed func(*market.Actor, *market.Item) error, mutate func(it *market.Item, now time.Time) error) (*market.Item, error) {
-	a := market.ActorFrom(ctx)
-	var out *market.Item
 	var release func()
 	defer func() {
 		if release != nil {
 			release()
 		}
 	}()
-	err := db.tx(ctx, func(tx *gorm.DB) error {
-		row, err := lockItem(tx, kind, id)
-		if err != nil {
-			return err
-		}
-		it := row.item()
-		if !market.CanSeeItem(a, it) {
-			return market.Errorf(market.ENOTFOUND, "%s %s not found", kind, id)
-		}
-		if err := allowed(a, it); err != nil {
-			return err
-		}
-		to, err := market.ItemTransition(it.Status, action)
-		if err != nil {
-			return err
-		}
-		before := *it
-		now := db.now()
-		it.Status, it.UpdatedAt = to, now
-		if err := mutate(it, now); err != nil {
-			return err
-		}
-		nr := rowFromItem(it)
-		if err := tx.Select("*").Save(&nr).Error; err != nil {
-			return err
-		}
-		if before.Status == market.StatusPublished || it.Status == market.StatusPublished {
+	out, err := run(ctx, db, change[market.Item]{
+		entity: string(kind), id: id, action: action,
+		lock: func(tx *gorm.DB) (*market.Item, error) {
+			row, err := lockItem(tx, kind, id)
+			if err != nil {
+				return nil, err
+			}
+			return row.item(), nil
+		},
+		visible:  market.CanSeeItem,
+		notFound: func() error { return itemNotFound(kind, id) },
+		allowed:  allowed,
+		apply: func(_ *gorm.DB, it *market.Item, now time.Time) ([]auditEntry, error) {
+			to, err := market.ItemTransition(it.Status, action)
+			if err != nil {
+				return nil, err
+			}
+			it.Status, it.UpdatedAt = to, now
+			return nil, mutate(it, now)
+		},
+		save: func(tx *gorm.DB, it *market.Item) error {
+			nr := rowFromItem(it)
+			return tx.Select("*").Save(&nr).Error
+		},
+		settle: func(tx *gorm.DB, before, it *market.Item) ([]auditEntry, error) {
+			if before.Status != market.StatusPublished && it.Status != market.StatusPublished {
+				return nil, nil
+			}
 			// Fence the read cache before the commit; a retried
 			// transaction fences again (the first fence is released).
 			if db.fence != nil {
@@ -180,28 +178,26 @@ func (db *DB) change(ctx context.Context, kind market.ItemKind, id, action strin
 					release()
 					release = nil
 				}
+				var err error
 				if release, err = db.fence.FenceItem(ctx, string(kind), id); err != nil {
-					return market.Errorf(market.EUNAVAILABLE, "the read cache cannot be reached; nothing was changed, try again")
+					return nil, market.Errorf(market.EUNAVAILABLE, "the read cache cannot be reached; nothing was changed, try again")
 				}
 			}
-			if err := db.enqueue(tx, it); err != nil {
-				return err
-			}
-		}
-		out = it
-		return db.audit(ctx, tx, action, string(kind), id, &before, it)
+			return nil, db.enqueue(tx, it)
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return forViewer(a, db.withOrgName(ctx, out)), nil
+	return forViewer(market.ActorFrom(ctx), db.withOrgName(ctx, out)), nil
 }
 
 // UpdateItem edits a draft, rejected or published item; a published item
 // stays published. An untouched deadline is not re-checked, so a demand
 // whose deadline has passed can still be corrected.
-func (db *DB) UpdateItem(ctx context.Context, kind market.ItemKind, id string, in market.ItemPatch) (*market.Item, error) {
-	return db.change(ctx, kind, id, market.ActionEdit, market.CanChangeItem, func(it *market.Item, now time.Time) error {
+func (db *DB) UpdateItem(ctx context.Context, kind market.ItemKind, id string, in market.ItemPatch) (_ *market.Item, err error) {
+	defer wrap(&err, "store.UpdateItem(%s, %q)", kind, id)
+	return db.changeItem(ctx, kind, id, market.ActionEdit, market.CanChangeItem, func(it *market.Item, now time.Time) error {
 		prev := *it
 		it.Apply(in)
 		return it.ValidateEdit(&prev, now)
@@ -210,23 +206,17 @@ func (db *DB) UpdateItem(ctx context.Context, kind market.ItemKind, id string, i
 
 // SubmitItem sends a draft or rejected item to review. Only verified orgs
 // publish, so only they may submit.
-func (db *DB) SubmitItem(ctx context.Context, kind market.ItemKind, id string) (*market.Item, error) {
-	return db.change(ctx, kind, id, market.ActionSubmit, func(a *market.Actor, it *market.Item) error {
-		if err := market.CanChangeItem(a, it); err != nil {
-			return err
-		}
-		if !a.OrgVerified {
-			return market.Errorf(market.EFORBIDDEN, "your org must be verified before it publishes")
-		}
-		return nil
-	}, func(it *market.Item, now time.Time) error {
+func (db *DB) SubmitItem(ctx context.Context, kind market.ItemKind, id string) (_ *market.Item, err error) {
+	defer wrap(&err, "store.SubmitItem(%s, %q)", kind, id)
+	return db.changeItem(ctx, kind, id, market.ActionSubmit, market.CanSubmitItem, func(it *market.Item, now time.Time) error {
 		it.SubmittedAt = &now
 		return it.Validate(now)
 	})
 }
 
 // ReviewItem approves (publishes) or rejects an item under review.
-func (db *DB) ReviewItem(ctx context.Context, kind market.ItemKind, id string, r market.Review) (*market.Item, error) {
+func (db *DB) ReviewItem(ctx context.Context, kind market.ItemKind, id string, r market.Review) (_ *market.Item, err error) {
+	defer wrap(&err, "store.ReviewItem(%s, %q)", kind, id)
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
@@ -234,7 +224,7 @@ func (db *DB) ReviewItem(ctx context.Context, kind market.ItemKind, id string, r
 	if r.Decision == "reject" {
 		action = market.ActionReject
 	}
-	return db.change(ctx, kind, id, action, func(a *market.Actor, _ *market.Item) error {
+	return db.changeItem(ctx, kind, id, action, func(a *market.Actor, _ *market.Item) error {
 		return market.CanReviewItems(a)
 	}, func(it *market.Item, now time.Time) error {
 		if action == market.ActionApprove {
@@ -247,14 +237,14 @@ func (db *DB) ReviewItem(ctx context.Context, kind market.ItemKind, id string, r
 }
 
 // CloseItem closes an item; its owner or an operator may.
-func (db *DB) CloseItem(ctx context.Context, kind market.ItemKind, id string) (*market.Item, error) {
-	return db.change(ctx, kind, id, market.ActionClose, func(a *market.Actor, it *market.Item) error {
-		if market.CanReviewItems(a) == nil {
-			return nil
-		}
-		return market.CanChangeItem(a, it)
-	}, func(it *market.Item, now time.Time) error {
+func (db *DB) CloseItem(ctx context.Context, kind market.ItemKind, id string) (_ *market.Item, err error) {
+	defer wrap(&err, "store.CloseItem(%s, %q)", kind, id)
+	return db.changeItem(ctx, kind, id, market.ActionClose, market.CanCloseItem, func(it *market.Item, now time.Time) error {
 		it.ClosedAt = &now
 		return nil
 	})
+}
+
+func itemNotFound(kind market.ItemKind, id string) error {
+	return market.Errorf(market.ENOTFOUND, "%s %s not found", kind, id)
 }

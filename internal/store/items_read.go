@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 
@@ -83,15 +82,12 @@ func nullTime(t sql.NullTime) *time.Time {
 func (db *DB) FindItem(ctx context.Context, kind market.ItemKind, id string) (it *market.Item, err error) {
 	defer wrap(&err, "store.FindItem(%q)", id)
 	it, err = scanItem(db.sql.QueryRowContext(ctx, itemSelect+" WHERE i.id = ? AND i.kind = ?", id, string(kind)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, market.Errorf(market.ENOTFOUND, "%s %s not found", kind, id)
-	}
-	if err != nil {
+	if err := translate(err, func() error { return itemNotFound(kind, id) }); err != nil {
 		return nil, err
 	}
 	a := market.ActorFrom(ctx)
 	if !market.CanSeeItem(a, it) {
-		return nil, market.Errorf(market.ENOTFOUND, "%s %s not found", kind, id)
+		return nil, itemNotFound(kind, id)
 	}
 	return forViewer(a, it), nil
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -72,7 +71,8 @@ func (db *DB) hashPassword(pw string) (string, error) {
 }
 
 // Register creates an org and its first admin user in one transaction.
-func (db *DB) Register(ctx context.Context, r market.Registration) (*market.Org, error) {
+func (db *DB) Register(ctx context.Context, r market.Registration) (_ *market.Org, err error) {
+	defer wrap(&err, "store.Register")
 	actor := market.ActorFrom(ctx)
 	byAdmin := actor != nil && actor.PlatformAdmin
 	if err := r.Validate(); err != nil {
@@ -117,20 +117,19 @@ func translateOrgErr(err error, accountField string) error {
 	// The account is asked first: MySQL quotes the duplicate value, and an
 	// account may contain "credit_code" while a credit code (upper-case
 	// letters and digits) never contains "account".
-	switch {
-	case duplicateOn(err, "users_account", "account"):
-		return &market.Error{Code: market.ECONFLICT, Message: "this account is already taken",
-			Fields: []market.FieldError{{Field: accountField, Message: "already taken"}}}
-	case duplicateOn(err, "orgs_credit_code", "credit_code"):
-		return &market.Error{Code: market.ECONFLICT, Message: "an org with this credit_code is already registered",
-			Fields: []market.FieldError{{Field: "credit_code", Message: "already registered"}}}
-	}
-	return err
+	return translate(err, nil,
+		uniqueKey{"users_account", "account", func() error {
+			return market.Conflict("this account is already taken").On(accountField, "already taken")
+		}},
+		uniqueKey{"orgs_credit_code", "credit_code", func() error {
+			return market.Conflict("an org with this credit_code is already registered").On("credit_code", "already registered")
+		}})
 }
 
 // FindOrg returns one org. Operators and admins see every org; a user sees
 // its own.
-func (db *DB) FindOrg(ctx context.Context, id string) (*market.Org, error) {
+func (db *DB) FindOrg(ctx context.Context, id string) (_ *market.Org, err error) {
+	defer wrap(&err, "store.FindOrg(%q)", id)
 	a := market.ActorFrom(ctx)
 	if !a.CanVerifyOrgs() && (a == nil || a.OrgID != id) && !a.IsGovernment() {
 		return nil, market.Errorf(market.EFORBIDDEN, "only operators and admins may read other orgs")
@@ -140,20 +139,21 @@ func (db *DB) FindOrg(ctx context.Context, id string) (*market.Org, error) {
 
 func (db *DB) findOrg(ctx context.Context, q *gorm.DB, id string) (*market.Org, error) {
 	var row orgRow
-	if err := q.WithContext(ctx).First(&row, "id = ?", id).Error; err != nil {
-		if errors.Is(err, errNotFound) {
-			return nil, market.Errorf(market.ENOTFOUND, "org %s not found", id)
-		}
+	if err := translate(q.WithContext(ctx).First(&row, "id = ?", id).Error, func() error { return orgNotFound(id) }); err != nil {
 		return nil, err
 	}
 	return row.org(), nil
 }
 
 // ListOrgs lists orgs newest first.
-func (db *DB) ListOrgs(ctx context.Context, f market.OrgFilter) (market.Page[market.Org], error) {
+func (db *DB) ListOrgs(ctx context.Context, f market.OrgFilter) (_ market.Page[market.Org], err error) {
+	defer wrap(&err, "store.ListOrgs")
 	var out market.Page[market.Org]
 	if a := market.ActorFrom(ctx); !a.CanVerifyOrgs() && !a.IsGovernment() {
 		return out, market.Errorf(market.EFORBIDDEN, "only operators, the bureau and admins may list orgs")
+	}
+	if err := f.Validate(); err != nil {
+		return out, err
 	}
 	q := whereEq(db.gorm.WithContext(ctx).Model(&orgRow{}), "kind", f.Kind)
 	if f.Verified != nil {
@@ -172,21 +172,19 @@ func (db *DB) ListOrgs(ctx context.Context, f market.OrgFilter) (market.Page[mar
 }
 
 // VerifyOrg marks an org verified. Verifying a verified org is a conflict.
-func (db *DB) VerifyOrg(ctx context.Context, id string) (*market.Org, error) {
+func (db *DB) VerifyOrg(ctx context.Context, id string) (_ *market.Org, err error) {
+	defer wrap(&err, "store.VerifyOrg(%q)", id)
 	if !market.ActorFrom(ctx).CanVerifyOrgs() {
 		return nil, market.Errorf(market.EFORBIDDEN, "only a platform admin or a verified operator may verify orgs")
 	}
 	var out *market.Org
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err = db.tx(ctx, func(tx *gorm.DB) error {
 		var row orgRow
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ?", id).Error; err != nil {
-			if errors.Is(err, errNotFound) {
-				return market.Errorf(market.ENOTFOUND, "org %s not found", id)
-			}
+		if err := translate(tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ?", id).Error, func() error { return orgNotFound(id) }); err != nil {
 			return err
 		}
 		if row.Verified {
-			return market.Errorf(market.ECONFLICT, "org %s is already verified", id)
+			return market.Conflict("org %s is already verified", id)
 		}
 		before := row.org()
 		now := db.now()
@@ -202,7 +200,8 @@ func (db *DB) VerifyOrg(ctx context.Context, id string) (*market.Org, error) {
 
 // AddUser adds a member (or another admin) to an org; only the org's
 // admins may.
-func (db *DB) AddUser(ctx context.Context, orgID string, in market.NewUser) (*market.User, error) {
+func (db *DB) AddUser(ctx context.Context, orgID string, in market.NewUser) (_ *market.User, err error) {
+	defer wrap(&err, "store.AddUser(%q)", orgID)
 	a := market.ActorFrom(ctx)
 	if a == nil || a.OrgID != orgID || a.Role != market.RoleAdmin {
 		return nil, market.Errorf(market.EFORBIDDEN, "only an admin of this org may add users")
@@ -233,7 +232,8 @@ func (db *DB) AddUser(ctx context.Context, orgID string, in market.NewUser) (*ma
 }
 
 // ListUsers lists an org's users; its own members and platform admins may.
-func (db *DB) ListUsers(ctx context.Context, orgID string) ([]market.User, error) {
+func (db *DB) ListUsers(ctx context.Context, orgID string) (_ []market.User, err error) {
+	defer wrap(&err, "store.ListUsers(%q)", orgID)
 	a := market.ActorFrom(ctx)
 	if a == nil || (a.OrgID != orgID && !a.PlatformAdmin) {
 		return nil, market.Errorf(market.EFORBIDDEN, "only members of this org may list its users")
@@ -250,7 +250,8 @@ func (db *DB) ListUsers(ctx context.Context, orgID string) ([]market.User, error
 }
 
 // CreatePlatformAdmin creates a platform admin (no org).
-func (db *DB) CreatePlatformAdmin(ctx context.Context, in market.NewUser) (*market.User, error) {
+func (db *DB) CreatePlatformAdmin(ctx context.Context, in market.NewUser) (_ *market.User, err error) {
+	defer wrap(&err, "store.CreatePlatformAdmin")
 	var p market.Problems
 	in.Role = market.RoleAdmin
 	in.Validate("", &p)
@@ -276,3 +277,5 @@ func (db *DB) CreatePlatformAdmin(ctx context.Context, in market.NewUser) (*mark
 	u := row.user()
 	return &u, nil
 }
+
+func orgNotFound(id string) error { return market.Errorf(market.ENOTFOUND, "org %s not found", id) }

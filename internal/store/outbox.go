@@ -53,10 +53,11 @@ func (db *DB) enqueue(tx *gorm.DB, it *market.Item) error {
 // dies. A worker must be done with its engine calls before the lease ends:
 // after that another worker may claim the rows, and the first one's
 // FinishOutbox and RetryOutbox no longer touch them.
-func (db *DB) ClaimOutbox(ctx context.Context, n int, lease time.Duration) ([]OutboxEntry, error) {
+func (db *DB) ClaimOutbox(ctx context.Context, n int, lease time.Duration) (_ []OutboxEntry, err error) {
+	defer wrap(&err, "store.ClaimOutbox")
 	var out []OutboxEntry
 	token := ulid.Make().String()
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err = db.tx(ctx, func(tx *gorm.DB) error {
 		out = out[:0]
 		now := db.now()
 		var rows []outboxRow
@@ -80,7 +81,8 @@ func (db *DB) ClaimOutbox(ctx context.Context, n int, lease time.Duration) ([]Ou
 // FinishOutbox deletes applied entries that the claim token still holds,
 // and says how many it deleted: fewer than asked means the lease ran out
 // and another worker has the rest.
-func (db *DB) FinishOutbox(ctx context.Context, token string, ids []string) (int64, error) {
+func (db *DB) FinishOutbox(ctx context.Context, token string, ids []string) (_ int64, err error) {
+	defer wrap(&err, "store.FinishOutbox(%q)", token)
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -90,7 +92,8 @@ func (db *DB) FinishOutbox(ctx context.Context, token string, ids []string) (int
 
 // RetryOutbox releases entries that failed, to be tried again after delay,
 // if the claim token still holds them; it says how many it released.
-func (db *DB) RetryOutbox(ctx context.Context, token string, ids []string, delay time.Duration, cause error) (int64, error) {
+func (db *DB) RetryOutbox(ctx context.Context, token string, ids []string, delay time.Duration, cause error) (_ int64, err error) {
+	defer wrap(&err, "store.RetryOutbox(%q)", token)
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -107,15 +110,17 @@ func (db *DB) RetryOutbox(ctx context.Context, token string, ids []string, delay
 }
 
 // OutboxBacklog counts entries not yet applied.
-func (db *DB) OutboxBacklog(ctx context.Context) (int64, error) {
+func (db *DB) OutboxBacklog(ctx context.Context) (_ int64, err error) {
+	defer wrap(&err, "store.OutboxBacklog")
 	var n int64
-	err := db.gorm.WithContext(ctx).Model(&outboxRow{}).Count(&n).Error
+	err = db.gorm.WithContext(ctx).Model(&outboxRow{}).Count(&n).Error
 	return n, err
 }
 
 // ItemsByID loads items as they are now, with their owners' names, for
 // indexing. Missing IDs are left out.
-func (db *DB) ItemsByID(ctx context.Context, ids []string) ([]*market.Item, error) {
+func (db *DB) ItemsByID(ctx context.Context, ids []string) (_ []*market.Item, err error) {
+	defer wrap(&err, "store.ItemsByID")
 	var rows []itemRow
 	if err := db.gorm.WithContext(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
 		return nil, err
@@ -129,9 +134,10 @@ func (db *DB) ItemsByID(ctx context.Context, ids []string) ([]*market.Item, erro
 
 // PublishedItems pages through the published items of a kind by ID, for
 // reindexing.
-func (db *DB) PublishedItems(ctx context.Context, kind market.ItemKind, afterID string, n int) ([]*market.Item, error) {
+func (db *DB) PublishedItems(ctx context.Context, kind market.ItemKind, afterID string, n int) (_ []*market.Item, err error) {
+	defer wrap(&err, "store.PublishedItems(%s, %q)", kind, afterID)
 	var rows []itemRow
-	err := db.gorm.WithContext(ctx).Where("kind = ? AND status = ? AND id > ?", string(kind), market.StatusPublished, afterID).
+	err = db.gorm.WithContext(ctx).Where("kind = ? AND status = ? AND id > ?", string(kind), market.StatusPublished, afterID).
 		Order("id").Limit(n).Find(&rows).Error
 	if err != nil {
 		return nil, err
@@ -152,7 +158,8 @@ type ItemVersion struct {
 // ItemVersions returns the status and last change of the items that
 // exist among ids. The outbox worker reads them after writing to the
 // engine to see whether an item changed meanwhile.
-func (db *DB) ItemVersions(ctx context.Context, ids []string) (map[string]ItemVersion, error) {
+func (db *DB) ItemVersions(ctx context.Context, ids []string) (_ map[string]ItemVersion, err error) {
+	defer wrap(&err, "store.ItemVersions")
 	var rows []struct {
 		ID        string
 		Status    string
@@ -162,7 +169,7 @@ func (db *DB) ItemVersions(ctx context.Context, ids []string) (map[string]ItemVe
 	if len(ids) == 0 {
 		return out, nil
 	}
-	err := db.gorm.WithContext(ctx).Model(&itemRow{}).Select("id, status, updated_at").Where("id IN ?", ids).Scan(&rows).Error
+	err = db.gorm.WithContext(ctx).Model(&itemRow{}).Select("id, status, updated_at").Where("id IN ?", ids).Scan(&rows).Error
 	for _, r := range rows {
 		out[r.ID] = ItemVersion{Status: r.Status, UpdatedAt: r.UpdatedAt.UTC()}
 	}
@@ -178,12 +185,13 @@ type ItemRef struct {
 // ItemsChangedSince pages by ID through the items (of any status) whose
 // last change is at or after since; reindex re-applies them after a
 // rebuild.
-func (db *DB) ItemsChangedSince(ctx context.Context, since time.Time, afterID string, n int) ([]ItemRef, error) {
+func (db *DB) ItemsChangedSince(ctx context.Context, since time.Time, afterID string, n int) (_ []ItemRef, err error) {
+	defer wrap(&err, "store.ItemsChangedSince(%q)", afterID)
 	var rows []struct {
 		ID   string
 		Kind string
 	}
-	err := db.gorm.WithContext(ctx).Model(&itemRow{}).Select("id, kind").
+	err = db.gorm.WithContext(ctx).Model(&itemRow{}).Select("id, kind").
 		Where("updated_at >= ? AND id > ?", since.UTC(), afterID).Order("id").Limit(n).Scan(&rows).Error
 	out := make([]ItemRef, len(rows))
 	for i, r := range rows {
@@ -196,8 +204,9 @@ func (db *DB) ItemsChangedSince(ctx context.Context, since time.Time, afterID st
 func (db *DB) Now() time.Time { return db.now() }
 
 // CountPublished counts the published items of a kind.
-func (db *DB) CountPublished(ctx context.Context, kind market.ItemKind) (int64, error) {
+func (db *DB) CountPublished(ctx context.Context, kind market.ItemKind) (_ int64, err error) {
+	defer wrap(&err, "store.CountPublished(%s)", kind)
 	var n int64
-	err := db.gorm.WithContext(ctx).Model(&itemRow{}).Where("kind = ? AND status = ?", string(kind), market.StatusPublished).Count(&n).Error
+	err = db.gorm.WithContext(ctx).Model(&itemRow{}).Where("kind = ? AND status = ?", string(kind), market.StatusPublished).Count(&n).Error
 	return n, err
 }

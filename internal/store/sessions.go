@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -30,13 +29,11 @@ type Credentials struct {
 }
 
 // FindCredentials looks an account up for login.
-func (db *DB) FindCredentials(ctx context.Context, account string) (*Credentials, error) {
+func (db *DB) FindCredentials(ctx context.Context, account string) (_ *Credentials, err error) {
+	defer wrap(&err, "store.FindCredentials(%q)", account)
 	var row userRow
-	err := db.gorm.WithContext(ctx).First(&row, "account = ?", account).Error
-	if errors.Is(err, errNotFound) {
-		return nil, market.Errorf(market.ENOTFOUND, "no such account")
-	}
-	if err != nil {
+	err = db.gorm.WithContext(ctx).First(&row, "account = ?", account).Error
+	if err := translate(err, func() error { return market.Errorf(market.ENOTFOUND, "no such account") }); err != nil {
 		return nil, err
 	}
 	return &Credentials{User: row.user(), PasswordHash: row.PasswordHash}, nil
@@ -44,7 +41,8 @@ func (db *DB) FindCredentials(ctx context.Context, account string) (*Credentials
 
 // CreateSession starts a session for a user with the hash of its first
 // refresh token.
-func (db *DB) CreateSession(ctx context.Context, userID, refreshHash string, ttl time.Duration) (string, error) {
+func (db *DB) CreateSession(ctx context.Context, userID, refreshHash string, ttl time.Duration) (_ string, err error) {
+	defer wrap(&err, "store.CreateSession(%q)", userID)
 	now := db.now()
 	row := sessionRow{ID: ulid.Make().String(), UserID: userID, RefreshHash: refreshHash,
 		ExpiresAt: now.Add(ttl), CreatedAt: now, UpdatedAt: now}
@@ -55,6 +53,7 @@ func (db *DB) CreateSession(ctx context.Context, userID, refreshHash string, ttl
 // update is conditional on the old hash, so of two concurrent refreshes
 // with the same token exactly one wins.
 func (db *DB) RotateSession(ctx context.Context, oldHash, newHash string, ttl time.Duration) (sessionID, userID string, err error) {
+	defer wrap(&err, "store.RotateSession")
 	now := db.now()
 	var row sessionRow
 	err = db.tx(ctx, func(tx *gorm.DB) error {
@@ -72,15 +71,18 @@ func (db *DB) RotateSession(ctx context.Context, oldHash, newHash string, ttl ti
 		}
 		return nil
 	})
-	if errors.Is(err, errNotFound) {
-		return "", "", market.Errorf(market.EUNAUTHORIZED, "refresh token is invalid, expired or revoked")
+	if err != nil {
+		return "", "", translate(err, func() error {
+			return market.Errorf(market.EUNAUTHORIZED, "refresh token is invalid, expired or revoked")
+		})
 	}
-	return row.ID, row.UserID, err
+	return row.ID, row.UserID, nil
 }
 
 // RevokeSession ends a session. When refreshHash is not empty it must be
 // the session's current refresh token.
-func (db *DB) RevokeSession(ctx context.Context, sessionID, refreshHash string) error {
+func (db *DB) RevokeSession(ctx context.Context, sessionID, refreshHash string) (err error) {
+	defer wrap(&err, "store.RevokeSession(%q)", sessionID)
 	q := db.gorm.WithContext(ctx).Model(&sessionRow{}).Where("id = ?", sessionID)
 	if refreshHash != "" {
 		var n int64
@@ -97,19 +99,19 @@ func (db *DB) RevokeSession(ctx context.Context, sessionID, refreshHash string) 
 
 // RevokedSince lists sessions revoked after t, so a restarted process can
 // reload revocations that are still relevant into its cache.
-func (db *DB) RevokedSince(ctx context.Context, t time.Time) ([]string, error) {
+func (db *DB) RevokedSince(ctx context.Context, t time.Time) (_ []string, err error) {
+	defer wrap(&err, "store.RevokedSince")
 	var ids []string
-	err := db.gorm.WithContext(ctx).Model(&sessionRow{}).Where("revoked_at > ?", t).Pluck("id", &ids).Error
+	err = db.gorm.WithContext(ctx).Model(&sessionRow{}).Where("revoked_at > ?", t).Pluck("id", &ids).Error
 	return ids, err
 }
 
 // LoadActor reads the user and org behind a token.
-func (db *DB) LoadActor(ctx context.Context, userID, sessionID string) (*market.Actor, error) {
+func (db *DB) LoadActor(ctx context.Context, userID, sessionID string) (_ *market.Actor, err error) {
+	defer wrap(&err, "store.LoadActor(%q, %q)", userID, sessionID)
 	var u userRow
-	if err := db.gorm.WithContext(ctx).First(&u, "id = ?", userID).Error; err != nil {
-		if errors.Is(err, errNotFound) {
-			return nil, market.Errorf(market.EUNAUTHORIZED, "the account no longer exists")
-		}
+	err = db.gorm.WithContext(ctx).First(&u, "id = ?", userID).Error
+	if err := translate(err, func() error { return market.Errorf(market.EUNAUTHORIZED, "the account no longer exists") }); err != nil {
 		return nil, err
 	}
 	a := &market.Actor{UserID: u.ID, Role: u.Role, PlatformAdmin: u.PlatformAdmin, SessionID: sessionID}
@@ -124,7 +126,8 @@ func (db *DB) LoadActor(ctx context.Context, userID, sessionID string) (*market.
 }
 
 // Me returns the caller's user and org.
-func (db *DB) Me(ctx context.Context) (*market.Me, error) {
+func (db *DB) Me(ctx context.Context) (_ *market.Me, err error) {
+	defer wrap(&err, "store.Me")
 	a := market.ActorFrom(ctx)
 	if a == nil {
 		return nil, market.Errorf(market.EUNAUTHORIZED, "sign in first")

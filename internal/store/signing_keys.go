@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -44,6 +43,7 @@ type signingKeyAudit struct {
 // primary key, the database keeps one, and every caller then reads the
 // same key.
 func (db *DB) EnsureSigningKey(ctx context.Context, secret string) (created bool, err error) {
+	defer wrap(&err, "store.EnsureSigningKey")
 	err = db.tx(ctx, func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&signingKeyRow{}).Count(&n).Error; err != nil || n > 0 {
@@ -58,16 +58,17 @@ func (db *DB) EnsureSigningKey(ctx context.Context, secret string) (created bool
 		return db.audit(ctx, tx, "create", "signing_key", row.ID, nil, signingKeyAudit{row.ID, row.CreatedAt})
 	})
 	if err != nil {
-		return false, fmt.Errorf("store.EnsureSigningKey: %w", err)
+		return false, err
 	}
 	return created, nil
 }
 
 // SigningKeys returns every key, newest first: the first signs, all verify.
 func (db *DB) SigningKeys(ctx context.Context) (keys []SigningKey, err error) {
+	defer wrap(&err, "store.SigningKeys")
 	var rows []signingKeyRow
 	if err := db.gorm.WithContext(ctx).Order("id DESC").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store.SigningKeys: %w", err)
+		return nil, err
 	}
 	keys = make([]SigningKey, len(rows))
 	for i, r := range rows {
@@ -83,6 +84,7 @@ func (db *DB) SigningKeys(ctx context.Context) (keys []SigningKey, err error) {
 // retireBefore (now minus the access-token lifetime and the instances'
 // reload interval), every token the old key signed has expired.
 func (db *DB) AddSigningKey(ctx context.Context, secret string, retireBefore time.Time) (key SigningKey, retired int, err error) {
+	defer wrap(&err, "store.AddSigningKey")
 	err = db.tx(ctx, func(tx *gorm.DB) error {
 		row := signingKeyRow{ID: ulid.Make().String(), Secret: secret, CreatedAt: db.now()}
 		if err := tx.Create(&row).Error; err != nil {
@@ -112,7 +114,7 @@ func (db *DB) AddSigningKey(ctx context.Context, secret string, retireBefore tim
 		return db.audit(ctx, tx, "rotate", "signing_key", row.ID, nil, signingKeyAudit{row.ID, row.CreatedAt})
 	})
 	if err != nil {
-		return SigningKey{}, 0, fmt.Errorf("store.AddSigningKey: %w", err)
+		return SigningKey{}, 0, err
 	}
 	return key, retired, nil
 }

@@ -15,7 +15,8 @@ var _ market.StatsService = (*DB)(nil)
 // A deal's industry is that of its achievement, else of its demand, else
 // "unspecified". Deals pending the other party's confirmation and
 // cancelled deals do not count.
-func (db *DB) Overview(ctx context.Context, q market.StatsQuery) (*market.Stats, error) {
+func (db *DB) Overview(ctx context.Context, q market.StatsQuery) (_ *market.Stats, err error) {
+	defer wrap(&err, "store.Overview")
 	if err := q.Authorize(market.ActorFrom(ctx)); err != nil {
 		return nil, err
 	}
@@ -33,7 +34,7 @@ func (db *DB) Overview(ctx context.Context, q market.StatsQuery) (*market.Stats,
 		Market, Channel, ContractType, Industry string
 		N, Contract, Tech                       int64
 	}
-	err := g.Raw(`SELECT t.market AS market, t.channel AS channel, t.contract_type AS contract_type,
+	err = g.Raw(`SELECT t.market AS market, t.channel AS channel, t.contract_type AS contract_type,
 		COALESCE(a.industry, d.industry, 'unspecified') AS industry,
 		COUNT(*) AS n, SUM(t.contract_amount_fen) AS contract, SUM(t.tech_amount_fen) AS tech
 		FROM transactions t

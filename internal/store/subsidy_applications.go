@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -107,10 +106,7 @@ func findApplication(ctx context.Context, tx *gorm.DB, id string, lock bool) (*m
 	}
 	var row applicationRow
 	err := tx.First(&row, "id = ?", id).Error
-	if errors.Is(err, errNotFound) {
-		return nil, applicationNotFound(id)
-	}
-	if err != nil {
+	if err := translate(err, func() error { return applicationNotFound(id) }); err != nil {
 		return nil, err
 	}
 	app := row.application()
@@ -166,12 +162,13 @@ func reasonCodes(q *subsidy.Quote) string {
 
 // QuoteSubsidy computes a deal's subsidy under a policy for the deal's
 // parties and the bureau, in one snapshot; nothing is stored.
-func (db *DB) QuoteSubsidy(ctx context.Context, in market.SubsidyRequest) (*subsidy.Quote, error) {
+func (db *DB) QuoteSubsidy(ctx context.Context, in market.SubsidyRequest) (_ *subsidy.Quote, err error) {
+	defer wrap(&err, "store.QuoteSubsidy")
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	var q subsidy.Quote
-	err := db.snapshot(ctx, func(tx *gorm.DB) error {
+	err = db.snapshot(ctx, func(tx *gorm.DB) error {
 		t, err := findDeal(ctx, tx, in.TransactionID, false, false)
 		if err != nil {
 			return err
@@ -200,8 +197,7 @@ func liveConflict(tx *gorm.DB, transactionID string) error {
 		First(&row, "live_transaction_id = ?", transactionID).Error; err == nil {
 		msg += ": " + row.ID + " (" + row.Status + ")"
 	}
-	return &market.Error{Code: market.ECONFLICT, Message: msg,
-		Fields: []market.FieldError{{Field: "transaction_id", Message: "already has a live subsidy application"}}}
+	return market.Conflict("%s", msg).On("transaction_id", "already has a live subsidy application")
 }
 
 // ApplyForSubsidy files the buyer's application for a deal's subsidy
@@ -214,13 +210,14 @@ func liveConflict(tx *gorm.DB, transactionID string) error {
 // below sees what the other committed, and a deal cancelled meanwhile is
 // seen as cancelled. The policy's row lock orders submissions against a
 // new version superseding the policy.
-func (db *DB) ApplyForSubsidy(ctx context.Context, in market.SubsidyRequest) (*market.SubsidyApplication, error) {
+func (db *DB) ApplyForSubsidy(ctx context.Context, in market.SubsidyRequest) (_ *market.SubsidyApplication, err error) {
+	defer wrap(&err, "store.ApplyForSubsidy")
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	a := market.ActorFrom(ctx)
 	var app *market.SubsidyApplication
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err = db.tx(ctx, func(tx *gorm.DB) error {
 		t, err := findDeal(ctx, tx, in.TransactionID, true, false)
 		if err != nil {
 			return err
@@ -260,9 +257,9 @@ func (db *DB) ApplyForSubsidy(ctx context.Context, in market.SubsidyRequest) (*m
 		app, err = db.submit(ctx, tx, p, t, q, false)
 		return err
 	})
-	if duplicateOn(err, "subsidy_applications_live", "subsidy_applications.live_transaction_id") {
-		return nil, liveConflict(db.gorm.WithContext(ctx), in.TransactionID)
-	}
+	err = translate(err, nil, uniqueKey{"subsidy_applications_live", "subsidy_applications.live_transaction_id", func() error {
+		return liveConflict(db.gorm.WithContext(ctx), in.TransactionID)
+	}})
 	if err != nil {
 		return nil, err
 	}
@@ -358,13 +355,15 @@ func (db *DB) autoApplySubsidies(ctx context.Context, tx *gorm.DB, t *market.Tra
 }
 
 // FindSubsidyApplication returns an application to its buyer and the bureau.
-func (db *DB) FindSubsidyApplication(ctx context.Context, id string) (*market.SubsidyApplication, error) {
+func (db *DB) FindSubsidyApplication(ctx context.Context, id string) (_ *market.SubsidyApplication, err error) {
+	defer wrap(&err, "store.FindSubsidyApplication(%q)", id)
 	return findApplication(ctx, db.gorm.WithContext(ctx), id, false)
 }
 
 // ListSubsidyApplications lists applications newest first: a buyer its
 // own, the bureau all.
-func (db *DB) ListSubsidyApplications(ctx context.Context, f market.SubsidyApplicationFilter) (market.Page[market.SubsidyApplication], error) {
+func (db *DB) ListSubsidyApplications(ctx context.Context, f market.SubsidyApplicationFilter) (_ market.Page[market.SubsidyApplication], err error) {
+	defer wrap(&err, "store.ListSubsidyApplications")
 	var out market.Page[market.SubsidyApplication]
 	scope, err := market.SubsidyApplicationScope(market.ActorFrom(ctx))
 	if err != nil {

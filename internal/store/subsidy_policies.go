@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -84,7 +83,7 @@ func policyNotFound(id string) error {
 }
 
 func supersededConflict(p *market.SubsidyPolicy) error {
-	return market.Errorf(market.ECONFLICT, "subsidy policy %s is superseded by %s; use that version", p.ID, p.SupersededBy)
+	return market.Conflict("subsidy policy %s is superseded by %s; use that version", p.ID, p.SupersededBy)
 }
 
 var _ subsidy.Service = (*DB)(nil)
@@ -97,11 +96,11 @@ var _ subsidy.Service = (*DB)(nil)
 func findPolicy(tx *gorm.DB, id string, lock bool) (*market.SubsidyPolicy, error) {
 	var row policyRow
 	err := tx.First(&row, "id = ?", id).Error
-	if errors.Is(err, errNotFound) {
-		return nil, policyNotFound(id)
+	if err := translate(err, func() error { return policyNotFound(id) }); err != nil {
+		return nil, err
 	}
-	if err != nil || !lock {
-		return row.policy(), err
+	if !lock {
+		return row.policy(), nil
 	}
 	locking := clause.Locking{Strength: "UPDATE"}
 	if row.LineageID != row.ID {
@@ -118,7 +117,8 @@ func findPolicy(tx *gorm.DB, id string, lock bool) (*market.SubsidyPolicy, error
 }
 
 // CreateSubsidyPolicy creates an active policy; the verified bureau may.
-func (db *DB) CreateSubsidyPolicy(ctx context.Context, in market.SubsidyPolicyInput) (*market.SubsidyPolicy, error) {
+func (db *DB) CreateSubsidyPolicy(ctx context.Context, in market.SubsidyPolicyInput) (_ *market.SubsidyPolicy, err error) {
+	defer wrap(&err, "store.CreateSubsidyPolicy")
 	a := market.ActorFrom(ctx)
 	if err := market.CanManageSubsidyPolicies(a); err != nil {
 		return nil, err
@@ -133,7 +133,7 @@ func (db *DB) CreateSubsidyPolicy(ctx context.Context, in market.SubsidyPolicyIn
 	p.ID = ulid.Make().String()
 	p.LineageID, p.Status, p.CreatedByOrgID, p.CreatedAt, p.UpdatedAt = p.ID, market.PolicyActive, a.OrgID, now, now
 	p.RemainingBudgetFen = p.BudgetFen
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err = db.tx(ctx, func(tx *gorm.DB) error {
 		row := rowFromPolicy(p)
 		if err := tx.Create(&row).Error; err != nil {
 			return err
@@ -147,12 +147,14 @@ func (db *DB) CreateSubsidyPolicy(ctx context.Context, in market.SubsidyPolicyIn
 }
 
 // FindSubsidyPolicy returns a policy; policies are public.
-func (db *DB) FindSubsidyPolicy(ctx context.Context, id string) (*market.SubsidyPolicy, error) {
+func (db *DB) FindSubsidyPolicy(ctx context.Context, id string) (_ *market.SubsidyPolicy, err error) {
+	defer wrap(&err, "store.FindSubsidyPolicy(%q)", id)
 	return findPolicy(db.gorm.WithContext(ctx), id, false)
 }
 
 // ListSubsidyPolicies lists policies newest first; policies are public.
-func (db *DB) ListSubsidyPolicies(ctx context.Context, f market.SubsidyPolicyFilter) (market.Page[market.SubsidyPolicy], error) {
+func (db *DB) ListSubsidyPolicies(ctx context.Context, f market.SubsidyPolicyFilter) (_ market.Page[market.SubsidyPolicy], err error) {
+	defer wrap(&err, "store.ListSubsidyPolicies")
 	var out market.Page[market.SubsidyPolicy]
 	if err := f.Validate(); err != nil {
 		return out, err
@@ -180,12 +182,13 @@ func (db *DB) ListSubsidyPolicies(ctx context.Context, f market.SubsidyPolicyFil
 // under it is approved or disbursed, since those were decided on the rules
 // as they are. The policy's row lock keeps an approval from slipping in
 // between the check and the change.
-func (db *DB) UpdateSubsidyPolicy(ctx context.Context, id string, in market.SubsidyPolicyInput) (*market.SubsidyPolicy, error) {
+func (db *DB) UpdateSubsidyPolicy(ctx context.Context, id string, in market.SubsidyPolicyInput) (_ *market.SubsidyPolicy, err error) {
+	defer wrap(&err, "store.UpdateSubsidyPolicy(%q)", id)
 	if err := market.CanManageSubsidyPolicies(market.ActorFrom(ctx)); err != nil {
 		return nil, err
 	}
 	var out *market.SubsidyPolicy
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err = db.tx(ctx, func(tx *gorm.DB) error {
 		p, err := findPolicy(tx, id, true)
 		if err != nil {
 			return err
@@ -206,7 +209,7 @@ func (db *DB) UpdateSubsidyPolicy(ctx context.Context, id string, in market.Subs
 				return err
 			}
 			if decided > 0 {
-				return market.Errorf(market.ECONFLICT, "subsidy policy %s has %d approved or disbursed applications, so its money rules "+
+				return market.Conflict("subsidy policy %s has %d approved or disbursed applications, so its money rules "+
 					"are fixed; create a new version with POST /api/v1/subsidy-policies/%s/versions", id, decided, id)
 			}
 		}
@@ -228,13 +231,14 @@ func (db *DB) UpdateSubsidyPolicy(ctx context.Context, id string, in market.Subs
 // committed plus what its submitted applications ask for. The rest is the
 // new version's budget unless the body names one, so by default the two
 // together cannot spend more than the old budget did.
-func (db *DB) VersionSubsidyPolicy(ctx context.Context, id string, in market.SubsidyPolicyInput) (*market.SubsidyPolicy, error) {
+func (db *DB) VersionSubsidyPolicy(ctx context.Context, id string, in market.SubsidyPolicyInput) (_ *market.SubsidyPolicy, err error) {
+	defer wrap(&err, "store.VersionSubsidyPolicy(%q)", id)
 	a := market.ActorFrom(ctx)
 	if err := market.CanManageSubsidyPolicies(a); err != nil {
 		return nil, err
 	}
 	var out *market.SubsidyPolicy
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err = db.tx(ctx, func(tx *gorm.DB) error {
 		old, err := findPolicy(tx, id, true)
 		if err != nil {
 			return err

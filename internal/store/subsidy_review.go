@@ -4,86 +4,74 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
-// Locks: every subsidy write that moves an existing application takes its
-// row locks in one order — the policy's lineage root, the policy, the
-// application, the deal, and last the audit chain's head — so concurrent
-// writers on any number of instances queue rather than deadlock. Cancelling
-// a deal takes them in that order too (store/deals.go). Creating an
-// application locks the deal before the policy (a buyer's application, and
-// auto-apply, which runs inside a change of the deal): it holds no
-// application yet, and a deal that already has a live one is refused
-// before the policy is locked, so it cannot close a cycle with those
-// that do. Any rare cycle left is broken by MySQL's deadlock detection and
-// db.tx's retry.
+// Every subsidy write that moves an existing application takes its row
+// locks in the store's lock order (store/change.go): the policy's lineage
+// root, the policy, the application, the deal, the audit chain's head.
+// Cancelling a deal takes them in that order too (CancelTransaction).
 
-// changeApplication runs one action on an application in one transaction:
-// it finds the application (404 unless visible), checks permission, locks
-// what the action needs, applies the transition and lets mutate do the
-// rest (held is what the application reserved before the transition),
-// then saves and audits.
+// changeApplication runs one action on an application through run. The
+// application is found first without a lock (404 unless visible) and
+// allowed checked, so only who may act gets to lock: approving, disbursing
+// and rejecting (an approved application releases its reservation) move
+// the policy's counters, and the policy's row locks come before the
+// application's. Then the application is locked, the transition applied,
+// and mutate does the rest (held is what the application reserved before
+// the transition).
 func (db *DB) changeApplication(ctx context.Context, id, action string,
 	allowed func(*market.Actor, *market.SubsidyApplication) error,
 	mutate func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication, held int64) ([]auditEntry, error),
 ) (*market.SubsidyApplication, error) {
 	a := market.ActorFrom(ctx)
-	var out *market.SubsidyApplication
-	err := db.tx(ctx, func(tx *gorm.DB) error {
-		app, err := findApplication(ctx, tx, id, false)
-		if err != nil {
-			return err
-		}
-		if err := allowed(a, app); err != nil {
-			return err
-		}
-		// Approving, disbursing and rejecting (an approved application
-		// releases its reservation) move the policy's counters: its row
-		// locks come before the application's.
-		var p *market.SubsidyPolicy
-		if action == market.ActionApprove || action == market.ActionDisburse || action == market.ActionReject {
-			if p, err = findPolicy(tx.Session(&gorm.Session{NewDB: true}), app.PolicyID, true); err != nil {
+	var p *market.SubsidyPolicy
+	return run(ctx, db, change[market.SubsidyApplication]{
+		entity: "subsidy_application", id: id, action: action,
+		prelock: func(tx *gorm.DB) error {
+			app, err := findApplication(ctx, tx, id, false)
+			if err != nil {
 				return err
 			}
-		}
-		if app, err = findApplication(ctx, tx.Session(&gorm.Session{NewDB: true}), id, true); err != nil {
-			return err
-		}
-		to, err := market.ApplicationTransition(app.Status, action)
-		if err != nil {
-			return err
-		}
-		before := *app
-		app.Status, app.UpdatedAt = to, db.now()
-		extra, err := mutate(tx, p, app, before.ReservedFen())
-		if err != nil {
-			return err
-		}
-		row := rowFromApplication(app)
-		if err := tx.Session(&gorm.Session{NewDB: true}).Select("*").Save(&row).Error; err != nil {
-			return err
-		}
-		if err := db.audit(ctx, tx, action, "subsidy_application", id, &before, app); err != nil {
-			return err
-		}
-		for _, e := range extra {
-			if err := db.audit(ctx, tx, e.action, e.entity, e.id, e.before, e.after); err != nil {
+			if err := allowed(a, app); err != nil {
 				return err
 			}
-		}
-		out = app
-		return nil
+			p = nil
+			if action == market.ActionApprove || action == market.ActionDisburse || action == market.ActionReject {
+				p, err = findPolicy(tx.Session(&gorm.Session{NewDB: true}), app.PolicyID, true)
+			}
+			return err
+		},
+		lock: func(tx *gorm.DB) (*market.SubsidyApplication, error) {
+			return findApplication(ctx, tx.Session(&gorm.Session{NewDB: true}), id, true)
+		},
+		visible:  market.CanSeeSubsidyApplication,
+		notFound: func() error { return applicationNotFound(id) },
+		allowed:  allowed,
+		apply: func(tx *gorm.DB, app *market.SubsidyApplication, now time.Time) ([]auditEntry, error) {
+			to, err := market.ApplicationTransition(app.Status, action)
+			if err != nil {
+				return nil, err
+			}
+			held := app.ReservedFen()
+			app.Status, app.UpdatedAt = to, now
+			return mutate(tx, p, app, held)
+		},
+		save: func(tx *gorm.DB, app *market.SubsidyApplication) error {
+			row := rowFromApplication(app)
+			return tx.Session(&gorm.Session{NewDB: true}).Select("*").Save(&row).Error
+		},
 	})
-	return out, err
 }
 
 // WithdrawSubsidyApplication withdraws a submitted application; its buyer
 // may. The transaction is free for a new application afterwards.
-func (db *DB) WithdrawSubsidyApplication(ctx context.Context, id string) (*market.SubsidyApplication, error) {
+func (db *DB) WithdrawSubsidyApplication(ctx context.Context, id string) (_ *market.SubsidyApplication, err error) {
+	defer wrap(&err, "store.WithdrawSubsidyApplication(%q)", id)
 	return db.changeApplication(ctx, id, market.ActionWithdraw, market.CanWithdrawSubsidyApplication,
 		func(_ *gorm.DB, _ *market.SubsidyPolicy, app *market.SubsidyApplication, _ int64) ([]auditEntry, error) {
 			now := app.UpdatedAt
@@ -114,7 +102,8 @@ func reviewer(a *market.Actor, _ *market.SubsidyApplication) error {
 //
 // The reservation is one conditional UPDATE under the policy's lock:
 // approved_fen grows only if approved + disbursed stays within budget_fen.
-func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.Review) (*market.SubsidyApplication, error) {
+func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.Review) (_ *market.SubsidyApplication, err error) {
+	defer wrap(&err, "store.ReviewSubsidyApplication(%q)", id)
 	a := market.ActorFrom(ctx)
 	// Reviewing is the bureau's alone: anyone else gets 403 whatever the
 	// id, which tells nothing about which applications exist.
@@ -143,12 +132,12 @@ func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.
 				return nil, err
 			}
 			if !q.Eligible {
-				return nil, &market.Error{Code: market.ECONFLICT, Reasons: q.ReasonList(),
-					Message: fmt.Sprintf("subsidy application %s cannot be approved now: %s", id, reasonCodes(&q))}
+				return nil, market.Conflict("subsidy application %s cannot be approved now: %s", id, reasonCodes(&q)).
+					Because(q.ReasonList()...)
 			}
 			amount := min(app.AmountFen, q.AmountFen)
 			if amount <= 0 {
-				return nil, market.Errorf(market.ECONFLICT, "subsidy application %s cannot be approved now: its subsidy is 0 fen", id)
+				return nil, market.Conflict("subsidy application %s cannot be approved now: its subsidy is 0 fen", id)
 			}
 			res := tx.Session(&gorm.Session{NewDB: true}).Model(&policyRow{}).
 				Where("id = ? AND approved_fen + disbursed_fen + ? <= budget_fen", p.ID, amount).
@@ -158,8 +147,8 @@ func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.
 			}
 			if res.RowsAffected != 1 {
 				// Unreachable while the lock holds; never overspend if it does not.
-				return nil, &market.Error{Code: market.ECONFLICT, Message: "subsidy application " + id + " cannot be approved now: budget_exhausted",
-					Reasons: []market.Reason{{Code: "budget_exhausted", Message: "政策预算已用完 (the policy budget is used up)"}}}
+				return nil, market.Conflict("subsidy application %s cannot be approved now: budget_exhausted", id).
+					Because(market.Reason{Code: "budget_exhausted", Message: "政策预算已用完 (the policy budget is used up)"})
 			}
 			recheck, err := json.Marshal(q)
 			if err != nil {
@@ -189,7 +178,8 @@ func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.
 // the certified one. What is paid moves to disbursed_fen; the rest of the
 // reservation goes back to the budget. Both amounts and the recomputed
 // quote are kept.
-func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d market.Disbursement) (*market.SubsidyApplication, error) {
+func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d market.Disbursement) (_ *market.SubsidyApplication, err error) {
+	defer wrap(&err, "store.DisburseSubsidyApplication(%q)", id)
 	if err := market.CanReviewSubsidies(market.ActorFrom(ctx)); err != nil {
 		return nil, err
 	}
@@ -211,13 +201,12 @@ func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d marke
 				return nil, err
 			}
 			if !q.Eligible {
-				return nil, &market.Error{Code: market.ECONFLICT, Reasons: q.ReasonList(),
-					Message: fmt.Sprintf("subsidy application %s cannot be disbursed now: %s; reject it to release its %d fen",
-						id, reasonCodes(&q), held)}
+				return nil, market.Conflict("subsidy application %s cannot be disbursed now: %s; reject it to release its %d fen",
+					id, reasonCodes(&q), held).Because(q.ReasonList()...)
 			}
 			paid := min(held, q.AmountFen)
 			if paid <= 0 {
-				return nil, market.Errorf(market.ECONFLICT, "subsidy application %s cannot be disbursed now: the deal's subsidy is 0 fen; reject it to release its %d fen", id, held)
+				return nil, market.Conflict("subsidy application %s cannot be disbursed now: the deal's subsidy is 0 fen; reject it to release its %d fen", id, held)
 			}
 			res := tx.Session(&gorm.Session{NewDB: true}).Model(&policyRow{}).Where("id = ? AND approved_fen >= ?", p.ID, held).
 				Updates(map[string]any{"approved_fen": gorm.Expr("approved_fen - ?", held),
@@ -237,11 +226,10 @@ func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d marke
 			app.DisbursedAmountFen, app.DisbursementBreakdown = paid, recheck
 			return db.policyMoved(tx, p, "disburse")
 		})
-	if duplicateOn(err, "subsidy_applications_voucher", "subsidy_applications.voucher_no") {
-		return nil, &market.Error{Code: market.ECONFLICT, Message: "voucher_no " + d.VoucherNo + " is already booked on another subsidy application",
-			Fields: []market.FieldError{{Field: "voucher_no", Message: "already booked"}}}
-	}
-	return app, err
+	return app, translate(err, nil, uniqueKey{"subsidy_applications_voucher", "subsidy_applications.voucher_no", func() error {
+		return market.Conflict("voucher_no %s is already booked on another subsidy application", d.VoucherNo).
+			On("voucher_no", "already booked")
+	}})
 }
 
 // releaseReservation gives back to policy p what application app held

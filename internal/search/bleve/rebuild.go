@@ -79,7 +79,7 @@ func (r *rebuild) start() error {
 
 func (r *rebuild) Upsert(ctx context.Context, docs []search.Document) error {
 	if r.done {
-		return market.Errorf(market.ECONFLICT, "rebuild already ended")
+		return market.Conflict("rebuild already ended")
 	}
 	for _, d := range docs {
 		if d.ID == "" {
@@ -116,7 +116,7 @@ func (r *rebuild) end() {
 // attribute table was built while filling, so nothing is read back.
 func (r *rebuild) Commit(ctx context.Context) error {
 	if r.done {
-		return market.Errorf(market.ECONFLICT, "rebuild already ended")
+		return market.Conflict("rebuild already ended")
 	}
 	e := r.e
 	e.mu.Lock()

@@ -42,7 +42,7 @@ func (e *Engine) Rebuild(ctx context.Context, kind search.Kind) (search.Rebuild,
 
 func (r *rebuild) Upsert(ctx context.Context, docs []search.Document) error {
 	if r.done {
-		return market.Errorf(market.ECONFLICT, "rebuild already ended")
+		return market.Conflict("rebuild already ended")
 	}
 	for _, d := range docs {
 		if d.Kind != r.kind {
@@ -65,7 +65,7 @@ func (r *rebuild) Upsert(ctx context.Context, docs []search.Document) error {
 // drops what was the live index.
 func (r *rebuild) Commit(ctx context.Context) error {
 	if r.done {
-		return market.Errorf(market.ECONFLICT, "rebuild already ended")
+		return market.Conflict("rebuild already ended")
 	}
 	live := r.e.IndexUID(r.kind)
 	if err := r.e.ensureIndexes(ctx, r.kind); err != nil {

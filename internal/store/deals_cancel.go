@@ -19,14 +19,15 @@ import (
 // has its audit event. A deal whose subsidy is already disbursed cannot be
 // cancelled (409): public money has been paid out for it.
 //
-// Locks follow the store's order (store/subsidy_review.go): the live
+// Locks follow the store's order (store/change.go): the live
 // application's policy and the application are locked before the deal, so
 // a concurrent approval or disbursement of it either finishes first (and
 // the cancellation sees it) or waits and then finds the application
 // rejected. Under the deal's lock nobody can create an application for the
 // deal either (creating one locks the deal), so the live application read
 // again there is the one to settle.
-func (db *DB) CancelTransaction(ctx context.Context, id string, c market.Cancellation) (*market.Transaction, error) {
+func (db *DB) CancelTransaction(ctx context.Context, id string, c market.Cancellation) (_ *market.Transaction, err error) {
+	defer wrap(&err, "store.CancelTransaction(%q)", id)
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
