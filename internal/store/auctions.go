@@ -173,10 +173,10 @@ func auctionNotFound(id string) error {
 func lockAuction(tx *gorm.DB, id string) (*auctionRow, error) {
 	var row auctionRow
 	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ?", id).Error
-	if errors.Is(err, errNotFound) {
-		return nil, auctionNotFound(id)
+	if err := translate(err, func() error { return auctionNotFound(id) }); err != nil {
+		return nil, err
 	}
-	return &row, err
+	return &row, nil
 }
 
 // appendEvent adds one entry to the auction's live feed, numbered after
@@ -289,10 +289,7 @@ func (s *AuctionService) FindAuction(ctx context.Context, id string) (_ *market.
 	q := s.db.gorm.WithContext(ctx)
 	var row auctionRow
 	err = q.First(&row, "id = ?", id).Error
-	if errors.Is(err, errNotFound) {
-		return nil, auctionNotFound(id)
-	}
-	if err != nil {
+	if err := translate(err, func() error { return auctionNotFound(id) }); err != nil {
 		return nil, err
 	}
 	a := row.auction()
