@@ -41,3 +41,8 @@ func (e *Engine) WaitMerged(tb testing.TB, timeout time.Duration) {
 // FailStep makes the named step of an index swap fail ("close new", "set
 // old aside", "move new in", "open new", "reopen old"). For tests only.
 func (e *Engine) FailStep(fn func(step string) error) { e.failStep = fn }
+
+// SetTermAtATime turns the term-at-a-time MatchAny walk on or off, to
+// measure it against bleve's disjunction. For tests only; not safe while
+// searches run.
+func SetTermAtATime(on bool) { termAtATime = on }

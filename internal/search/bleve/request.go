@@ -70,13 +70,18 @@ type textPlan struct {
 // many documents of a field that a loose query should not walk its
 // postings; it may be nil.
 func (p textPlan) anyQuery(common func(field, token string) bool) query.Query {
+	return anyQuery(p.anyUnits(), common)
+}
+
+// anyUnits are the units of a MatchAny query, its related terms last.
+func (p textPlan) anyUnits() [][]variant {
 	units := p.units
 	if len(p.related) > 0 {
 		// A related term counts whole, like a synonym: put it behind a
 		// placeholder first wording, which anyQuery cuts into tokens.
 		units = append(append([][]variant(nil), units...), append([]variant{{}}, p.related...))
 	}
-	return anyQuery(units, common)
+	return units
 }
 
 // buildText turns the text of a normalised query into bleve queries; qa is
@@ -360,13 +365,28 @@ func tokensQuery(tokens []string, field string, boost float64) query.Query {
 // ("线路巡检" finds a text that says 输电线路 and 巡检 apart), and through
 // any of its synonyms as a whole word (a synonym's bigrams alone, like the
 // 材料 of 石墨烯材料, would say little).
-// Clauses are deduplicated, one per distinct (field, wording) at its
-// highest weight, which keeps a long matching query cheap. bleve scales
-// the sum by the share of clauses matched, so documents sharing more
-// terms rank higher. Single tokens that common reports are left out, as
-// Lucene's cutoff frequency does: they are in so many documents that they
-// rank little and cost most; when every token is common they all stay.
+// bleve scales the sum by the share of clauses matched, so documents
+// sharing more terms rank higher. Single tokens that common reports are
+// left out, as Lucene's cutoff frequency does: they are in so many
+// documents that they rank little and cost most; when every token is
+// common they all stay.
 func anyQuery(units [][]variant, common func(field, token string) bool) query.Query {
+	return disjunction(keepCommon(anyClauses(units), common))
+}
+
+// anyClause is one clause of a MatchAny query: its tokens, all in field,
+// at weight.
+type anyClause struct {
+	field  string
+	tokens []string
+	weight float64
+}
+
+// anyClauses are the clauses of a MatchAny query, deduplicated, one per
+// distinct (field, wording) at its highest weight, which keeps a long
+// matching query cheap; in a fixed order, which makes the floating-point
+// sums, and so the ranking, the same on every run.
+func anyClauses(units [][]variant) []anyClause {
 	type key struct{ field, tokens string }
 	weight := map[key]float64{}
 	tokens := map[string][]string{}
@@ -393,25 +413,45 @@ func anyQuery(units [][]variant, common func(field, token string) bool) query.Qu
 	for k := range weight {
 		keys = append(keys, k)
 	}
-	// A fixed clause order makes the floating-point sums, and so the
-	// ranking, the same on every run.
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].field != keys[j].field {
 			return keys[i].field < keys[j].field
 		}
 		return keys[i].tokens < keys[j].tokens
 	})
-	clauses := make([]query.Query, 0, len(keys))
-	for _, k := range keys {
-		if toks := tokens[k.tokens]; len(toks) > 1 || common == nil || !common(k.field, toks[0]) {
-			clauses = append(clauses, tokensQuery(toks, k.field, weight[k]))
+	out := make([]anyClause, len(keys))
+	for i, k := range keys {
+		out[i] = anyClause{field: k.field, tokens: tokens[k.tokens], weight: weight[k]}
+	}
+	return out
+}
+
+// keepCommon drops the single-token clauses common reports (nil keeps
+// all), unless that would drop every clause.
+func keepCommon(cs []anyClause, common func(field, token string) bool) []anyClause {
+	if common == nil {
+		return cs
+	}
+	kept := make([]anyClause, 0, len(cs))
+	for _, c := range cs {
+		if len(c.tokens) > 1 || !common(c.field, c.tokens[0]) {
+			kept = append(kept, c)
 		}
 	}
-	if len(clauses) == 0 && common != nil {
-		return anyQuery(units, nil)
+	if len(kept) == 0 {
+		return cs
 	}
-	if len(clauses) == 0 {
+	return kept
+}
+
+// disjunction matches documents holding any clause.
+func disjunction(cs []anyClause) query.Query {
+	if len(cs) == 0 {
 		return bleve.NewMatchNoneQuery()
+	}
+	clauses := make([]query.Query, len(cs))
+	for i, c := range cs {
+		clauses[i] = tokensQuery(c.tokens, c.field, c.weight)
 	}
 	d := bleve.NewDisjunctionQuery(clauses...)
 	d.SetMin(1)

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"sync/atomic"
 
-	"container/heap"
 	index "github.com/blevesearch/bleve_index_api"
 	"strings"
 	"sync"
@@ -86,9 +85,32 @@ func (t *table) putSlots(s []int32) { t.scratch.Put(s) }
 type row struct {
 	id                          string
 	industry, maturity, region  uint32
-	modes                       []uint32
 	price, budgetMin, budgetMax int64
 	published                   int64 // Unix milliseconds
+	// The modes are held in the row (market has five), in moreModes only
+	// when there are more: a slice of their own per row made every
+	// filtered or counted match a cache miss.
+	nModes    uint8
+	modeCodes [inlineModes]uint32
+	moreModes []uint32
+}
+
+const inlineModes = 5
+
+// modes returns the row's mode codes.
+func (r *row) modes() []uint32 {
+	if r.moreModes != nil {
+		return r.moreModes
+	}
+	return r.modeCodes[:r.nModes]
+}
+
+func (r *row) setModes(codes []uint32) {
+	if len(codes) > inlineModes {
+		r.moreModes = codes
+		return
+	}
+	r.nModes = uint8(copy(r.modeCodes[:], codes))
 }
 
 // dictionary codes strings as small integers, 1-based.
@@ -131,9 +153,11 @@ func (t *table) put(docs []search.Document) {
 			budgetMax: d.BudgetMaxFen,
 			published: d.PublishedAt.UnixMilli(),
 		}
+		codes := make([]uint32, 0, len(d.Modes))
 		for _, m := range d.Modes {
-			r.modes = append(r.modes, t.dict.code(m))
+			codes = append(codes, t.dict.code(m))
 		}
+		r.setModes(codes)
 		if i, ok := t.byID[d.ID]; ok {
 			t.rows[i] = r
 			continue
@@ -173,24 +197,27 @@ func (t *table) clear() {
 
 // filter is a query's filters compiled against the dictionary.
 type filter struct {
-	industry, maturity, modes, region map[uint32]bool // nil: any
+	// By dictionary code: whether the value passes; nil passes any. A
+	// slice, not a map: a filter is tested on every match, and an index
+	// into a slice costs a nanosecond where a map lookup costs tens.
+	industry, maturity, modes, region []bool
 	demand                            bool
 	min, max                          *int64
 }
 
 // compile builds the filter of q. Call with t.mu held.
 func (t *table) compile(q search.Query) filter {
-	set := func(values []string) map[uint32]bool {
+	set := func(values []string) []bool {
 		if len(values) == 0 {
 			return nil
 		}
-		m := make(map[uint32]bool, len(values))
+		m := make([]bool, len(t.dict.values)+1)
 		for _, v := range values {
 			if c, ok := t.dict.codes[v]; ok {
 				m[c] = true
 			}
 		}
-		return m // possibly empty: nothing passes
+		return m // possibly all false: nothing passes
 	}
 	return filter{
 		industry: set(q.Industries),
@@ -209,15 +236,15 @@ func (f *filter) any() bool {
 }
 
 func (f *filter) pass(r *row) bool {
-	if f.industry != nil && !f.industry[r.industry] ||
-		f.maturity != nil && !f.maturity[r.maturity] ||
-		f.region != nil && !f.region[r.region] {
+	if f.industry != nil && !has(f.industry, r.industry) ||
+		f.maturity != nil && !has(f.maturity, r.maturity) ||
+		f.region != nil && !has(f.region, r.region) {
 		return false
 	}
 	if f.modes != nil {
 		ok := false
-		for _, m := range r.modes {
-			if f.modes[m] {
+		for _, m := range r.modes() {
+			if has(f.modes, m) {
 				ok = true
 				break
 			}
@@ -232,6 +259,10 @@ func (f *filter) pass(r *row) bool {
 	}
 	return (f.min == nil || r.price >= *f.min) && (f.max == nil || r.price <= *f.max)
 }
+
+// has reports set[code]; a code added to the dictionary after the filter
+// was compiled is not in the set.
+func has(set []bool, code uint32) bool { return int(code) < len(set) && set[code] }
 
 // counts accumulates facet counts, indexed by code.
 type counts struct {
@@ -248,7 +279,7 @@ func (c *counts) add(r *row) {
 	c.industry[r.industry]++
 	c.maturity[r.maturity]++
 	c.region[r.region]++
-	for _, m := range r.modes {
+	for _, m := range r.modes() {
 		c.modes[m]++
 	}
 }
@@ -330,25 +361,57 @@ type topK struct {
 	k    int
 	less func(a, b *hit) bool
 	h    []hit
+	cand hit // the hit being offered
 }
 
-func (t *topK) Len() int           { return len(t.h) }
-func (t *topK) Less(i, j int) bool { return t.less(&t.h[j], &t.h[i]) }
-func (t *topK) Swap(i, j int)      { t.h[i], t.h[j] = t.h[j], t.h[i] }
-func (t *topK) Push(x any)         { t.h = append(t.h, x.(hit)) }
-func (t *topK) Pop() any {
-	x := t.h[len(t.h)-1]
-	t.h = t.h[:len(t.h)-1]
-	return x
-}
-
+// offer keeps h if it is among the k best so far. The heap is kept by
+// hand (container/heap would box every hit in an interface).
 func (t *topK) offer(h hit) {
-	switch {
-	case len(t.h) < t.k:
-		heap.Push(t, h)
-	case t.less(&h, &t.h[0]):
+	if len(t.h) < t.k {
+		t.h = append(t.h, h)
+		t.up(len(t.h) - 1)
+		return
+	}
+	// Compared from a field, not from &h: a pointer to the argument
+	// passed to less (a func value) would move every offered hit to the
+	// heap, an allocation per match.
+	t.cand = h
+	if t.k > 0 && t.less(&t.cand, &t.h[0]) {
 		t.h[0] = h
-		heap.Fix(t, 0)
+		t.down(0)
+	}
+}
+
+// worse reports whether the hit at i ranks after the one at j: the worst
+// is on top.
+func (t *topK) worse(i, j int) bool { return t.less(&t.h[j], &t.h[i]) }
+
+func (t *topK) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !t.worse(i, p) {
+			return
+		}
+		t.h[i], t.h[p] = t.h[p], t.h[i]
+		i = p
+	}
+}
+
+func (t *topK) down(i int) {
+	n := len(t.h)
+	for {
+		c := 2*i + 1
+		if c >= n {
+			return
+		}
+		if c+1 < n && t.worse(c+1, c) {
+			c++
+		}
+		if !t.worse(c, i) {
+			return
+		}
+		t.h[i], t.h[c] = t.h[c], t.h[i]
+		i = c
 	}
 }
 
@@ -356,7 +419,11 @@ func (t *topK) offer(h hit) {
 func (t *topK) sorted() []hit {
 	out := make([]hit, len(t.h))
 	for i := len(out) - 1; i >= 0; i-- {
-		out[i] = heap.Pop(t).(hit)
+		out[i] = t.h[0]
+		last := len(t.h) - 1
+		t.h[0] = t.h[last]
+		t.h = t.h[:last]
+		t.down(0)
 	}
 	return out
 }

@@ -98,3 +98,34 @@ func TestFilterPass(t *testing.T) {
 		}
 	}
 }
+
+// A row holds up to five modes in place and more in a slice of its own;
+// both are filtered and counted alike, and replacing a row drops the old
+// modes.
+func TestRowModes(t *testing.T) {
+	tb := newTable()
+	many := []string{"m1", "m2", "m3", "m4", "m5", "m6", "m7"}
+	tb.put([]search.Document{{ID: "few", Modes: []string{"m2", "m7"}}, {ID: "many", Modes: many}})
+	c := tb.newCounts()
+	for i := range tb.rows {
+		c.add(&tb.rows[i])
+	}
+	got := tb.facets(c)[search.FacetModes]
+	want := map[string]int{"m1": 1, "m2": 2, "m3": 1, "m4": 1, "m5": 1, "m6": 1, "m7": 2}
+	if len(got) != len(want) {
+		t.Fatalf("mode counts %v, want %v", got, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("mode %s counted %d, want %d", k, got[k], n)
+		}
+	}
+	f := tb.compile(search.Query{Kind: search.KindAchievement, Modes: []string{"m7"}})
+	if !f.pass(&tb.rows[tb.byID["few"]]) || !f.pass(&tb.rows[tb.byID["many"]]) {
+		t.Error("m7 filter rejects a row holding m7")
+	}
+	tb.put([]search.Document{{ID: "many", Modes: []string{"m1"}}})
+	if f.pass(&tb.rows[tb.byID["many"]]) {
+		t.Error("a replaced row kept its old modes")
+	}
+}
