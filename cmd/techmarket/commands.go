@@ -133,7 +133,7 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
-	u, err := db.CreatePlatformAdmin(ctx, market.NewUser{Account: *account, Password: *password, Name: *name})
+	u, err := store.NewOrgService(db).CreatePlatformAdmin(ctx, market.NewUser{Account: *account, Password: *password, Name: *name})
 	if err != nil {
 		return err
 	}

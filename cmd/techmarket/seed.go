@@ -52,7 +52,7 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 		a := store.NewAuctionService(db, opt)
 		return store.NewNoticeService(db, a, opt), a
 	}
-	n, err := seed.Apply(ctx, seed.Services{Orgs: db, Items: db, Subsidies: db, Pricing: pricing}, data, *password)
+	n, err := seed.Apply(ctx, seed.Services{Orgs: store.NewOrgService(db), Items: store.NewItemService(db), Subsidies: db, Pricing: pricing}, data, *password)
 	if errors.Is(err, seed.ErrAlreadyLoaded) {
 		fmt.Fprintln(stdout, "demo data is already loaded; nothing to do")
 		return nil

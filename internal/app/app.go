@@ -40,10 +40,19 @@ const LoginPeriod = 15 * time.Minute
 
 // System is everything one process holds open.
 type System struct {
-	Cfg   config.Config
-	Log   *slog.Logger
-	DB    *store.DB
-	Cache interface {
+	Cfg config.Config
+	Log *slog.Logger
+	DB  *store.DB
+	// The store's per-aggregate services over DB, one value each.
+	Catalogs *store.CatalogService
+	Audit    *store.AuditService
+	Vocab    *store.VocabularyService
+	Feedback *store.FeedbackService
+	Orgs     *store.OrgService
+	Sessions *store.SessionService
+	Items    *store.ItemService
+	Intents  *store.IntentService
+	Cache    interface {
 		cache.Cache
 		cache.Limiter
 		cache.Versions
@@ -143,6 +152,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 		sys.Close()
 		return nil, err
 	}
+	sys.Catalogs = store.NewCatalogService(sys.DB)
+	sys.Audit = store.NewAuditService(sys.DB)
+	sys.Vocab = store.NewVocabularyService(sys.DB)
+	sys.Feedback = store.NewFeedbackService(sys.DB)
+	sys.Orgs = store.NewOrgService(sys.DB)
+	sys.Sessions = store.NewSessionService(sys.DB)
+	sys.Items = store.NewItemService(sys.DB)
+	sys.Intents = store.NewIntentService(sys.DB)
 	filesDir := cfg.FilesDir
 	if filesDir == "" {
 		filesDir = filepath.Join(cfg.DataDir, "files")
@@ -157,14 +174,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	sys.Outbox = &outbox.Worker{Store: sys.DB, Engine: sys.Search, Log: log}
-	sys.Vocabulary = &vocabulary.Watcher{Source: sys.DB, Apply: sys.ApplyVocabulary, Log: log}
+	sys.Vocabulary = &vocabulary.Watcher{Source: sys.Vocab, Apply: sys.ApplyVocabulary, Log: log}
 	sys.openPricing(ctx)
 	keys, err := signingKeys(ctx, cfg, sys.DB, log)
 	if err != nil {
 		sys.Close()
 		return nil, err
 	}
-	sys.Auth = auth.New(sys.DB, sys.Cache, sys.Cache, auth.Config{
+	sys.Auth = auth.New(sys.Sessions, sys.Cache, sys.Cache, auth.Config{
 		Keys: keys, AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL,
 		LoginLimit: cfg.LoginLimit, LoginIPLimit: cfg.LoginIPLimit, LoginPeriod: LoginPeriod,
 	}, sys.Log)
@@ -312,10 +329,10 @@ func (s *System) Server() *httpapi.Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(s.Outbox.Collectors()...)
 	return httpapi.New(httpapi.Deps{
-		Orgs: s.DB, Items: s.DB, Auth: s.Auth, Audit: s.DB, Catalogs: s.DB, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
-		Intents: s.DB, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.DB), Feedback: s.DB, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
+		Orgs: s.Orgs, Items: s.Items, Auth: s.Auth, Audit: s.Audit, Catalogs: s.Catalogs, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
+		Intents: s.Intents, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.Vocab), Feedback: s.Feedback, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
+		Search: &matching.Service{Items: s.Items, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.Feedback}, Registry: reg,
 		Notices: s.Notices, Auctions: s.Auctions, Live: s.Live,
-		Search: &matching.Service{Items: s.DB, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.DB}, Registry: reg,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},
 			{Name: "search", Check: s.Search.Ping}},
 	}, httpapi.Config{

@@ -136,7 +136,7 @@ func NewWithLogger(tb testing.TB, cfg config.Config, log *slog.Logger) *Env {
 	})
 	e := &Env{T: tb, Sys: sys, Srv: sys.Server().App}
 	account := fmt.Sprintf("admin-%s@example.com", randHex(4))
-	if _, err := sys.DB.CreatePlatformAdmin(context.Background(), market.NewUser{Account: account, Password: "admin-pass-1", Name: "平台管理员"}); err != nil {
+	if _, err := sys.Orgs.CreatePlatformAdmin(context.Background(), market.NewUser{Account: account, Password: "admin-pass-1", Name: "平台管理员"}); err != nil {
 		tb.Fatal(err)
 	}
 	e.AdminToken = e.Login(account, "admin-pass-1")

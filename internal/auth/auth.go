@@ -41,7 +41,7 @@ type Config struct {
 
 // Service implements market.AuthService.
 type Service struct {
-	db      *store.DB
+	db      *store.SessionService
 	cache   cache.Cache
 	limiter cache.Limiter
 	cfg     Config
@@ -56,7 +56,7 @@ type Service struct {
 var _ market.AuthService = (*Service)(nil)
 
 // New returns the service.
-func New(db *store.DB, c cache.Cache, l cache.Limiter, cfg Config, log *slog.Logger) *Service {
+func New(db *store.SessionService, c cache.Cache, l cache.Limiter, cfg Config, log *slog.Logger) *Service {
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("not-a-password"), db.PasswordCost())
 	if cfg.Keys == nil {
 		cfg.Keys = StaticKeys(cfg.Secret, cfg.OldSecrets...)

@@ -179,7 +179,7 @@ func TestTokenChecks(t *testing.T) {
 				c.Secret = secret
 			}
 			c.RefreshTTL, c.LoginLimit, c.LoginIPLimit, c.LoginPeriod = time.Hour, 100, 100, time.Minute
-			return auth.New(sys.DB, sys.Cache, sys.Cache, c, quiet)
+			return auth.New(sys.Sessions, sys.Cache, sys.Cache, c, quiet)
 		}
 
 		// Issued already expired.
@@ -233,7 +233,7 @@ func TestTokenChecks(t *testing.T) {
 
 		// A cache that cannot be read refuses tokens (503) rather than
 		// risk letting a revoked one in.
-		down := auth.New(sys.DB, brokenCache{sys.Cache}, sys.Cache, auth.Config{Secret: secret, AccessTTL: time.Minute}, quiet)
+		down := auth.New(sys.Sessions, brokenCache{sys.Cache}, sys.Cache, auth.Config{Secret: secret, AccessTTL: time.Minute}, quiet)
 		_, err = down.Authenticate(ctx, good.AccessToken)
 		mustCode(t, "cache down", err, market.EUNAVAILABLE)
 	})

@@ -53,7 +53,7 @@ func TestDatabaseKeys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return auth.New(sys.DB, sys.Cache, sys.Cache, auth.Config{Keys: ring, AccessTTL: time.Minute, RefreshTTL: time.Hour,
+			return auth.New(sys.Sessions, sys.Cache, sys.Cache, auth.Config{Keys: ring, AccessTTL: time.Minute, RefreshTTL: time.Hour,
 				LoginLimit: 100, LoginIPLimit: 100, LoginPeriod: time.Minute}, quiet)
 		}
 		a, b := instance(clockA), instance(clockB)
@@ -130,7 +130,7 @@ func TestStaticSecretOverridesDatabaseKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dbKeys := auth.New(sys.DB, sys.Cache, sys.Cache, auth.Config{Keys: ring, AccessTTL: time.Minute, RefreshTTL: time.Hour,
+		dbKeys := auth.New(sys.Sessions, sys.Cache, sys.Cache, auth.Config{Keys: ring, AccessTTL: time.Minute, RefreshTTL: time.Hour,
 			LoginLimit: 100, LoginIPLimit: 100, LoginPeriod: time.Minute}, quiet)
 		_, err = dbKeys.Authenticate(ctx, tok.AccessToken)
 		mustCode(t, "secret token checked with the database keys", err, market.EUNAUTHORIZED)

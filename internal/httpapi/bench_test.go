@@ -28,15 +28,15 @@ func benchEnv(b *testing.B, backend string, n int) (*apptest.Env, string) {
 		desc := "需要解决高强钢板激光拼焊的气孔与裂纹问题，提升焊缝强度与一致性。"
 		modes := []string{"transfer"}
 		region := "450206"
-		it, err := e.Sys.DB.CreateItem(ctx, market.KindDemand, market.DemandInput{Title: &title, Description: &desc,
+		it, err := e.Sys.Items.CreateItem(ctx, market.KindDemand, market.DemandInput{Title: &title, Description: &desc,
 			Industry: &industry, CooperationModes: &modes, RegionCode: &region})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := e.Sys.DB.SubmitItem(ctx, market.KindDemand, it.ID); err != nil {
+		if _, err := e.Sys.Items.SubmitItem(ctx, market.KindDemand, it.ID); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := e.Sys.DB.ReviewItem(opCtx, market.KindDemand, it.ID, market.Review{Decision: "approve"}); err != nil {
+		if _, err := e.Sys.Items.ReviewItem(opCtx, market.KindDemand, it.ID, market.Review{Decision: "approve"}); err != nil {
 			b.Fatal(err)
 		}
 		last = it.ID

@@ -168,7 +168,7 @@ func TestExportFailureIsNotComplete(t *testing.T) {
 		e.Must(200, "POST", "/api/v1/catalogs/"+id+"/publish", op.Token, nil)
 
 		srv := httpapi.New(httpapi.Deps{
-			Catalogs: failingCatalogs{CatalogService: e.Sys.DB, after: 2}, Auth: e.Sys.Auth,
+			Catalogs: failingCatalogs{CatalogService: e.Sys.Catalogs, after: 2}, Auth: e.Sys.Auth,
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		}, httpapi.Config{BodyLimit: 1 << 20})
 		for _, format := range []string{"csv", "json", "xlsx"} {

@@ -53,7 +53,7 @@ func auditOf(t *testing.T, e *apptest.Env, entity string) []string {
 
 func vocabularyVersion(t *testing.T, e *apptest.Env) int64 {
 	t.Helper()
-	v, err := e.Sys.DB.VocabularyVersion(context.Background())
+	v, err := e.Sys.Vocab.VocabularyVersion(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func newMatchWorld(e *apptest.Env) matchWorld {
 
 func signalsOf(t *testing.T, e *apptest.Env, kind market.ItemKind, id string) map[string]market.PairSignal {
 	t.Helper()
-	s, err := e.Sys.DB.MatchSignals(context.Background(), kind, id)
+	s, err := e.Sys.Feedback.MatchSignals(context.Background(), kind, id)
 	if err != nil {
 		t.Fatal(err)
 	}

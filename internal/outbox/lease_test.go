@@ -243,7 +243,7 @@ func TestStaleWriteIsCorrected(t *testing.T) {
 		racy := &onFirstUpsert{Engine: eng, before: sync.OnceFunc(func() {
 			// Between A's read and A's write: the owner closes the item and
 			// worker B applies that.
-			if _, err := db.CloseItem(owner, market.KindAchievement, id); err != nil {
+			if _, err := store.NewItemService(db).CloseItem(owner, market.KindAchievement, id); err != nil {
 				t.Error(err)
 			}
 			if n, err := other.Drain(context.Background()); n != 1 || err != nil {

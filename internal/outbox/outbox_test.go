@@ -93,7 +93,7 @@ func orgActors(t *testing.T, db *store.DB) (owner, admin context.Context) {
 	admin = market.WithActor(context.Background(), &market.Actor{PlatformAdmin: true, Role: market.RoleAdmin})
 	code := "91450200MA00000010"
 	c, _ := market.CreditCodeCheckChar(code[:17])
-	o, err := db.Register(admin, market.Registration{Kind: market.OrgUniversity, Name: "广西某大学", CreditCode: code[:17] + string(c),
+	o, err := store.NewOrgService(db).Register(admin, market.Registration{Kind: market.OrgUniversity, Name: "广西某大学", CreditCode: code[:17] + string(c),
 		RegionCode: "450205", ContactName: "李", ContactPhone: "0772-2685000",
 		Admin: market.NewUser{Account: "u@example.com", Password: "pass-word-1", Name: "管理员"}})
 	if err != nil {
@@ -107,15 +107,15 @@ func publish(t *testing.T, db *store.DB, owner, reviewer context.Context, title 
 	t.Helper()
 	sum, ind, mat, region := "一种用于汽车零部件的轻量化复合材料技术。", "automotive", "pilot", "450205"
 	modes := []string{"license"}
-	it, err := db.CreateItem(owner, market.KindAchievement, market.AchievementInput{Title: &title, Summary: &sum,
+	it, err := store.NewItemService(db).CreateItem(owner, market.KindAchievement, market.AchievementInput{Title: &title, Summary: &sum,
 		Industry: &ind, Maturity: &mat, TransferModes: &modes, RegionCode: &region})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SubmitItem(owner, market.KindAchievement, it.ID); err != nil {
+	if _, err := store.NewItemService(db).SubmitItem(owner, market.KindAchievement, it.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ReviewItem(reviewer, market.KindAchievement, it.ID, market.Review{Decision: "approve"}); err != nil {
+	if _, err := store.NewItemService(db).ReviewItem(reviewer, market.KindAchievement, it.ID, market.Review{Decision: "approve"}); err != nil {
 		t.Fatal(err)
 	}
 	return it.ID
@@ -164,10 +164,10 @@ func TestWorkerCatchesUpAfterOutage(t *testing.T) {
 		// Closing removes it; editing a published item updates it.
 		id2 := publish(t, db, owner, admin, "石墨烯散热膜")
 		newTitle := "石墨烯导热散热膜"
-		if _, err := db.UpdateItem(owner, market.KindAchievement, id2, market.AchievementInput{Title: &newTitle}); err != nil {
+		if _, err := store.NewItemService(db).UpdateItem(owner, market.KindAchievement, id2, market.AchievementInput{Title: &newTitle}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.CloseItem(owner, market.KindAchievement, id); err != nil {
+		if _, err := store.NewItemService(db).CloseItem(owner, market.KindAchievement, id); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := w.Drain(context.Background()); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/outbox"
 	"github.com/liuzhou-techmarket/techmarket/internal/search"
 	"github.com/liuzhou-techmarket/techmarket/internal/search/bleve"
+	"github.com/liuzhou-techmarket/techmarket/internal/store"
 	"github.com/liuzhou-techmarket/techmarket/internal/store/storetest"
 )
 
@@ -78,7 +79,7 @@ func TestReindexDoesNotBringBackAClosedItem(t *testing.T) {
 				liveDuringRebuild := -1
 				// Once, before the first achievement page is written.
 				race := sync.OnceFunc(func() {
-					if _, err := db.CloseItem(owner, market.KindAchievement, x); err != nil {
+					if _, err := store.NewItemService(db).CloseItem(owner, market.KindAchievement, x); err != nil {
 						t.Error(err)
 					}
 					if n, err := w.Drain(context.Background()); n != 1 || err != nil {

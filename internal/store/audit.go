@@ -14,6 +14,12 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
+// AuditService holds the audit aggregate's methods over db.
+type AuditService struct{ db *DB }
+
+// NewAuditService returns the audit service over db.
+func NewAuditService(db *DB) *AuditService { return &AuditService{db: db} }
+
 type auditRow struct {
 	ID          string `gorm:"primaryKey"`
 	Seq         int64
@@ -82,19 +88,19 @@ func (db *DB) audit(ctx context.Context, tx *gorm.DB, action, entity, entityID s
 	return tx.Model(&auditHead{}).Where("id = 1").Updates(map[string]any{"seq": ev.Seq, "hash": ev.Hash}).Error
 }
 
-var _ market.AuditService = (*DB)(nil)
+var _ market.AuditService = (*AuditService)(nil)
 
 // ListAudit lists events in chain order (oldest first), for one entity or
 // all. Pages run by seq, not by id: ids made by two instances in the same
 // millisecond need not sort the way the chain numbered them. The cursor
 // holds the last seq of the page.
-func (db *DB) ListAudit(ctx context.Context, f market.AuditFilter) (_ market.Page[market.AuditEvent], err error) {
+func (s *AuditService) ListAudit(ctx context.Context, f market.AuditFilter) (_ market.Page[market.AuditEvent], err error) {
 	defer wrap(&err, "store.ListAudit")
 	var out market.Page[market.AuditEvent]
 	if err := market.CanReadAudit(market.ActorFrom(ctx)); err != nil {
 		return out, err
 	}
-	q := whereEq(db.gorm.WithContext(ctx).Model(&auditRow{}), "entity", f.Entity, "entity_id", f.EntityID)
+	q := whereEq(s.db.gorm.WithContext(ctx).Model(&auditRow{}), "entity", f.Entity, "entity_id", f.EntityID)
 	if f.Page.After != "" {
 		after, err := strconv.ParseInt(f.Page.After, 10, 64)
 		if err != nil || after < 0 {
@@ -131,12 +137,12 @@ const auditBatch = 1000
 // than this check and are left to the next one. Reading the head last
 // instead would, under concurrent writes, find it ahead of the events
 // read and report a truncated chain that is not.
-func (db *DB) VerifyAudit(ctx context.Context) (_ *market.AuditVerification, err error) {
+func (s *AuditService) VerifyAudit(ctx context.Context) (_ *market.AuditVerification, err error) {
 	defer wrap(&err, "store.VerifyAudit")
 	if err := market.CanReadAudit(market.ActorFrom(ctx)); err != nil {
 		return nil, err
 	}
-	g := db.gorm.WithContext(ctx)
+	g := s.db.gorm.WithContext(ctx)
 	var head auditHead
 	if err := g.First(&head, 1).Error; err != nil {
 		return nil, err
@@ -159,7 +165,7 @@ func (db *DB) VerifyAudit(ctx context.Context) (_ *market.AuditVerification, err
 				res.Broken(ev.ID, market.AuditBrokenEvent)
 				return res, nil
 			}
-			if ok, err := db.snapshotHolds(ctx, &ev); err != nil {
+			if ok, err := s.snapshotHolds(ctx, &ev); err != nil {
 				return nil, err
 			} else if !ok {
 				res.Broken(ev.ID, market.AuditBrokenSnapshot)
@@ -183,7 +189,7 @@ func (db *DB) VerifyAudit(ctx context.Context) (_ *market.AuditVerification, err
 // event that recorded a snapshot digest, still matches the catalog's
 // frozen items. Events of catalogs published before digests were recorded
 // carry none and hold.
-func (db *DB) snapshotHolds(ctx context.Context, ev *market.AuditEvent) (bool, error) {
+func (s *AuditService) snapshotHolds(ctx context.Context, ev *market.AuditEvent) (bool, error) {
 	if ev.Entity != "catalog" || ev.Action != market.ActionPublish {
 		return true, nil
 	}
@@ -193,7 +199,7 @@ func (db *DB) snapshotHolds(ctx context.Context, ev *market.AuditEvent) (bool, e
 	if err := json.Unmarshal(ev.After, &after); err != nil || after.SnapshotSHA256 == "" {
 		return true, nil // the hash check has vouched for this content already
 	}
-	sum, err := snapshotDigest(db.gorm.WithContext(ctx), ev.EntityID)
+	sum, err := snapshotDigest(s.db.gorm.WithContext(ctx), ev.EntityID)
 	if err != nil {
 		return false, err
 	}

@@ -15,6 +15,12 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
+// CatalogService holds the catalog aggregate's methods over db.
+type CatalogService struct{ db *DB }
+
+// NewCatalogService returns the catalog service over db.
+func NewCatalogService(db *DB) *CatalogService { return &CatalogService{db: db} }
+
 type catalogRow struct {
 	ID          string `gorm:"primaryKey"`
 	Kind        string
@@ -183,16 +189,16 @@ func cursorAt(r *catalogItemRow) itemCursor {
 	return itemCursor{Seq: r.Seq, Rank: r.IndustryRank, ID: r.ItemID}
 }
 
-var _ market.CatalogService = (*DB)(nil)
+var _ market.CatalogService = (*CatalogService)(nil)
 
 // CreateCatalog makes a draft catalog for the operator's market.
-func (db *DB) CreateCatalog(ctx context.Context, in market.CatalogInput) (_ *market.Catalog, err error) {
+func (s *CatalogService) CreateCatalog(ctx context.Context, in market.CatalogInput) (_ *market.Catalog, err error) {
 	defer wrap(&err, "store.CreateCatalog")
 	a := market.ActorFrom(ctx)
 	if err := market.CanCreateCatalog(a); err != nil {
 		return nil, err
 	}
-	now := db.now()
+	now := s.db.now()
 	c := &market.Catalog{ID: ulid.Make().String(), Status: market.CatalogDraft, Market: a.Market, OrgID: a.OrgID,
 		CreatedAt: now, UpdatedAt: now}
 	c.Apply(in)
@@ -200,26 +206,26 @@ func (db *DB) CreateCatalog(ctx context.Context, in market.CatalogInput) (_ *mar
 		return nil, err
 	}
 	row := rowFromCatalog(c, a.UserID)
-	err = db.tx(ctx, func(tx *gorm.DB) error {
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, market.ActionCreate, "catalog", c.ID, nil, c)
+		return s.db.audit(ctx, tx, market.ActionCreate, "catalog", c.ID, nil, c)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return c, db.countLive(ctx, c)
+	return c, s.countLive(ctx, c)
 }
 
 // changeCatalog runs one action on a catalog through run: the catalog's
 // lock, visibility, market.CanChangeCatalog and the transition, then fn
 // changes it inside the transaction. The event's "after" is what fn
 // returns, or the catalog when that is nil.
-func (db *DB) changeCatalog(ctx context.Context, id, action string, fn func(tx *gorm.DB, c *market.Catalog, now time.Time) (any, error)) (*market.Catalog, error) {
+func (s *CatalogService) changeCatalog(ctx context.Context, id, action string, fn func(tx *gorm.DB, c *market.Catalog, now time.Time) (any, error)) (*market.Catalog, error) {
 	var createdBy string
 	var after any
-	return run(ctx, db, change[market.Catalog]{
+	return run(ctx, s.db, change[market.Catalog]{
 		entity: "catalog", id: id, action: action,
 		lock: func(tx *gorm.DB) (*market.Catalog, error) {
 			var row catalogRow
@@ -256,16 +262,16 @@ func (db *DB) changeCatalog(ctx context.Context, id, action string, fn func(tx *
 }
 
 // UpdateCatalog edits a draft.
-func (db *DB) UpdateCatalog(ctx context.Context, id string, in market.CatalogInput) (_ *market.Catalog, err error) {
+func (s *CatalogService) UpdateCatalog(ctx context.Context, id string, in market.CatalogInput) (_ *market.Catalog, err error) {
 	defer wrap(&err, "store.UpdateCatalog(%q)", id)
-	c, err := db.changeCatalog(ctx, id, market.ActionEdit, func(_ *gorm.DB, c *market.Catalog, _ time.Time) (any, error) {
+	c, err := s.changeCatalog(ctx, id, market.ActionEdit, func(_ *gorm.DB, c *market.Catalog, _ time.Time) (any, error) {
 		c.Apply(in)
 		return nil, c.Validate()
 	})
 	if err != nil {
 		return nil, err
 	}
-	return c, db.countLive(ctx, c)
+	return c, s.countLive(ctx, c)
 }
 
 // PublishCatalog copies every published item the filter matches into
@@ -274,9 +280,9 @@ func (db *DB) UpdateCatalog(ctx context.Context, id string, in market.CatalogInp
 // published at that instant. The rows are then read back, still in the
 // transaction, to record their digest in the publish event, which is how
 // VerifyAudit finds a snapshot edited behind the API's back.
-func (db *DB) PublishCatalog(ctx context.Context, id string) (_ *market.Catalog, err error) {
+func (s *CatalogService) PublishCatalog(ctx context.Context, id string) (_ *market.Catalog, err error) {
 	defer wrap(&err, "store.PublishCatalog(%q)", id)
-	return db.changeCatalog(ctx, id, market.ActionPublish, func(tx *gorm.DB, c *market.Catalog, now time.Time) (any, error) {
+	return s.changeCatalog(ctx, id, market.ActionPublish, func(tx *gorm.DB, c *market.Catalog, now time.Time) (any, error) {
 		where, args := matchSQL(c)
 		q := "INSERT INTO catalog_items (catalog_id, seq, " + snapshotColumns + ") SELECT ?, ROW_NUMBER() OVER (ORDER BY " +
 			rankSQL + ", i.id), " + snapshotSelect + where
@@ -321,10 +327,10 @@ func snapshotDigest(g *gorm.DB, catalogID string) (string, error) {
 
 // FindCatalog returns a catalog the caller may see; drafts are not found
 // by the public. A draft's item_count is counted now.
-func (db *DB) FindCatalog(ctx context.Context, id string) (_ *market.Catalog, err error) {
+func (s *CatalogService) FindCatalog(ctx context.Context, id string) (_ *market.Catalog, err error) {
 	defer wrap(&err, "store.FindCatalog(%q)", id)
 	var row catalogRow
-	err = db.gorm.WithContext(ctx).First(&row, "id = ?", id).Error
+	err = s.db.gorm.WithContext(ctx).First(&row, "id = ?", id).Error
 	if err := translate(err, func() error { return catalogNotFound(id) }); err != nil {
 		return nil, err
 	}
@@ -332,18 +338,18 @@ func (db *DB) FindCatalog(ctx context.Context, id string) (_ *market.Catalog, er
 	if !market.CanSeeCatalog(market.ActorFrom(ctx), c) {
 		return nil, catalogNotFound(id)
 	}
-	return c, db.countLive(ctx, c)
+	return c, s.countLive(ctx, c)
 }
 
 // countLive sets a draft's item_count to the number of items its filter
 // matches now. Published catalogs keep their frozen count.
-func (db *DB) countLive(ctx context.Context, c *market.Catalog) error {
+func (s *CatalogService) countLive(ctx context.Context, c *market.Catalog) error {
 	if c.Status != market.CatalogDraft {
 		return nil
 	}
 	where, args := matchSQL(c)
 	var n int64
-	if err := db.gorm.WithContext(ctx).Raw("SELECT COUNT(*)"+where, args...).Scan(&n).Error; err != nil {
+	if err := s.db.gorm.WithContext(ctx).Raw("SELECT COUNT(*)"+where, args...).Scan(&n).Error; err != nil {
 		return err
 	}
 	c.ItemCount = int(n)
@@ -352,13 +358,13 @@ func (db *DB) countLive(ctx context.Context, c *market.Catalog) error {
 
 // ListCatalogs lists catalogs newest first. The public sees published
 // catalogs only.
-func (db *DB) ListCatalogs(ctx context.Context, f market.CatalogListFilter) (_ market.Page[market.Catalog], err error) {
+func (s *CatalogService) ListCatalogs(ctx context.Context, f market.CatalogListFilter) (_ market.Page[market.Catalog], err error) {
 	defer wrap(&err, "store.ListCatalogs")
 	var out market.Page[market.Catalog]
 	if err := f.Validate(); err != nil {
 		return out, err
 	}
-	q := db.gorm.WithContext(ctx).Model(&catalogRow{})
+	q := s.db.gorm.WithContext(ctx).Model(&catalogRow{})
 	if !market.CanSeeDraftCatalogs(market.ActorFrom(ctx)) {
 		q = q.Where("status = ?", market.CatalogPublished)
 	}
@@ -371,7 +377,7 @@ func (db *DB) ListCatalogs(ctx context.Context, f market.CatalogListFilter) (_ m
 	out.Items = make([]market.Catalog, 0, len(rows))
 	for i := range rows {
 		c := rows[i].catalog()
-		if err := db.countLive(ctx, c); err != nil {
+		if err := s.countLive(ctx, c); err != nil {
 			return out, err
 		}
 		out.Items = append(out.Items, *c)
@@ -381,18 +387,18 @@ func (db *DB) ListCatalogs(ctx context.Context, f market.CatalogListFilter) (_ m
 
 // ListCatalogItems pages through a catalog: the frozen rows of a published
 // one, a live preview of a draft.
-func (db *DB) ListCatalogItems(ctx context.Context, id string, p market.PageRequest) (_ market.Page[market.CatalogItem], err error) {
+func (s *CatalogService) ListCatalogItems(ctx context.Context, id string, p market.PageRequest) (_ market.Page[market.CatalogItem], err error) {
 	defer wrap(&err, "store.ListCatalogItems(%q)", id)
 	var out market.Page[market.CatalogItem]
 	after, err := parseItemCursor(p.After)
 	if err != nil {
 		return out, err
 	}
-	c, err := db.FindCatalog(ctx, id)
+	c, err := s.FindCatalog(ctx, id)
 	if err != nil {
 		return out, err
 	}
-	rows, err := db.catalogBatch(ctx, c, after, p.Limit+1)
+	rows, err := s.catalogBatch(ctx, c, after, p.Limit+1)
 	if err != nil {
 		return out, err
 	}
@@ -413,11 +419,11 @@ const exportBatch = 500
 // CatalogItems yields a catalog's items batch by batch. Each batch is read
 // completely before any item is yielded, so no connection (SQLite has one)
 // stays busy while a slow client downloads.
-func (db *DB) CatalogItems(ctx context.Context, c *market.Catalog) iter.Seq2[*market.CatalogItem, error] {
+func (s *CatalogService) CatalogItems(ctx context.Context, c *market.Catalog) iter.Seq2[*market.CatalogItem, error] {
 	return func(yield func(*market.CatalogItem, error) bool) {
 		var after itemCursor
 		for {
-			rows, err := db.catalogBatch(ctx, c, after, exportBatch)
+			rows, err := s.catalogBatch(ctx, c, after, exportBatch)
 			if err != nil {
 				yield(nil, err)
 				return
@@ -437,9 +443,9 @@ func (db *DB) CatalogItems(ctx context.Context, c *market.Catalog) iter.Seq2[*ma
 }
 
 // catalogBatch reads up to limit items after a position in catalog order.
-func (db *DB) catalogBatch(ctx context.Context, c *market.Catalog, after itemCursor, limit int) ([]catalogItemRow, error) {
+func (s *CatalogService) catalogBatch(ctx context.Context, c *market.Catalog, after itemCursor, limit int) ([]catalogItemRow, error) {
 	var rows []catalogItemRow
-	g := db.gorm.WithContext(ctx)
+	g := s.db.gorm.WithContext(ctx)
 	if c.Status == market.CatalogPublished {
 		err := g.Where("catalog_id = ? AND seq > ?", c.ID, after.Seq).Order("seq").Limit(limit).Find(&rows).Error
 		return rows, err

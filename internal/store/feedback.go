@@ -13,6 +13,12 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
+// FeedbackService holds the feedback aggregate's methods over db.
+type FeedbackService struct{ db *DB }
+
+// NewFeedbackService returns the feedback service over db.
+func NewFeedbackService(db *DB) *FeedbackService { return &FeedbackService{db: db} }
+
 type feedbackRow struct {
 	ID         string `gorm:"primaryKey"`
 	SourceKind string
@@ -31,7 +37,7 @@ func (r *feedbackRow) feedback() *market.MatchFeedback {
 		TargetID: r.TargetID, Useful: r.Useful, OrgID: r.OrgID, UserID: r.UserID, CreatedAt: r.CreatedAt.UTC()}
 }
 
-var _ market.FeedbackService = (*DB)(nil)
+var _ market.FeedbackService = (*FeedbackService)(nil)
 
 // RecordMatchFeedback records the caller's org's judgement of target as a
 // match for the source item, replacing the org's earlier feedback on the
@@ -41,14 +47,14 @@ var _ market.FeedbackService = (*DB)(nil)
 // Two first feedbacks of one org on one pair may race: the unique index
 // on (source, target, org) lets one insert, and the other, refused by it,
 // runs again and replaces it.
-func (db *DB) RecordMatchFeedback(ctx context.Context, kind market.ItemKind, sourceID, targetID string, useful bool) (_ *market.MatchFeedback, err error) {
+func (s *FeedbackService) RecordMatchFeedback(ctx context.Context, kind market.ItemKind, sourceID, targetID string, useful bool) (_ *market.MatchFeedback, err error) {
 	defer wrap(&err, "store.RecordMatchFeedback(%s %q, %q)", kind, sourceID, targetID)
 	a := market.ActorFrom(ctx)
 	if kind != market.KindDemand && kind != market.KindAchievement {
 		return nil, market.Invalid("kind", "must be demand or achievement")
 	}
 	for attempt := 1; ; attempt++ {
-		fb, err := db.recordFeedback(ctx, a, kind, sourceID, targetID, useful)
+		fb, err := s.recordFeedback(ctx, a, kind, sourceID, targetID, useful)
 		if attempt < 3 && duplicateOn(err, "match_feedback_pair", "match_feedback.source_kind") {
 			continue
 		}
@@ -56,9 +62,9 @@ func (db *DB) RecordMatchFeedback(ctx context.Context, kind market.ItemKind, sou
 	}
 }
 
-func (db *DB) recordFeedback(ctx context.Context, a *market.Actor, kind market.ItemKind, sourceID, targetID string, useful bool) (*market.MatchFeedback, error) {
+func (s *FeedbackService) recordFeedback(ctx context.Context, a *market.Actor, kind market.ItemKind, sourceID, targetID string, useful bool) (*market.MatchFeedback, error) {
 	var out *market.MatchFeedback
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err := s.db.tx(ctx, func(tx *gorm.DB) error {
 		src, err := matchItem(tx, a, kind, sourceID, "id")
 		if err != nil {
 			return err
@@ -90,13 +96,13 @@ func (db *DB) recordFeedback(ctx context.Context, a *market.Actor, kind market.I
 			return err
 		}
 		row := feedbackRow{ID: ulid.Make().String(), SourceKind: string(kind), SourceID: sourceID, TargetID: targetID,
-			Useful: useful, OrgID: a.OrgID, UserID: a.UserID, CreatedAt: db.now()}
+			Useful: useful, OrgID: a.OrgID, UserID: a.UserID, CreatedAt: s.db.now()}
 		if errors.Is(err, errNotFound) {
 			if err := tx.Create(&row).Error; err != nil {
 				return err
 			}
 			out = row.feedback()
-			return db.audit(ctx, tx, "create", "match_feedback", row.ID, nil, out)
+			return s.db.audit(ctx, tx, "create", "match_feedback", row.ID, nil, out)
 		}
 		// The org's feedback on the pair keeps its id, so its audit events
 		// read as one history; it now says what was said last.
@@ -105,7 +111,7 @@ func (db *DB) recordFeedback(ctx context.Context, a *market.Actor, kind market.I
 			return err
 		}
 		out = row.feedback()
-		return db.audit(ctx, tx, "update", "match_feedback", row.ID, old.feedback(), out)
+		return s.db.audit(ctx, tx, "update", "match_feedback", row.ID, old.feedback(), out)
 	})
 	return out, err
 }
@@ -147,12 +153,12 @@ type signalRow struct {
 // has an accepted intent when O's intent on A or P's intent on D was
 // accepted, and a signed deal when a deal not pending nor cancelled names
 // D and A, or names A with O as the buyer.
-func (db *DB) MatchSignals(ctx context.Context, kind market.ItemKind, sourceID string) (_ map[string]market.PairSignal, err error) {
+func (s *FeedbackService) MatchSignals(ctx context.Context, kind market.ItemKind, sourceID string) (_ map[string]market.PairSignal, err error) {
 	defer wrap(&err, "store.MatchSignals(%s %q)", kind, sourceID)
 	if kind != market.KindDemand && kind != market.KindAchievement {
 		return nil, market.Invalid("kind", "must be demand or achievement")
 	}
-	g := db.gorm.WithContext(ctx)
+	g := s.db.gorm.WithContext(ctx)
 	var src itemRow
 	err = g.Select("id, org_id").First(&src, "id = ? AND kind = ?", sourceID, string(kind)).Error
 	if err := translate(err, func() error { return itemNotFound(kind, sourceID) }); err != nil {

@@ -11,6 +11,12 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
+// IntentService holds the intent aggregate's methods over db.
+type IntentService struct{ db *DB }
+
+// NewIntentService returns the intent service over db.
+func NewIntentService(db *DB) *IntentService { return &IntentService{db: db} }
+
 type intentRow struct {
 	ID         string `gorm:"primaryKey"`
 	FromOrgID  string
@@ -63,11 +69,11 @@ func intentNotFound(id string) error {
 	return market.Errorf(market.ENOTFOUND, "intent %s not found", id)
 }
 
-var _ market.IntentService = (*DB)(nil)
+var _ market.IntentService = (*IntentService)(nil)
 
 // CreateIntent records the caller's org's interest in another org's
 // published item.
-func (db *DB) CreateIntent(ctx context.Context, n market.NewIntent) (_ *market.Intent, err error) {
+func (s *IntentService) CreateIntent(ctx context.Context, n market.NewIntent) (_ *market.Intent, err error) {
 	defer wrap(&err, "store.CreateIntent")
 	a := market.ActorFrom(ctx)
 	if err := market.CanCreateIntent(a); err != nil {
@@ -80,10 +86,10 @@ func (db *DB) CreateIntent(ctx context.Context, n market.NewIntent) (_ *market.I
 	if n.DemandID != "" {
 		kind, itemID, field = market.KindDemand, n.DemandID, "demand_id"
 	}
-	now := db.now()
+	now := s.db.now()
 	in := &market.Intent{ID: ulid.Make().String(), FromOrgID: a.OrgID, Message: n.Message,
 		Status: market.IntentPending, CreatedAt: now, UpdatedAt: now}
-	err = db.tx(ctx, func(tx *gorm.DB) error {
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		var item itemRow
 		err := tx.First(&item, "id = ? AND kind = ?", itemID, string(kind)).Error
 		if err := translate(err, func() error { return itemNotFound(kind, itemID) }); err != nil {
@@ -108,10 +114,10 @@ func (db *DB) CreateIntent(ctx context.Context, n market.NewIntent) (_ *market.I
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "create", "intent", in.ID, nil, in)
+		return s.db.audit(ctx, tx, "create", "intent", in.ID, nil, in)
 	})
 	err = translate(err, nil, uniqueKey{"intents_pending_key", "intents.pending_key", func() error {
-		return db.pendingConflict(ctx, a.OrgID, itemID, kind)
+		return s.pendingConflict(ctx, a.OrgID, itemID, kind)
 	}})
 	if err != nil {
 		return nil, err
@@ -120,20 +126,20 @@ func (db *DB) CreateIntent(ctx context.Context, n market.NewIntent) (_ *market.I
 }
 
 // pendingConflict names the pending intent that holds the (org, item) slot.
-func (db *DB) pendingConflict(ctx context.Context, orgID, itemID string, kind market.ItemKind) error {
+func (s *IntentService) pendingConflict(ctx context.Context, orgID, itemID string, kind market.ItemKind) error {
 	var row intentRow
 	msg := "your org already has a pending intent on this " + string(kind)
-	if err := db.gorm.WithContext(ctx).First(&row, "pending_key = ?", orgID+":"+itemID).Error; err == nil {
+	if err := s.db.gorm.WithContext(ctx).First(&row, "pending_key = ?", orgID+":"+itemID).Error; err == nil {
 		msg += ": intent " + row.ID
 	}
 	return market.Conflict("%s", msg).On(string(kind)+"_id", "already has a pending intent from your org")
 }
 
 // FindIntent returns an intent to one of its two orgs.
-func (db *DB) FindIntent(ctx context.Context, id string) (_ *market.Intent, err error) {
+func (s *IntentService) FindIntent(ctx context.Context, id string) (_ *market.Intent, err error) {
 	defer wrap(&err, "store.FindIntent(%q)", id)
 	var row intentRow
-	err = db.gorm.WithContext(ctx).First(&row, "id = ?", id).Error
+	err = s.db.gorm.WithContext(ctx).First(&row, "id = ?", id).Error
 	if err := translate(err, func() error { return intentNotFound(id) }); err != nil {
 		return nil, err
 	}
@@ -141,19 +147,19 @@ func (db *DB) FindIntent(ctx context.Context, id string) (_ *market.Intent, err 
 	if !market.CanSeeIntent(market.ActorFrom(ctx), in) {
 		return nil, intentNotFound(id)
 	}
-	return db.withItemTitles(ctx, in), nil
+	return s.withItemTitles(ctx, in), nil
 }
 
 // ListIntents lists the intents the caller's org sent, received, or both,
 // newest first.
-func (db *DB) ListIntents(ctx context.Context, f market.IntentFilter) (_ market.Page[market.Intent], err error) {
+func (s *IntentService) ListIntents(ctx context.Context, f market.IntentFilter) (_ market.Page[market.Intent], err error) {
 	defer wrap(&err, "store.ListIntents")
 	var out market.Page[market.Intent]
 	a := market.ActorFrom(ctx)
 	if a == nil || a.OrgID == "" {
 		return out, market.Errorf(market.EFORBIDDEN, "only orgs have intents")
 	}
-	q := db.gorm.WithContext(ctx).Model(&intentRow{})
+	q := s.db.gorm.WithContext(ctx).Model(&intentRow{})
 	switch f.Role {
 	case market.IntentRoleSent:
 		q = q.Where("from_org_id = ?", a.OrgID)
@@ -171,7 +177,7 @@ func (db *DB) ListIntents(ctx context.Context, f market.IntentFilter) (_ market.
 	for i := range rows {
 		list[i] = rows[i].intent()
 	}
-	db.withItemTitles(ctx, list...)
+	s.withItemTitles(ctx, list...)
 	out.Items = make([]market.Intent, len(list))
 	for i, in := range list {
 		out.Items[i] = *in
@@ -181,7 +187,7 @@ func (db *DB) ListIntents(ctx context.Context, f market.IntentFilter) (_ market.
 
 // withItemTitles fills the titles of the intents' items in one query; a
 // failure leaves them empty rather than failing the read.
-func (db *DB) withItemTitles(ctx context.Context, list ...*market.Intent) *market.Intent {
+func (s *IntentService) withItemTitles(ctx context.Context, list ...*market.Intent) *market.Intent {
 	if len(list) == 0 {
 		return nil
 	}
@@ -190,7 +196,7 @@ func (db *DB) withItemTitles(ctx context.Context, list ...*market.Intent) *marke
 		ids[i] = in.ItemID()
 	}
 	var rows []struct{ ID, Title string }
-	_ = db.gorm.WithContext(ctx).Model(&itemRow{}).Select("id, title").Where("id IN ?", ids).Find(&rows).Error
+	_ = s.db.gorm.WithContext(ctx).Model(&itemRow{}).Select("id, title").Where("id IN ?", ids).Find(&rows).Error
 	titles := make(map[string]string, len(rows))
 	for _, r := range rows {
 		titles[r.ID] = r.Title
@@ -202,28 +208,28 @@ func (db *DB) withItemTitles(ctx context.Context, list ...*market.Intent) *marke
 }
 
 // AcceptIntent accepts a pending intent; the item's owner may.
-func (db *DB) AcceptIntent(ctx context.Context, id string) (_ *market.Intent, err error) {
+func (s *IntentService) AcceptIntent(ctx context.Context, id string) (_ *market.Intent, err error) {
 	defer wrap(&err, "store.AcceptIntent(%q)", id)
-	return db.decideIntent(ctx, id, market.ActionAccept, func(*market.Intent) {})
+	return s.decideIntent(ctx, id, market.ActionAccept, func(*market.Intent) {})
 }
 
 // DeclineIntent declines a pending intent with a reason.
-func (db *DB) DeclineIntent(ctx context.Context, id string, d market.Decline) (_ *market.Intent, err error) {
+func (s *IntentService) DeclineIntent(ctx context.Context, id string, d market.Decline) (_ *market.Intent, err error) {
 	defer wrap(&err, "store.DeclineIntent(%q)", id)
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
-	return db.decideIntent(ctx, id, market.ActionDecline, func(in *market.Intent) {
+	return s.decideIntent(ctx, id, market.ActionDecline, func(in *market.Intent) {
 		in.ReasonCode, in.Reason = d.ReasonCode, d.Reason
 	})
 }
 
 // decideIntent locks the intent, checks visibility, permission and the
 // transition, applies it and audits, in one transaction.
-func (db *DB) decideIntent(ctx context.Context, id, action string, mutate func(*market.Intent)) (*market.Intent, error) {
+func (s *IntentService) decideIntent(ctx context.Context, id, action string, mutate func(*market.Intent)) (*market.Intent, error) {
 	a := market.ActorFrom(ctx)
 	var out *market.Intent
-	err := db.tx(ctx, func(tx *gorm.DB) error {
+	err := s.db.tx(ctx, func(tx *gorm.DB) error {
 		var row intentRow
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ?", id).Error
 		if err := translate(err, func() error { return intentNotFound(id) }); err != nil {
@@ -241,7 +247,7 @@ func (db *DB) decideIntent(ctx context.Context, id, action string, mutate func(*
 			return err
 		}
 		before := *in
-		now := db.now()
+		now := s.db.now()
 		in.Status, in.DecidedAt, in.UpdatedAt = to, &now, now
 		mutate(in)
 		nr := rowFromIntent(in)
@@ -249,10 +255,10 @@ func (db *DB) decideIntent(ctx context.Context, id, action string, mutate func(*
 			return err
 		}
 		out = in
-		return db.audit(ctx, tx, action, "intent", id, &before, in)
+		return s.db.audit(ctx, tx, action, "intent", id, &before, in)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return db.withItemTitles(ctx, out), nil
+	return s.withItemTitles(ctx, out), nil
 }

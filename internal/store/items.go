@@ -11,6 +11,12 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
+// ItemService holds the item aggregate's methods over db.
+type ItemService struct{ db *DB }
+
+// NewItemService returns the item service over db.
+func NewItemService(db *DB) *ItemService { return &ItemService{db: db} }
+
 type itemRow struct {
 	ID              string `gorm:"primaryKey"`
 	Kind            string
@@ -94,16 +100,16 @@ func forViewer(a *market.Actor, it *market.Item) *market.Item {
 	return it
 }
 
-var _ market.ItemService = (*DB)(nil)
+var _ market.ItemService = (*ItemService)(nil)
 
 // CreateItem creates a draft owned by the caller's org.
-func (db *DB) CreateItem(ctx context.Context, kind market.ItemKind, in market.ItemPatch) (_ *market.Item, err error) {
+func (s *ItemService) CreateItem(ctx context.Context, kind market.ItemKind, in market.ItemPatch) (_ *market.Item, err error) {
 	defer wrap(&err, "store.CreateItem(%s)", kind)
 	a := market.ActorFrom(ctx)
 	if err := market.CanCreateItem(a, kind); err != nil {
 		return nil, err
 	}
-	now := db.now()
+	now := s.db.now()
 	it := &market.Item{ID: ulid.Make().String(), Kind: kind, OrgID: a.OrgID, Status: market.StatusDraft,
 		CreatedAt: now, UpdatedAt: now}
 	it.Apply(in)
@@ -111,16 +117,16 @@ func (db *DB) CreateItem(ctx context.Context, kind market.ItemKind, in market.It
 		return nil, err
 	}
 	row := rowFromItem(it)
-	err = db.tx(ctx, func(tx *gorm.DB) error {
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "create", string(kind), it.ID, nil, it)
+		return s.db.audit(ctx, tx, "create", string(kind), it.ID, nil, it)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return db.withOrgName(ctx, it), nil
+	return s.withOrgName(ctx, it), nil
 }
 
 // lockItem reads an item for update inside tx.
@@ -135,7 +141,7 @@ func lockItem(tx *gorm.DB, kind market.ItemKind, id string) (*itemRow, error) {
 // transition (and validates it). A change that publishes, edits or
 // unpublishes a published item fences the read cache before the commit
 // and writes the outbox row that reindexes it.
-func (db *DB) changeItem(ctx context.Context, kind market.ItemKind, id, action string,
+func (s *ItemService) changeItem(ctx context.Context, kind market.ItemKind, id, action string,
 	allowed func(*market.Actor, *market.Item) error, mutate func(it *market.Item, now time.Time) error) (*market.Item, error) {
 	var release func()
 	defer func() {
@@ -143,7 +149,7 @@ func (db *DB) changeItem(ctx context.Context, kind market.ItemKind, id, action s
 			release()
 		}
 	}()
-	out, err := run(ctx, db, change[market.Item]{
+	out, err := run(ctx, s.db, change[market.Item]{
 		entity: string(kind), id: id, action: action,
 		lock: func(tx *gorm.DB) (*market.Item, error) {
 			row, err := lockItem(tx, kind, id)
@@ -173,31 +179,31 @@ func (db *DB) changeItem(ctx context.Context, kind market.ItemKind, id, action s
 			}
 			// Fence the read cache before the commit; a retried
 			// transaction fences again (the first fence is released).
-			if db.fence != nil {
+			if s.db.fence != nil {
 				if release != nil {
 					release()
 					release = nil
 				}
 				var err error
-				if release, err = db.fence.FenceItem(ctx, string(kind), id); err != nil {
+				if release, err = s.db.fence.FenceItem(ctx, string(kind), id); err != nil {
 					return nil, market.Errorf(market.EUNAVAILABLE, "the read cache cannot be reached; nothing was changed, try again")
 				}
 			}
-			return nil, db.enqueue(tx, it)
+			return nil, s.db.enqueue(tx, it)
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return forViewer(market.ActorFrom(ctx), db.withOrgName(ctx, out)), nil
+	return forViewer(market.ActorFrom(ctx), s.withOrgName(ctx, out)), nil
 }
 
 // UpdateItem edits a draft, rejected or published item; a published item
 // stays published. An untouched deadline is not re-checked, so a demand
 // whose deadline has passed can still be corrected.
-func (db *DB) UpdateItem(ctx context.Context, kind market.ItemKind, id string, in market.ItemPatch) (_ *market.Item, err error) {
+func (s *ItemService) UpdateItem(ctx context.Context, kind market.ItemKind, id string, in market.ItemPatch) (_ *market.Item, err error) {
 	defer wrap(&err, "store.UpdateItem(%s, %q)", kind, id)
-	return db.changeItem(ctx, kind, id, market.ActionEdit, market.CanChangeItem, func(it *market.Item, now time.Time) error {
+	return s.changeItem(ctx, kind, id, market.ActionEdit, market.CanChangeItem, func(it *market.Item, now time.Time) error {
 		prev := *it
 		it.Apply(in)
 		return it.ValidateEdit(&prev, now)
@@ -206,16 +212,16 @@ func (db *DB) UpdateItem(ctx context.Context, kind market.ItemKind, id string, i
 
 // SubmitItem sends a draft or rejected item to review. Only verified orgs
 // publish, so only they may submit.
-func (db *DB) SubmitItem(ctx context.Context, kind market.ItemKind, id string) (_ *market.Item, err error) {
+func (s *ItemService) SubmitItem(ctx context.Context, kind market.ItemKind, id string) (_ *market.Item, err error) {
 	defer wrap(&err, "store.SubmitItem(%s, %q)", kind, id)
-	return db.changeItem(ctx, kind, id, market.ActionSubmit, market.CanSubmitItem, func(it *market.Item, now time.Time) error {
+	return s.changeItem(ctx, kind, id, market.ActionSubmit, market.CanSubmitItem, func(it *market.Item, now time.Time) error {
 		it.SubmittedAt = &now
 		return it.Validate(now)
 	})
 }
 
 // ReviewItem approves (publishes) or rejects an item under review.
-func (db *DB) ReviewItem(ctx context.Context, kind market.ItemKind, id string, r market.Review) (_ *market.Item, err error) {
+func (s *ItemService) ReviewItem(ctx context.Context, kind market.ItemKind, id string, r market.Review) (_ *market.Item, err error) {
 	defer wrap(&err, "store.ReviewItem(%s, %q)", kind, id)
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -224,7 +230,7 @@ func (db *DB) ReviewItem(ctx context.Context, kind market.ItemKind, id string, r
 	if r.Decision == "reject" {
 		action = market.ActionReject
 	}
-	return db.changeItem(ctx, kind, id, action, func(a *market.Actor, _ *market.Item) error {
+	return s.changeItem(ctx, kind, id, action, func(a *market.Actor, _ *market.Item) error {
 		return market.CanReviewItems(a)
 	}, func(it *market.Item, now time.Time) error {
 		if action == market.ActionApprove {
@@ -237,9 +243,9 @@ func (db *DB) ReviewItem(ctx context.Context, kind market.ItemKind, id string, r
 }
 
 // CloseItem closes an item; its owner or an operator may.
-func (db *DB) CloseItem(ctx context.Context, kind market.ItemKind, id string) (_ *market.Item, err error) {
+func (s *ItemService) CloseItem(ctx context.Context, kind market.ItemKind, id string) (_ *market.Item, err error) {
 	defer wrap(&err, "store.CloseItem(%s, %q)", kind, id)
-	return db.changeItem(ctx, kind, id, market.ActionClose, market.CanCloseItem, func(it *market.Item, now time.Time) error {
+	return s.changeItem(ctx, kind, id, market.ActionClose, market.CanCloseItem, func(it *market.Item, now time.Time) error {
 		it.ClosedAt = &now
 		return nil
 	})

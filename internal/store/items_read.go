@@ -79,9 +79,9 @@ func nullTime(t sql.NullTime) *time.Time {
 // FindItem returns an item the caller may see, with its owner's name, in
 // one statement; others get not found so that drafts do not leak their
 // existence.
-func (db *DB) FindItem(ctx context.Context, kind market.ItemKind, id string) (it *market.Item, err error) {
+func (s *ItemService) FindItem(ctx context.Context, kind market.ItemKind, id string) (it *market.Item, err error) {
 	defer wrap(&err, "store.FindItem(%q)", id)
-	it, err = scanItem(db.sql.QueryRowContext(ctx, itemSelect+" WHERE i.id = ? AND i.kind = ?", id, string(kind)))
+	it, err = scanItem(s.db.sql.QueryRowContext(ctx, itemSelect+" WHERE i.id = ? AND i.kind = ?", id, string(kind)))
 	if err := translate(err, func() error { return itemNotFound(kind, id) }); err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (db *DB) FindItem(ctx context.Context, kind market.ItemKind, id string) (it
 // statement. Anonymous callers and ordinary orgs see published items and
 // their own; operators, the bureau and admins see all but other orgs'
 // drafts.
-func (db *DB) ListItems(ctx context.Context, f market.ItemFilter) (out market.Page[market.Item], err error) {
+func (s *ItemService) ListItems(ctx context.Context, f market.ItemFilter) (out market.Page[market.Item], err error) {
 	defer wrap(&err, "store.ListItems(%s)", f.Kind)
 	a := market.ActorFrom(ctx)
 	var q strings.Builder
@@ -131,7 +131,7 @@ func (db *DB) ListItems(ctx context.Context, f market.ItemFilter) (out market.Pa
 	// One row more than the page tells whether another page follows.
 	q.WriteString(" ORDER BY i.id DESC LIMIT ?")
 	args = append(args, f.Page.Limit+1)
-	rows, err := db.sql.QueryContext(ctx, q.String(), args...)
+	rows, err := s.db.sql.QueryContext(ctx, q.String(), args...)
 	if err != nil {
 		return out, err
 	}
@@ -156,8 +156,8 @@ func (db *DB) ListItems(ctx context.Context, f market.ItemFilter) (out market.Pa
 
 // withOrgName fills the owner's name; a failure leaves it empty rather than
 // failing a write that has already committed.
-func (db *DB) withOrgName(ctx context.Context, it *market.Item) *market.Item {
-	_ = db.sql.QueryRowContext(ctx, "SELECT name FROM orgs WHERE id = ?", it.OrgID).Scan(&it.OrgName)
+func (s *ItemService) withOrgName(ctx context.Context, it *market.Item) *market.Item {
+	_ = s.db.sql.QueryRowContext(ctx, "SELECT name FROM orgs WHERE id = ?", it.OrgID).Scan(&it.OrgName)
 	return it
 }
 

@@ -22,12 +22,12 @@ func TestCreateItem(t *testing.T) {
 			d.Kind != market.KindDemand || d.BudgetMaxFen != 50_000_000 || !slices.Equal(d.Modes, []string{"transfer", "joint_development"}) {
 			t.Fatalf("demand: %+v", d)
 		}
-		got, err := db.FindItem(ent.Ctx, market.KindDemand, d.ID)
+		got, err := store.NewItemService(db).FindItem(ent.Ctx, market.KindDemand, d.ID)
 		if err != nil || got.Title != d.Title || !got.CreatedAt.Equal(d.CreatedAt) || !slices.Equal(got.Keywords, d.Keywords) {
 			t.Fatalf("find: %+v %v", got, err)
 		}
 		// A demand is not an achievement.
-		_, err = db.FindItem(ent.Ctx, market.KindAchievement, d.ID)
+		_, err = store.NewItemService(db).FindItem(ent.Ctx, market.KindAchievement, d.ID)
 		wantCode(t, "find under the other kind", err, market.ENOTFOUND)
 		if n := storetest.Count(t, db, "audit_events", "entity = 'demand' AND entity_id = ? AND action = 'create'", d.ID); n != 1 {
 			t.Fatalf("%d create events", n)
@@ -40,16 +40,16 @@ func TestCreateItem(t *testing.T) {
 		storetest.MustCreateItem(t, db, ent.Ctx, market.KindAchievement, storetest.Achievement())
 
 		items := storetest.Count(t, db, "items", "")
-		_, err = db.CreateItem(uni.Ctx, market.KindDemand, storetest.Demand())
+		_, err = store.NewItemService(db).CreateItem(uni.Ctx, market.KindDemand, storetest.Demand())
 		wantCode(t, "university posts a demand", err, market.EFORBIDDEN)
-		_, err = db.CreateItem(context.Background(), market.KindDemand, storetest.Demand())
+		_, err = store.NewItemService(db).CreateItem(context.Background(), market.KindDemand, storetest.Demand())
 		wantCode(t, "anonymous", err, market.EFORBIDDEN)
-		_, err = db.CreateItem(storetest.Admin(), market.KindDemand, storetest.Demand())
+		_, err = store.NewItemService(db).CreateItem(storetest.Admin(), market.KindDemand, storetest.Demand())
 		wantCode(t, "platform admin", err, market.EFORBIDDEN)
 		bad := storetest.Demand()
 		lo, hi, empty := int64(500), int64(100), ""
 		bad.BudgetMinFen, bad.BudgetMaxFen, bad.Title = &lo, &hi, &empty
-		_, err = db.CreateItem(ent.Ctx, market.KindDemand, bad)
+		_, err = store.NewItemService(db).CreateItem(ent.Ctx, market.KindDemand, bad)
 		wantCode(t, "invalid demand", err, market.EINVALID, "title", "budget_max_fen")
 		if storetest.Count(t, db, "items", "") != items {
 			t.Fatal("a refused create stored an item")
@@ -72,71 +72,71 @@ func TestItemLifecycle(t *testing.T) {
 
 		d := storetest.MustCreateItem(t, db, ent.Ctx, k, storetest.Demand())
 		// A draft stays with its owner: to the operator it does not exist.
-		_, err := db.ReviewItem(op.Ctx, k, d.ID, approve)
+		_, err := store.NewItemService(db).ReviewItem(op.Ctx, k, d.ID, approve)
 		wantCode(t, "approve a draft", err, market.ENOTFOUND)
-		_, err = db.SubmitItem(other.Ctx, k, d.ID)
+		_, err = store.NewItemService(db).SubmitItem(other.Ctx, k, d.ID)
 		wantCode(t, "another org submits a draft it cannot see", err, market.ENOTFOUND)
 		u := storetest.MustCreateItem(t, db, unverified.Ctx, k, storetest.Demand())
-		_, err = db.SubmitItem(unverified.Ctx, k, u.ID)
+		_, err = store.NewItemService(db).SubmitItem(unverified.Ctx, k, u.ID)
 		wantCode(t, "unverified org submits", err, market.EFORBIDDEN)
 
-		s, err := db.SubmitItem(ent.Ctx, k, d.ID)
+		s, err := store.NewItemService(db).SubmitItem(ent.Ctx, k, d.ID)
 		if err != nil || s.Status != market.StatusPendingReview || s.SubmittedAt == nil {
 			t.Fatalf("submit: %+v %v", s, err)
 		}
-		_, err = db.SubmitItem(ent.Ctx, k, d.ID)
+		_, err = store.NewItemService(db).SubmitItem(ent.Ctx, k, d.ID)
 		wantCode(t, "submit twice", err, market.ECONFLICT)
 		title := "改过的标题"
-		_, err = db.UpdateItem(ent.Ctx, k, d.ID, market.DemandInput{Title: &title})
+		_, err = store.NewItemService(db).UpdateItem(ent.Ctx, k, d.ID, market.DemandInput{Title: &title})
 		wantCode(t, "edit under review", err, market.ECONFLICT)
-		_, err = db.ReviewItem(ent.Ctx, k, d.ID, approve)
+		_, err = store.NewItemService(db).ReviewItem(ent.Ctx, k, d.ID, approve)
 		wantCode(t, "owner approves", err, market.EFORBIDDEN)
-		_, err = db.ReviewItem(op.Ctx, k, d.ID, market.Review{Decision: "reject"})
+		_, err = store.NewItemService(db).ReviewItem(op.Ctx, k, d.ID, market.Review{Decision: "reject"})
 		wantCode(t, "reject without a reason", err, market.EINVALID, "reason")
 
-		r, err := db.ReviewItem(op.Ctx, k, d.ID, reject)
+		r, err := store.NewItemService(db).ReviewItem(op.Ctx, k, d.ID, reject)
 		if err != nil || r.Status != market.StatusRejected || r.RejectionReason != "预算不明确" {
 			t.Fatalf("reject: %+v %v", r, err)
 		}
 		// Rejected: the owner edits and resubmits; then it is approved.
-		if e, err := db.UpdateItem(ent.Ctx, k, d.ID, market.DemandInput{Title: &title}); err != nil || e.Status != market.StatusRejected || e.Title != title {
+		if e, err := store.NewItemService(db).UpdateItem(ent.Ctx, k, d.ID, market.DemandInput{Title: &title}); err != nil || e.Status != market.StatusRejected || e.Title != title {
 			t.Fatalf("edit rejected: %+v %v", e, err)
 		}
-		if _, err := db.SubmitItem(ent.Ctx, k, d.ID); err != nil {
+		if _, err := store.NewItemService(db).SubmitItem(ent.Ctx, k, d.ID); err != nil {
 			t.Fatal(err)
 		}
-		p, err := db.ReviewItem(op.Ctx, k, d.ID, approve)
+		p, err := store.NewItemService(db).ReviewItem(op.Ctx, k, d.ID, approve)
 		if err != nil || p.Status != market.StatusPublished || p.PublishedAt == nil || p.RejectionReason != "" {
 			t.Fatalf("approve: %+v %v", p, err)
 		}
 		if n := storetest.Count(t, db, "search_outbox", "item_id = ?", d.ID); n != 1 {
 			t.Fatalf("%d outbox rows after publishing, want 1", n)
 		}
-		_, err = db.ReviewItem(op.Ctx, k, d.ID, reject)
+		_, err = store.NewItemService(db).ReviewItem(op.Ctx, k, d.ID, reject)
 		wantCode(t, "reject a published item", err, market.ECONFLICT)
 
 		// Published: only the owner edits, and it stays published.
-		_, err = db.UpdateItem(other.Ctx, k, d.ID, market.DemandInput{Title: &title})
+		_, err = store.NewItemService(db).UpdateItem(other.Ctx, k, d.ID, market.DemandInput{Title: &title})
 		wantCode(t, "another org edits", err, market.EFORBIDDEN)
-		_, err = db.UpdateItem(op.Ctx, k, d.ID, market.DemandInput{Title: &title})
+		_, err = store.NewItemService(db).UpdateItem(op.Ctx, k, d.ID, market.DemandInput{Title: &title})
 		wantCode(t, "operator edits", err, market.EFORBIDDEN)
-		_, err = db.UpdateItem(context.Background(), k, d.ID, market.DemandInput{Title: &title})
+		_, err = store.NewItemService(db).UpdateItem(context.Background(), k, d.ID, market.DemandInput{Title: &title})
 		wantCode(t, "anonymous edits", err, market.EFORBIDDEN)
 		t2 := "再改一次标题"
-		if e, err := db.UpdateItem(ent.Ctx, k, d.ID, market.DemandInput{Title: &t2}); err != nil || e.Status != market.StatusPublished || e.Title != t2 {
+		if e, err := store.NewItemService(db).UpdateItem(ent.Ctx, k, d.ID, market.DemandInput{Title: &t2}); err != nil || e.Status != market.StatusPublished || e.Title != t2 {
 			t.Fatalf("edit published: %+v %v", e, err)
 		}
-		_, err = db.CloseItem(other.Ctx, k, d.ID)
+		_, err = store.NewItemService(db).CloseItem(other.Ctx, k, d.ID)
 		wantCode(t, "another org closes", err, market.EFORBIDDEN)
-		c, err := db.CloseItem(op.Ctx, k, d.ID) // operators may close
+		c, err := store.NewItemService(db).CloseItem(op.Ctx, k, d.ID) // operators may close
 		if err != nil || c.Status != market.StatusClosed || c.ClosedAt == nil {
 			t.Fatalf("close: %+v %v", c, err)
 		}
-		_, err = db.CloseItem(ent.Ctx, k, d.ID)
+		_, err = store.NewItemService(db).CloseItem(ent.Ctx, k, d.ID)
 		wantCode(t, "close twice", err, market.ECONFLICT)
-		_, err = db.UpdateItem(ent.Ctx, k, d.ID, market.DemandInput{Title: &title})
+		_, err = store.NewItemService(db).UpdateItem(ent.Ctx, k, d.ID, market.DemandInput{Title: &title})
 		wantCode(t, "edit closed", err, market.ECONFLICT)
-		_, err = db.SubmitItem(ent.Ctx, k, d.ID)
+		_, err = store.NewItemService(db).SubmitItem(ent.Ctx, k, d.ID)
 		wantCode(t, "submit closed", err, market.ECONFLICT)
 		// Publish, edit and close each queued an index update.
 		if n := storetest.Count(t, db, "search_outbox", "item_id = ?", d.ID); n != 3 {
@@ -148,11 +148,11 @@ func TestItemLifecycle(t *testing.T) {
 		if n := storetest.Count(t, db, "audit_events", "entity_id = ?", d.ID); n != 8 {
 			t.Fatalf("%d audit events for the demand, want 8", n)
 		}
-		if v, err := db.VerifyAudit(storetest.Admin()); err != nil || !v.OK {
+		if v, err := store.NewAuditService(db).VerifyAudit(storetest.Admin()); err != nil || !v.OK {
 			t.Fatalf("audit: %+v %v", v, err)
 		}
 		// The owner closes a draft too.
-		if c, err := db.CloseItem(unverified.Ctx, k, u.ID); err != nil || c.Status != market.StatusClosed {
+		if c, err := store.NewItemService(db).CloseItem(unverified.Ctx, k, u.ID); err != nil || c.Status != market.StatusClosed {
 			t.Fatalf("close draft: %+v %v", c, err)
 		}
 	})
@@ -165,9 +165,9 @@ func TestRefusedEditChangesNothing(t *testing.T) {
 		ent := storetest.MustCreateOrg(t, db, market.OrgEnterprise, true)
 		d := storetest.MustCreateItem(t, db, ent.Ctx, market.KindDemand, storetest.Demand())
 		title, bad := "不该保存的标题", "不是行业"
-		_, err := db.UpdateItem(ent.Ctx, market.KindDemand, d.ID, market.DemandInput{Title: &title, Industry: &bad})
+		_, err := store.NewItemService(db).UpdateItem(ent.Ctx, market.KindDemand, d.ID, market.DemandInput{Title: &title, Industry: &bad})
 		wantCode(t, "bad industry", err, market.EINVALID, "industry")
-		got, err := db.FindItem(ent.Ctx, market.KindDemand, d.ID)
+		got, err := store.NewItemService(db).FindItem(ent.Ctx, market.KindDemand, d.ID)
 		if err != nil || got.Title != d.Title || got.Industry != d.Industry || !got.UpdatedAt.Equal(d.UpdatedAt) {
 			t.Fatalf("after a refused edit: %+v %v", got, err)
 		}
@@ -189,7 +189,7 @@ func TestItemDeadline(t *testing.T) {
 		in := storetest.Demand()
 		yesterday := "2026-06-01"
 		in.Deadline = &yesterday
-		_, err := db.CreateItem(ent.Ctx, market.KindDemand, in)
+		_, err := store.NewItemService(db).CreateItem(ent.Ctx, market.KindDemand, in)
 		wantCode(t, "deadline of yesterday in Beijing", err, market.EINVALID, "deadline")
 		deadline := "2026-06-10"
 		in.Deadline = &deadline
@@ -197,15 +197,15 @@ func TestItemDeadline(t *testing.T) {
 
 		clk.advance(30 * 24 * time.Hour) // the deadline has passed
 		title := "已过截止日期仍可修改"
-		e, err := db.UpdateItem(ent.Ctx, market.KindDemand, d.ID, market.DemandInput{Title: &title, Deadline: &deadline})
+		e, err := store.NewItemService(db).UpdateItem(ent.Ctx, market.KindDemand, d.ID, market.DemandInput{Title: &title, Deadline: &deadline})
 		if err != nil || e.Title != title || e.Deadline != deadline || e.Status != market.StatusPublished {
 			t.Fatalf("edit past the deadline: %+v %v", e, err)
 		}
 		moved := "2026-06-20"
-		_, err = db.UpdateItem(ent.Ctx, market.KindDemand, d.ID, market.DemandInput{Deadline: &moved})
+		_, err = store.NewItemService(db).UpdateItem(ent.Ctx, market.KindDemand, d.ID, market.DemandInput{Deadline: &moved})
 		wantCode(t, "move the deadline to another past date", err, market.EINVALID, "deadline")
 		later := "2026-12-31"
-		if e, err := db.UpdateItem(ent.Ctx, market.KindDemand, d.ID, market.DemandInput{Deadline: &later}); err != nil || e.Deadline != later {
+		if e, err := store.NewItemService(db).UpdateItem(ent.Ctx, market.KindDemand, d.ID, market.DemandInput{Deadline: &later}); err != nil || e.Deadline != later {
 			t.Fatalf("move the deadline ahead: %+v %v", e, err)
 		}
 	})
@@ -237,7 +237,7 @@ func TestListItems(t *testing.T) {
 		}
 		draft := storetest.MustCreateItem(t, db, ent.Ctx, k, storetest.Demand()).ID
 		pending := storetest.MustCreateItem(t, db, ent2.Ctx, k, storetest.Demand()).ID
-		if _, err := db.SubmitItem(ent2.Ctx, k, pending); err != nil {
+		if _, err := store.NewItemService(db).SubmitItem(ent2.Ctx, k, pending); err != nil {
 			t.Fatal(err)
 		}
 		storetest.MustCreateItem(t, db, ent.Ctx, market.KindAchievement, storetest.Achievement())
@@ -248,7 +248,7 @@ func TestListItems(t *testing.T) {
 			if f.Page.Limit == 0 {
 				f.Page.Limit = 100
 			}
-			p, err := db.ListItems(ctx, f)
+			p, err := store.NewItemService(db).ListItems(ctx, f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -271,13 +271,13 @@ func TestListItems(t *testing.T) {
 		if got := ids(context.Background(), market.ItemFilter{}); !slices.Equal(got, all) {
 			t.Fatalf("anonymous list %v, want %v", got, all)
 		}
-		p, _ := db.ListItems(context.Background(), market.ItemFilter{Kind: k, Page: market.PageRequest{Limit: 1}})
+		p, _ := store.NewItemService(db).ListItems(context.Background(), market.ItemFilter{Kind: k, Page: market.PageRequest{Limit: 1}})
 		if p.Items[0].Contact != nil || p.Items[0].OrgName == "" {
 			t.Fatalf("anonymous sees %+v", p.Items[0])
 		}
-		_, err := db.FindItem(context.Background(), k, draft)
+		_, err := store.NewItemService(db).FindItem(context.Background(), k, draft)
 		wantCode(t, "anonymous reads a draft", err, market.ENOTFOUND)
-		_, err = db.FindItem(ent2.Ctx, k, draft)
+		_, err = store.NewItemService(db).FindItem(ent2.Ctx, k, draft)
 		wantCode(t, "another org reads a draft", err, market.ENOTFOUND)
 		// An org sees published items and its own.
 		if got := ids(ent.Ctx, market.ItemFilter{}); !slices.Equal(got, newestFirst(append(slices.Clone(published), draft))) {
@@ -299,7 +299,7 @@ func TestListItems(t *testing.T) {
 			if got := ids(ctx, market.ItemFilter{OrgID: ent.ID, Status: market.StatusDraft}); len(got) != 0 {
 				t.Fatalf("staff list another org's drafts: %v", got)
 			}
-			if _, err := db.FindItem(ctx, k, draft); market.ErrorCode(err) != market.ENOTFOUND {
+			if _, err := store.NewItemService(db).FindItem(ctx, k, draft); market.ErrorCode(err) != market.ENOTFOUND {
 				t.Fatalf("staff read another org's draft: %v", err)
 			}
 		}
@@ -341,7 +341,7 @@ func TestListItems(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := db.ListItems(context.Background(), market.ItemFilter{Kind: k, Page: pr})
+			p, err := store.NewItemService(db).ListItems(context.Background(), market.ItemFilter{Kind: k, Page: pr})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -364,7 +364,7 @@ func TestListItems(t *testing.T) {
 		}
 		// A page may end exactly at the end.
 		pr, _ := market.ParsePage("", "7")
-		if p, _ := db.ListItems(context.Background(), market.ItemFilter{Kind: k, Page: pr}); len(p.Items) != 7 || p.NextCursor != "" {
+		if p, _ := store.NewItemService(db).ListItems(context.Background(), market.ItemFilter{Kind: k, Page: pr}); len(p.Items) != 7 || p.NextCursor != "" {
 			t.Fatalf("a page of exactly all items: %d items, cursor %q", len(p.Items), p.NextCursor)
 		}
 		if _, err := market.ParsePage("", "101"); market.ErrorCode(err) != market.EINVALID {

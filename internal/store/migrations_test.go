@@ -77,7 +77,7 @@ func TestMigrationLowercasesAccounts(t *testing.T) {
 			t.Fatalf("%d users after the migration, want %d", n, len(rows))
 		}
 		// The migrated account signs in under its new spelling.
-		if _, err := db.FindCredentials(ctx, market.NormalizeAccount("Solo@Example.COM")); err != nil {
+		if _, err := store.NewSessionService(db).FindCredentials(ctx, market.NormalizeAccount("Solo@Example.COM")); err != nil {
 			t.Fatal(err)
 		}
 		// The helper table is gone.

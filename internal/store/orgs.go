@@ -12,6 +12,12 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
+// OrgService holds the org aggregate's methods over db.
+type OrgService struct{ db *DB }
+
+// NewOrgService returns the org service over db.
+func NewOrgService(db *DB) *OrgService { return &OrgService{db: db} }
+
 type orgRow struct {
 	ID           string `gorm:"primaryKey"`
 	Kind         string
@@ -63,7 +69,7 @@ func (r *userRow) user() market.User {
 	return u
 }
 
-var _ market.OrgService = (*DB)(nil)
+var _ market.OrgService = (*OrgService)(nil)
 
 func (db *DB) hashPassword(pw string) (string, error) {
 	h, err := bcrypt.GenerateFromPassword([]byte(pw), db.cost)
@@ -71,7 +77,7 @@ func (db *DB) hashPassword(pw string) (string, error) {
 }
 
 // Register creates an org and its first admin user in one transaction.
-func (db *DB) Register(ctx context.Context, r market.Registration) (_ *market.Org, err error) {
+func (s *OrgService) Register(ctx context.Context, r market.Registration) (_ *market.Org, err error) {
 	defer wrap(&err, "store.Register")
 	actor := market.ActorFrom(ctx)
 	byAdmin := actor != nil && actor.PlatformAdmin
@@ -81,11 +87,11 @@ func (db *DB) Register(ctx context.Context, r market.Registration) (_ *market.Or
 	if (r.Kind == market.OrgOperator || r.Kind == market.OrgGovernment) && !byAdmin {
 		return nil, market.Errorf(market.EFORBIDDEN, "only a platform admin may create %s orgs", r.Kind)
 	}
-	hash, err := db.hashPassword(r.Admin.Password)
+	hash, err := s.db.hashPassword(r.Admin.Password)
 	if err != nil {
 		return nil, err
 	}
-	now := db.now()
+	now := s.db.now()
 	row := orgRow{ID: ulid.Make().String(), Kind: r.Kind, Name: r.Name, CreditCode: r.CreditCode,
 		RegionCode: r.RegionCode, Market: r.Market, ContactName: r.ContactName, ContactPhone: r.ContactPhone,
 		CreatedAt: now, UpdatedAt: now}
@@ -95,14 +101,14 @@ func (db *DB) Register(ctx context.Context, r market.Registration) (_ *market.Or
 	}
 	user := userRow{ID: ulid.Make().String(), OrgID: &row.ID, Account: r.Admin.Account, PasswordHash: hash,
 		Name: r.Admin.Name, Role: market.RoleAdmin, CreatedAt: now, UpdatedAt: now}
-	err = db.tx(ctx, func(tx *gorm.DB) error {
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
 		if err := tx.Create(&user).Error; err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "register", "org", row.ID, nil, row.org())
+		return s.db.audit(ctx, tx, "register", "org", row.ID, nil, row.org())
 	})
 	if err != nil {
 		return nil, translateOrgErr(err, "admin.account")
@@ -128,13 +134,13 @@ func translateOrgErr(err error, accountField string) error {
 
 // FindOrg returns one org. Operators and admins see every org; a user sees
 // its own.
-func (db *DB) FindOrg(ctx context.Context, id string) (_ *market.Org, err error) {
+func (s *OrgService) FindOrg(ctx context.Context, id string) (_ *market.Org, err error) {
 	defer wrap(&err, "store.FindOrg(%q)", id)
 	a := market.ActorFrom(ctx)
 	if !a.CanVerifyOrgs() && (a == nil || a.OrgID != id) && !a.IsGovernment() {
 		return nil, market.Errorf(market.EFORBIDDEN, "only operators and admins may read other orgs")
 	}
-	return db.findOrg(ctx, db.gorm, id)
+	return s.db.findOrg(ctx, s.db.gorm, id)
 }
 
 func (db *DB) findOrg(ctx context.Context, q *gorm.DB, id string) (*market.Org, error) {
@@ -146,7 +152,7 @@ func (db *DB) findOrg(ctx context.Context, q *gorm.DB, id string) (*market.Org, 
 }
 
 // ListOrgs lists orgs newest first.
-func (db *DB) ListOrgs(ctx context.Context, f market.OrgFilter) (_ market.Page[market.Org], err error) {
+func (s *OrgService) ListOrgs(ctx context.Context, f market.OrgFilter) (_ market.Page[market.Org], err error) {
 	defer wrap(&err, "store.ListOrgs")
 	var out market.Page[market.Org]
 	if a := market.ActorFrom(ctx); !a.CanVerifyOrgs() && !a.IsGovernment() {
@@ -155,7 +161,7 @@ func (db *DB) ListOrgs(ctx context.Context, f market.OrgFilter) (_ market.Page[m
 	if err := f.Validate(); err != nil {
 		return out, err
 	}
-	q := whereEq(db.gorm.WithContext(ctx).Model(&orgRow{}), "kind", f.Kind)
+	q := whereEq(s.db.gorm.WithContext(ctx).Model(&orgRow{}), "kind", f.Kind)
 	if f.Verified != nil {
 		q = q.Where("verified = ?", *f.Verified)
 	}
@@ -172,13 +178,13 @@ func (db *DB) ListOrgs(ctx context.Context, f market.OrgFilter) (_ market.Page[m
 }
 
 // VerifyOrg marks an org verified. Verifying a verified org is a conflict.
-func (db *DB) VerifyOrg(ctx context.Context, id string) (_ *market.Org, err error) {
+func (s *OrgService) VerifyOrg(ctx context.Context, id string) (_ *market.Org, err error) {
 	defer wrap(&err, "store.VerifyOrg(%q)", id)
 	if !market.ActorFrom(ctx).CanVerifyOrgs() {
 		return nil, market.Errorf(market.EFORBIDDEN, "only a platform admin or a verified operator may verify orgs")
 	}
 	var out *market.Org
-	err = db.tx(ctx, func(tx *gorm.DB) error {
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		var row orgRow
 		if err := translate(tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&row, "id = ?", id).Error, func() error { return orgNotFound(id) }); err != nil {
 			return err
@@ -187,20 +193,20 @@ func (db *DB) VerifyOrg(ctx context.Context, id string) (_ *market.Org, err erro
 			return market.Conflict("org %s is already verified", id)
 		}
 		before := row.org()
-		now := db.now()
+		now := s.db.now()
 		row.Verified, row.VerifiedAt, row.UpdatedAt = true, &now, now
 		if err := tx.Save(&row).Error; err != nil {
 			return err
 		}
 		out = row.org()
-		return db.audit(ctx, tx, "verify", "org", id, before, out)
+		return s.db.audit(ctx, tx, "verify", "org", id, before, out)
 	})
 	return out, err
 }
 
 // AddUser adds a member (or another admin) to an org; only the org's
 // admins may.
-func (db *DB) AddUser(ctx context.Context, orgID string, in market.NewUser) (_ *market.User, err error) {
+func (s *OrgService) AddUser(ctx context.Context, orgID string, in market.NewUser) (_ *market.User, err error) {
 	defer wrap(&err, "store.AddUser(%q)", orgID)
 	a := market.ActorFrom(ctx)
 	if a == nil || a.OrgID != orgID || a.Role != market.RoleAdmin {
@@ -211,18 +217,18 @@ func (db *DB) AddUser(ctx context.Context, orgID string, in market.NewUser) (_ *
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	hash, err := db.hashPassword(in.Password)
+	hash, err := s.db.hashPassword(in.Password)
 	if err != nil {
 		return nil, err
 	}
-	now := db.now()
+	now := s.db.now()
 	row := userRow{ID: ulid.Make().String(), OrgID: &orgID, Account: in.Account, PasswordHash: hash,
 		Name: in.Name, Role: in.Role, CreatedAt: now, UpdatedAt: now}
-	err = db.tx(ctx, func(tx *gorm.DB) error {
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "add_user", "user", row.ID, nil, row.user())
+		return s.db.audit(ctx, tx, "add_user", "user", row.ID, nil, row.user())
 	})
 	if err != nil {
 		return nil, translateOrgErr(err, "account")
@@ -232,14 +238,14 @@ func (db *DB) AddUser(ctx context.Context, orgID string, in market.NewUser) (_ *
 }
 
 // ListUsers lists an org's users; its own members and platform admins may.
-func (db *DB) ListUsers(ctx context.Context, orgID string) (_ []market.User, err error) {
+func (s *OrgService) ListUsers(ctx context.Context, orgID string) (_ []market.User, err error) {
 	defer wrap(&err, "store.ListUsers(%q)", orgID)
 	a := market.ActorFrom(ctx)
 	if a == nil || (a.OrgID != orgID && !a.PlatformAdmin) {
 		return nil, market.Errorf(market.EFORBIDDEN, "only members of this org may list its users")
 	}
 	var rows []userRow
-	if err := db.gorm.WithContext(ctx).Where("org_id = ?", orgID).Order("id ASC").Find(&rows).Error; err != nil {
+	if err := s.db.gorm.WithContext(ctx).Where("org_id = ?", orgID).Order("id ASC").Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := make([]market.User, len(rows))
@@ -250,7 +256,7 @@ func (db *DB) ListUsers(ctx context.Context, orgID string) (_ []market.User, err
 }
 
 // CreatePlatformAdmin creates a platform admin (no org).
-func (db *DB) CreatePlatformAdmin(ctx context.Context, in market.NewUser) (_ *market.User, err error) {
+func (s *OrgService) CreatePlatformAdmin(ctx context.Context, in market.NewUser) (_ *market.User, err error) {
 	defer wrap(&err, "store.CreatePlatformAdmin")
 	var p market.Problems
 	in.Role = market.RoleAdmin
@@ -258,18 +264,18 @@ func (db *DB) CreatePlatformAdmin(ctx context.Context, in market.NewUser) (_ *ma
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	hash, err := db.hashPassword(in.Password)
+	hash, err := s.db.hashPassword(in.Password)
 	if err != nil {
 		return nil, err
 	}
-	now := db.now()
+	now := s.db.now()
 	row := userRow{ID: ulid.Make().String(), Account: in.Account, PasswordHash: hash, Name: in.Name,
 		Role: market.RoleAdmin, PlatformAdmin: true, CreatedAt: now, UpdatedAt: now}
-	err = db.tx(ctx, func(tx *gorm.DB) error {
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "create_admin", "user", row.ID, nil, row.user())
+		return s.db.audit(ctx, tx, "create_admin", "user", row.ID, nil, row.user())
 	})
 	if err != nil {
 		return nil, translateOrgErr(err, "account")

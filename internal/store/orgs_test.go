@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
+	"github.com/liuzhou-techmarket/techmarket/internal/store"
 	"github.com/liuzhou-techmarket/techmarket/internal/store/storetest"
 )
 
@@ -41,14 +42,14 @@ func TestRegisterOrg(t *testing.T) {
 		db := storetest.Open(t, dialect)
 		r := storetest.Registration(market.OrgEnterprise)
 		r.Admin.Account = "  Boss@Example.COM "
-		o, err := db.Register(context.Background(), r)
+		o, err := store.NewOrgService(db).Register(context.Background(), r)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if o.ID == "" || o.Verified || o.VerifiedAt != nil || o.Kind != market.OrgEnterprise || o.CreditCode != r.CreditCode {
 			t.Fatalf("registered: %+v", o)
 		}
-		users, err := db.ListUsers(storetest.Admin(), o.ID)
+		users, err := store.NewOrgService(db).ListUsers(storetest.Admin(), o.ID)
 		if err != nil || len(users) != 1 {
 			t.Fatalf("users: %v %v", users, err)
 		}
@@ -56,14 +57,14 @@ func TestRegisterOrg(t *testing.T) {
 			t.Fatalf("first admin: %+v", u)
 		}
 		// The password is kept as a slow hash, never in clear.
-		cred, err := db.FindCredentials(context.Background(), "boss@example.com")
+		cred, err := store.NewSessionService(db).FindCredentials(context.Background(), "boss@example.com")
 		if err != nil || cred.PasswordHash == storetest.Password || len(cred.PasswordHash) < 50 {
 			t.Fatalf("credentials: %+v %v", cred, err)
 		}
 		if n := storetest.Count(t, db, "audit_events", "entity = 'org' AND entity_id = ? AND action = 'register'", o.ID); n != 1 {
 			t.Fatalf("%d register events", n)
 		}
-		got, err := db.FindOrg(storetest.Admin(), o.ID)
+		got, err := store.NewOrgService(db).FindOrg(storetest.Admin(), o.ID)
 		if err != nil || got.Name != r.Name || !got.CreatedAt.Equal(o.CreatedAt) {
 			t.Fatalf("find: %+v %v", got, err)
 		}
@@ -71,9 +72,9 @@ func TestRegisterOrg(t *testing.T) {
 		// Operators and the bureau only through a platform admin, and then
 		// verified at once.
 		for _, kind := range []string{market.OrgOperator, market.OrgGovernment} {
-			_, err := db.Register(context.Background(), storetest.Registration(kind))
+			_, err := store.NewOrgService(db).Register(context.Background(), storetest.Registration(kind))
 			wantCode(t, "public "+kind, err, market.EFORBIDDEN)
-			made, err := db.Register(storetest.Admin(), storetest.Registration(kind))
+			made, err := store.NewOrgService(db).Register(storetest.Admin(), storetest.Registration(kind))
 			if err != nil || !made.Verified || made.VerifiedAt == nil {
 				t.Fatalf("%s by the admin: %+v %v", kind, made, err)
 			}
@@ -82,7 +83,7 @@ func TestRegisterOrg(t *testing.T) {
 		orgs, users0 := storetest.Count(t, db, "orgs", ""), storetest.Count(t, db, "users", "")
 		bad := storetest.Registration(market.OrgEnterprise)
 		bad.CreditCode, bad.Admin.Account = "91450200MA5KXXXXX0", "not an account"
-		_, err = db.Register(context.Background(), bad)
+		_, err = store.NewOrgService(db).Register(context.Background(), bad)
 		wantCode(t, "invalid", err, market.EINVALID, "credit_code", "admin.account")
 		if storetest.Count(t, db, "orgs", "") != orgs || storetest.Count(t, db, "users", "") != users0 {
 			t.Fatal("an invalid registration stored something")
@@ -96,18 +97,18 @@ func TestRegisterDuplicates(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
 		db := storetest.Open(t, dialect)
 		first := storetest.Registration(market.OrgEnterprise)
-		if _, err := db.Register(context.Background(), first); err != nil {
+		if _, err := store.NewOrgService(db).Register(context.Background(), first); err != nil {
 			t.Fatal(err)
 		}
 		orgs, users := storetest.Count(t, db, "orgs", ""), storetest.Count(t, db, "users", "")
 		again := storetest.Registration(market.OrgUniversity)
 		again.CreditCode = first.CreditCode
-		_, err := db.Register(context.Background(), again)
+		_, err := store.NewOrgService(db).Register(context.Background(), again)
 		wantCode(t, "same credit code", err, market.ECONFLICT, "credit_code")
 
 		again = storetest.Registration(market.OrgUniversity)
 		again.Admin.Account = "ADMIN" + first.Admin.Account[len("admin"):] // another case of the same email
-		_, err = db.Register(context.Background(), again)
+		_, err = store.NewOrgService(db).Register(context.Background(), again)
 		wantCode(t, "same account in capitals", err, market.ECONFLICT, "admin.account")
 		if storetest.Count(t, db, "orgs", "") != orgs || storetest.Count(t, db, "users", "") != users {
 			t.Fatal("a refused registration left rows behind")
@@ -116,12 +117,12 @@ func TestRegisterDuplicates(t *testing.T) {
 		// account conflict.
 		odd := storetest.Registration(market.OrgEnterprise)
 		odd.Admin.Account = "credit_code@example.com"
-		if _, err := db.Register(context.Background(), odd); err != nil {
+		if _, err := store.NewOrgService(db).Register(context.Background(), odd); err != nil {
 			t.Fatal(err)
 		}
 		odd2 := storetest.Registration(market.OrgEnterprise)
 		odd2.Admin.Account = "credit_code@example.com"
-		_, err = db.Register(context.Background(), odd2)
+		_, err = store.NewOrgService(db).Register(context.Background(), odd2)
 		wantCode(t, "account containing credit_code", err, market.ECONFLICT, "admin.account")
 	})
 }
@@ -140,7 +141,7 @@ func TestRegisterConcurrentCreditCode(t *testing.T) {
 				defer wg.Done()
 				r := storetest.Registration(market.OrgEnterprise)
 				r.CreditCode = code
-				_, errs[i] = db.Register(context.Background(), r)
+				_, errs[i] = store.NewOrgService(db).Register(context.Background(), r)
 			}()
 		}
 		wg.Wait()
@@ -165,21 +166,21 @@ func TestVerifyOrg(t *testing.T) {
 		db := storetest.Open(t, dialect)
 		ent := storetest.MustCreateOrg(t, db, market.OrgEnterprise, false)
 		other := storetest.MustCreateOrg(t, db, market.OrgEnterprise, true)
-		_, err := db.VerifyOrg(other.Ctx, ent.ID)
+		_, err := store.NewOrgService(db).VerifyOrg(other.Ctx, ent.ID)
 		wantCode(t, "verify by an enterprise", err, market.EFORBIDDEN)
-		_, err = db.VerifyOrg(ent.Ctx, ent.ID)
+		_, err = store.NewOrgService(db).VerifyOrg(ent.Ctx, ent.ID)
 		wantCode(t, "verify itself", err, market.EFORBIDDEN)
-		_, err = db.VerifyOrg(context.Background(), ent.ID)
+		_, err = store.NewOrgService(db).VerifyOrg(context.Background(), ent.ID)
 		wantCode(t, "anonymous", err, market.EFORBIDDEN)
 
 		op := storetest.MustCreateOrg(t, db, market.OrgOperator, true)
-		v, err := db.VerifyOrg(op.Ctx, ent.ID)
+		v, err := store.NewOrgService(db).VerifyOrg(op.Ctx, ent.ID)
 		if err != nil || !v.Verified || v.VerifiedAt == nil || v.UpdatedAt.Before(ent.UpdatedAt) {
 			t.Fatalf("verified: %+v %v", v, err)
 		}
-		_, err = db.VerifyOrg(storetest.Admin(), ent.ID)
+		_, err = store.NewOrgService(db).VerifyOrg(storetest.Admin(), ent.ID)
 		wantCode(t, "verify twice", err, market.ECONFLICT)
-		_, err = db.VerifyOrg(storetest.Admin(), "01HZZZZZZZZZZZZZZZZZZZZZZZ")
+		_, err = store.NewOrgService(db).VerifyOrg(storetest.Admin(), "01HZZZZZZZZZZZZZZZZZZZZZZZ")
 		wantCode(t, "unknown org", err, market.ENOTFOUND)
 		if n := storetest.Count(t, db, "audit_events", "entity = 'org' AND entity_id = ? AND action = 'verify'", ent.ID); n != 1 {
 			t.Fatalf("%d verify events", n)
@@ -192,7 +193,7 @@ func TestVerifyOrg(t *testing.T) {
 
 		// Listing: operators, the bureau and admins; filters hold.
 		f := false
-		page, err := db.ListOrgs(op.Ctx, market.OrgFilter{Verified: &f, Page: market.PageRequest{Limit: 100}})
+		page, err := store.NewOrgService(db).ListOrgs(op.Ctx, market.OrgFilter{Verified: &f, Page: market.PageRequest{Limit: 100}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,9 +202,9 @@ func TestVerifyOrg(t *testing.T) {
 				t.Fatalf("verified=false lists %s", o.ID)
 			}
 		}
-		_, err = db.ListOrgs(ent.Ctx, market.OrgFilter{Page: market.PageRequest{Limit: 10}})
+		_, err = store.NewOrgService(db).ListOrgs(ent.Ctx, market.OrgFilter{Page: market.PageRequest{Limit: 10}})
 		wantCode(t, "list by an enterprise", err, market.EFORBIDDEN)
-		_, err = db.FindOrg(other.Ctx, ent.ID)
+		_, err = store.NewOrgService(db).FindOrg(other.Ctx, ent.ID)
 		wantCode(t, "read another org", err, market.EFORBIDDEN)
 	})
 }
@@ -214,55 +215,55 @@ func TestUsersAndRoles(t *testing.T) {
 		org := storetest.MustCreateOrg(t, db, market.OrgUniversity, true)
 		other := storetest.MustCreateOrg(t, db, market.OrgUniversity, true)
 
-		m, err := db.AddUser(org.Ctx, org.ID, market.NewUser{Account: " 13877201234 ", Password: "pass-word-2", Name: " 成员 "})
+		m, err := store.NewOrgService(db).AddUser(org.Ctx, org.ID, market.NewUser{Account: " 13877201234 ", Password: "pass-word-2", Name: " 成员 "})
 		if err != nil || m.Role != market.RoleMember || m.Account != "13877201234" || m.Name != "成员" || m.OrgID != org.ID {
 			t.Fatalf("member: %+v %v", m, err)
 		}
-		a2, err := db.AddUser(org.Ctx, org.ID, market.NewUser{Account: "Second@Example.com", Password: "pass-word-2", Name: "副管理员", Role: market.RoleAdmin})
+		a2, err := store.NewOrgService(db).AddUser(org.Ctx, org.ID, market.NewUser{Account: "Second@Example.com", Password: "pass-word-2", Name: "副管理员", Role: market.RoleAdmin})
 		if err != nil || a2.Role != market.RoleAdmin || a2.Account != "second@example.com" {
 			t.Fatalf("second admin: %+v %v", a2, err)
 		}
 		// Only the org's own admins add users.
 		member := storetest.MustActAs(t, db, m.ID)
-		_, err = db.AddUser(member, org.ID, market.NewUser{Account: "x@example.com", Password: "pass-word-2", Name: "某"})
+		_, err = store.NewOrgService(db).AddUser(member, org.ID, market.NewUser{Account: "x@example.com", Password: "pass-word-2", Name: "某"})
 		wantCode(t, "member adds", err, market.EFORBIDDEN)
-		_, err = db.AddUser(other.Ctx, org.ID, market.NewUser{Account: "x@example.com", Password: "pass-word-2", Name: "某"})
+		_, err = store.NewOrgService(db).AddUser(other.Ctx, org.ID, market.NewUser{Account: "x@example.com", Password: "pass-word-2", Name: "某"})
 		wantCode(t, "another org's admin adds", err, market.EFORBIDDEN)
-		_, err = db.AddUser(storetest.Admin(), org.ID, market.NewUser{Account: "x@example.com", Password: "pass-word-2", Name: "某"})
+		_, err = store.NewOrgService(db).AddUser(storetest.Admin(), org.ID, market.NewUser{Account: "x@example.com", Password: "pass-word-2", Name: "某"})
 		wantCode(t, "platform admin adds", err, market.EFORBIDDEN)
 		// Taken accounts, in any case, and bad fields.
 		users := storetest.Count(t, db, "users", "")
-		_, err = db.AddUser(org.Ctx, org.ID, market.NewUser{Account: "SECOND@example.com", Password: "pass-word-2", Name: "某"})
+		_, err = store.NewOrgService(db).AddUser(org.Ctx, org.ID, market.NewUser{Account: "SECOND@example.com", Password: "pass-word-2", Name: "某"})
 		wantCode(t, "duplicate account", err, market.ECONFLICT, "account")
-		_, err = db.AddUser(org.Ctx, org.ID, market.NewUser{Account: other.Admin.Account, Password: "pass-word-2", Name: "某"})
+		_, err = store.NewOrgService(db).AddUser(org.Ctx, org.ID, market.NewUser{Account: other.Admin.Account, Password: "pass-word-2", Name: "某"})
 		wantCode(t, "account of another org", err, market.ECONFLICT, "account")
-		_, err = db.AddUser(org.Ctx, org.ID, market.NewUser{Account: "y@example.com", Password: "short", Name: "某", Role: "owner"})
+		_, err = store.NewOrgService(db).AddUser(org.Ctx, org.ID, market.NewUser{Account: "y@example.com", Password: "short", Name: "某", Role: "owner"})
 		wantCode(t, "bad user", err, market.EINVALID, "password", "role")
 		if storetest.Count(t, db, "users", "") != users {
 			t.Fatal("refused users were stored")
 		}
 
-		list, err := db.ListUsers(member, org.ID)
+		list, err := store.NewOrgService(db).ListUsers(member, org.ID)
 		if err != nil || len(list) != 3 || list[0].ID != org.Admin.ID {
 			t.Fatalf("members list: %+v %v", list, err)
 		}
-		_, err = db.ListUsers(other.Ctx, org.ID)
+		_, err = store.NewOrgService(db).ListUsers(other.Ctx, org.ID)
 		wantCode(t, "list another org", err, market.EFORBIDDEN)
 		if a := market.ActorFrom(member); a.Role != market.RoleMember || a.OrgID != org.ID || a.PlatformAdmin {
 			t.Fatalf("member actor: %+v", a)
 		}
 
 		// Platform admins belong to no org.
-		pa, err := db.CreatePlatformAdmin(context.Background(), market.NewUser{Account: "Root@Example.com", Password: "root-pass-1", Name: "平台"})
+		pa, err := store.NewOrgService(db).CreatePlatformAdmin(context.Background(), market.NewUser{Account: "Root@Example.com", Password: "root-pass-1", Name: "平台"})
 		if err != nil || !pa.PlatformAdmin || pa.OrgID != "" || pa.Account != "root@example.com" {
 			t.Fatalf("platform admin: %+v %v", pa, err)
 		}
-		_, err = db.CreatePlatformAdmin(context.Background(), market.NewUser{Account: "ROOT@example.com", Password: "root-pass-1", Name: "平台"})
+		_, err = store.NewOrgService(db).CreatePlatformAdmin(context.Background(), market.NewUser{Account: "ROOT@example.com", Password: "root-pass-1", Name: "平台"})
 		wantCode(t, "duplicate platform admin", err, market.ECONFLICT, "account")
 		if a := market.ActorFrom(storetest.MustActAs(t, db, pa.ID)); !a.PlatformAdmin || a.OrgID != "" {
 			t.Fatalf("platform admin actor: %+v", a)
 		}
-		me, err := db.Me(storetest.MustActAs(t, db, pa.ID))
+		me, err := store.NewSessionService(db).Me(storetest.MustActAs(t, db, pa.ID))
 		if err != nil || me.Org != nil || me.User.ID != pa.ID {
 			t.Fatalf("me: %+v %v", me, err)
 		}
@@ -275,11 +276,11 @@ func TestAccountsCompareExactly(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
 		db := storetest.Open(t, dialect)
 		org := storetest.MustCreateOrg(t, db, market.OrgEnterprise, false)
-		if _, err := db.FindCredentials(context.Background(), org.Admin.Account); err != nil {
+		if _, err := store.NewSessionService(db).FindCredentials(context.Background(), org.Admin.Account); err != nil {
 			t.Fatal(err)
 		}
 		for _, v := range []string{"ADMIN" + org.Admin.Account[len("admin"):], " " + org.Admin.Account} {
-			if _, err := db.FindCredentials(context.Background(), v); market.ErrorCode(err) != market.ENOTFOUND {
+			if _, err := store.NewSessionService(db).FindCredentials(context.Background(), v); market.ErrorCode(err) != market.ENOTFOUND {
 				t.Fatalf("FindCredentials(%q): %v, want not found", v, err)
 			}
 		}

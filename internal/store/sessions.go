@@ -10,6 +10,12 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
+// SessionService holds the session aggregate's methods over db.
+type SessionService struct{ db *DB }
+
+// NewSessionService returns the session service over db.
+func NewSessionService(db *DB) *SessionService { return &SessionService{db: db} }
+
 type sessionRow struct {
 	ID          string `gorm:"primaryKey"`
 	UserID      string
@@ -29,10 +35,10 @@ type Credentials struct {
 }
 
 // FindCredentials looks an account up for login.
-func (db *DB) FindCredentials(ctx context.Context, account string) (_ *Credentials, err error) {
+func (s *SessionService) FindCredentials(ctx context.Context, account string) (_ *Credentials, err error) {
 	defer wrap(&err, "store.FindCredentials(%q)", account)
 	var row userRow
-	err = db.gorm.WithContext(ctx).First(&row, "account = ?", account).Error
+	err = s.db.gorm.WithContext(ctx).First(&row, "account = ?", account).Error
 	if err := translate(err, func() error { return market.Errorf(market.ENOTFOUND, "no such account") }); err != nil {
 		return nil, err
 	}
@@ -41,22 +47,22 @@ func (db *DB) FindCredentials(ctx context.Context, account string) (_ *Credentia
 
 // CreateSession starts a session for a user with the hash of its first
 // refresh token.
-func (db *DB) CreateSession(ctx context.Context, userID, refreshHash string, ttl time.Duration) (_ string, err error) {
+func (s *SessionService) CreateSession(ctx context.Context, userID, refreshHash string, ttl time.Duration) (_ string, err error) {
 	defer wrap(&err, "store.CreateSession(%q)", userID)
-	now := db.now()
+	now := s.db.now()
 	row := sessionRow{ID: ulid.Make().String(), UserID: userID, RefreshHash: refreshHash,
 		ExpiresAt: now.Add(ttl), CreatedAt: now, UpdatedAt: now}
-	return row.ID, db.gorm.WithContext(ctx).Create(&row).Error
+	return row.ID, s.db.gorm.WithContext(ctx).Create(&row).Error
 }
 
 // RotateSession swaps a live session's refresh token for a new one. The
 // update is conditional on the old hash, so of two concurrent refreshes
 // with the same token exactly one wins.
-func (db *DB) RotateSession(ctx context.Context, oldHash, newHash string, ttl time.Duration) (sessionID, userID string, err error) {
+func (s *SessionService) RotateSession(ctx context.Context, oldHash, newHash string, ttl time.Duration) (sessionID, userID string, err error) {
 	defer wrap(&err, "store.RotateSession")
-	now := db.now()
+	now := s.db.now()
 	var row sessionRow
-	err = db.tx(ctx, func(tx *gorm.DB) error {
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.First(&row, "refresh_hash = ?", oldHash).Error; err != nil {
 			return err
 		}
@@ -81,42 +87,42 @@ func (db *DB) RotateSession(ctx context.Context, oldHash, newHash string, ttl ti
 
 // RevokeSession ends a session. When refreshHash is not empty it must be
 // the session's current refresh token.
-func (db *DB) RevokeSession(ctx context.Context, sessionID, refreshHash string) (err error) {
+func (s *SessionService) RevokeSession(ctx context.Context, sessionID, refreshHash string) (err error) {
 	defer wrap(&err, "store.RevokeSession(%q)", sessionID)
-	q := db.gorm.WithContext(ctx).Model(&sessionRow{}).Where("id = ?", sessionID)
+	q := s.db.gorm.WithContext(ctx).Model(&sessionRow{}).Where("id = ?", sessionID)
 	if refreshHash != "" {
 		var n int64
-		if err := db.gorm.WithContext(ctx).Model(&sessionRow{}).Where("id = ? AND refresh_hash = ?", sessionID, refreshHash).Count(&n).Error; err != nil {
+		if err := s.db.gorm.WithContext(ctx).Model(&sessionRow{}).Where("id = ? AND refresh_hash = ?", sessionID, refreshHash).Count(&n).Error; err != nil {
 			return err
 		}
 		if n == 0 {
 			return market.Invalid("refresh_token", "does not belong to this session")
 		}
 	}
-	now := db.now()
+	now := s.db.now()
 	return q.Where("revoked_at IS NULL").Updates(map[string]any{"revoked_at": now, "updated_at": now}).Error
 }
 
 // RevokedSince lists sessions revoked after t, so a restarted process can
 // reload revocations that are still relevant into its cache.
-func (db *DB) RevokedSince(ctx context.Context, t time.Time) (_ []string, err error) {
+func (s *SessionService) RevokedSince(ctx context.Context, t time.Time) (_ []string, err error) {
 	defer wrap(&err, "store.RevokedSince")
 	var ids []string
-	err = db.gorm.WithContext(ctx).Model(&sessionRow{}).Where("revoked_at > ?", t).Pluck("id", &ids).Error
+	err = s.db.gorm.WithContext(ctx).Model(&sessionRow{}).Where("revoked_at > ?", t).Pluck("id", &ids).Error
 	return ids, err
 }
 
 // LoadActor reads the user and org behind a token.
-func (db *DB) LoadActor(ctx context.Context, userID, sessionID string) (_ *market.Actor, err error) {
+func (s *SessionService) LoadActor(ctx context.Context, userID, sessionID string) (_ *market.Actor, err error) {
 	defer wrap(&err, "store.LoadActor(%q, %q)", userID, sessionID)
 	var u userRow
-	err = db.gorm.WithContext(ctx).First(&u, "id = ?", userID).Error
+	err = s.db.gorm.WithContext(ctx).First(&u, "id = ?", userID).Error
 	if err := translate(err, func() error { return market.Errorf(market.EUNAUTHORIZED, "the account no longer exists") }); err != nil {
 		return nil, err
 	}
 	a := &market.Actor{UserID: u.ID, Role: u.Role, PlatformAdmin: u.PlatformAdmin, SessionID: sessionID}
 	if u.OrgID != nil {
-		o, err := db.findOrg(ctx, db.gorm, *u.OrgID)
+		o, err := s.db.findOrg(ctx, s.db.gorm, *u.OrgID)
 		if err != nil {
 			return nil, err
 		}
@@ -126,19 +132,19 @@ func (db *DB) LoadActor(ctx context.Context, userID, sessionID string) (_ *marke
 }
 
 // Me returns the caller's user and org.
-func (db *DB) Me(ctx context.Context) (_ *market.Me, err error) {
+func (s *SessionService) Me(ctx context.Context) (_ *market.Me, err error) {
 	defer wrap(&err, "store.Me")
 	a := market.ActorFrom(ctx)
 	if a == nil {
 		return nil, market.Errorf(market.EUNAUTHORIZED, "sign in first")
 	}
 	var u userRow
-	if err := db.gorm.WithContext(ctx).First(&u, "id = ?", a.UserID).Error; err != nil {
+	if err := s.db.gorm.WithContext(ctx).First(&u, "id = ?", a.UserID).Error; err != nil {
 		return nil, err
 	}
 	me := &market.Me{User: u.user()}
 	if u.OrgID != nil {
-		o, err := db.findOrg(ctx, db.gorm, *u.OrgID)
+		o, err := s.db.findOrg(ctx, s.db.gorm, *u.OrgID)
 		if err != nil {
 			return nil, err
 		}
@@ -146,3 +152,7 @@ func (db *DB) Me(ctx context.Context) (_ *market.Me, err error) {
 	}
 	return me, nil
 }
+
+// PasswordCost is the bcrypt cost of new password hashes, for a login's
+// dummy comparison to take as long as a real one.
+func (s *SessionService) PasswordCost() int { return s.db.PasswordCost() }

@@ -22,7 +22,7 @@ var admin = market.WithActor(context.Background(), &market.Actor{PlatformAdmin: 
 func mustOrg(t *testing.T, db *store.DB, i int) context.Context {
 	t.Helper()
 	code := creditCode(i)
-	o, err := db.Register(admin, market.Registration{Kind: market.OrgEnterprise, Name: fmt.Sprintf("企业%d", i),
+	o, err := store.NewOrgService(db).Register(admin, market.Registration{Kind: market.OrgEnterprise, Name: fmt.Sprintf("企业%d", i),
 		CreditCode: code, RegionCode: "450203", ContactName: "张", ContactPhone: "0772-1234567",
 		Admin: market.NewUser{Account: fmt.Sprintf("e%d@example.com", i), Password: "pass-word-1", Name: "管理员"}})
 	if err != nil {
@@ -44,7 +44,7 @@ func newDemand(t *testing.T, db *store.DB, ctx context.Context) *market.Item {
 	t.Helper()
 	title, desc, ind, region := "焊接工艺改进需求", "需要解决高强钢激光焊接的气孔问题。", "steel", "450203"
 	modes := []string{"service"}
-	it, err := db.CreateItem(ctx, market.KindDemand, market.DemandInput{Title: &title, Description: &desc,
+	it, err := store.NewItemService(db).CreateItem(ctx, market.KindDemand, market.DemandInput{Title: &title, Description: &desc,
 		Industry: &ind, CooperationModes: &modes, RegionCode: &region})
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestAuditChainConcurrent(t *testing.T) {
 				defer wg.Done()
 				title, desc, ind, region := fmt.Sprintf("需求%d", i), "需要解决高强钢激光焊接的气孔问题。", "steel", "450203"
 				modes := []string{"service"}
-				if _, err := db.CreateItem(ctxs[i%4], market.KindDemand, market.DemandInput{Title: &title,
+				if _, err := store.NewItemService(db).CreateItem(ctxs[i%4], market.KindDemand, market.DemandInput{Title: &title,
 					Description: &desc, Industry: &ind, CooperationModes: &modes, RegionCode: &region}); err != nil {
 					errs <- err
 				}
@@ -81,7 +81,7 @@ func TestAuditChainConcurrent(t *testing.T) {
 		for err := range errs {
 			t.Fatal(err)
 		}
-		v, err := db.VerifyAudit(admin)
+		v, err := store.NewAuditService(db).VerifyAudit(admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +114,7 @@ func TestAuditTamper(t *testing.T) {
 		for range 5 {
 			newDemand(t, db, ctx)
 		}
-		v, err := db.VerifyAudit(admin)
+		v, err := store.NewAuditService(db).VerifyAudit(admin)
 		if err != nil || !v.OK || v.FirstBrokenID != nil || v.Checked != 6 {
 			t.Fatalf("untouched trail: %+v %v", v, err)
 		}
@@ -125,7 +125,7 @@ func TestAuditTamper(t *testing.T) {
 		if _, err := db.SQL().Exec("UPDATE audit_events SET after_json = REPLACE(after_json, '焊接', '偷改') WHERE id = ?", victim); err != nil {
 			t.Fatal(err)
 		}
-		v, err = db.VerifyAudit(admin)
+		v, err = store.NewAuditService(db).VerifyAudit(admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,14 +146,14 @@ func TestAuditTamper(t *testing.T) {
 		if _, err := db2.SQL().Exec("DELETE FROM audit_events WHERE seq > 1"); err != nil {
 			t.Fatal(err)
 		}
-		if v, _ := db2.VerifyAudit(admin); v.OK || brokenAt(v) != survivor || v.Problem != market.AuditBrokenTruncated {
+		if v, _ := store.NewAuditService(db2).VerifyAudit(admin); v.OK || brokenAt(v) != survivor || v.Problem != market.AuditBrokenTruncated {
 			t.Fatalf("deleted newest events: %+v, want broken after %s", v, survivor)
 		}
 		// With nothing left, there is no event to name.
 		if _, err := db2.SQL().Exec("DELETE FROM audit_events"); err != nil {
 			t.Fatal(err)
 		}
-		if v, _ := db2.VerifyAudit(admin); v.OK || v.FirstBrokenID != nil || v.Problem != market.AuditBrokenTruncated || v.Checked != 0 {
+		if v, _ := store.NewAuditService(db2).VerifyAudit(admin); v.OK || v.FirstBrokenID != nil || v.Problem != market.AuditBrokenTruncated || v.Checked != 0 {
 			t.Fatalf("emptied trail: %+v", v)
 		}
 		// A head rewritten to another hash no longer matches the last event.
@@ -166,11 +166,11 @@ func TestAuditTamper(t *testing.T) {
 		if _, err := db3.SQL().Exec("UPDATE audit_head SET hash = ? WHERE id = 1", strings.Repeat("0", 64)); err != nil {
 			t.Fatal(err)
 		}
-		if v, _ := db3.VerifyAudit(admin); v.OK || brokenAt(v) != last || v.Problem != market.AuditBrokenHead {
+		if v, _ := store.NewAuditService(db3).VerifyAudit(admin); v.OK || brokenAt(v) != last || v.Problem != market.AuditBrokenHead {
 			t.Fatalf("rewritten head: %+v, want %s", v, last)
 		}
 		// Only admins and the bureau may read it.
-		if _, err := db2.VerifyAudit(ctx2); market.ErrorCode(err) != market.EFORBIDDEN {
+		if _, err := store.NewAuditService(db2).VerifyAudit(ctx2); market.ErrorCode(err) != market.EFORBIDDEN {
 			t.Fatalf("enterprise verifies audit: %v", err)
 		}
 	})
@@ -197,7 +197,7 @@ func TestAuditVerifyDuringWrites(t *testing.T) {
 				defer wg.Done()
 				for n := range edits {
 					title := fmt.Sprintf("焊接工艺改进需求 第%d版", n)
-					if _, err := db.UpdateItem(ctx, market.KindDemand, ids[w], market.DemandInput{Title: &title}); err != nil {
+					if _, err := store.NewItemService(db).UpdateItem(ctx, market.KindDemand, ids[w], market.DemandInput{Title: &title}); err != nil {
 						errs <- err
 						return
 					}
@@ -218,7 +218,7 @@ func TestAuditVerifyDuringWrites(t *testing.T) {
 						return
 					default:
 					}
-					v, err := db.VerifyAudit(admin)
+					v, err := store.NewAuditService(db).VerifyAudit(admin)
 					if err != nil {
 						errs <- err
 						return
@@ -245,7 +245,7 @@ func TestAuditVerifyDuringWrites(t *testing.T) {
 		}
 		t.Logf("%d verifications during %d edits, all ok", total, writers*edits)
 		want := int64(1 + writers + writers*edits)
-		if v, err := db.VerifyAudit(admin); err != nil || !v.OK || v.Checked != want {
+		if v, err := store.NewAuditService(db).VerifyAudit(admin); err != nil || !v.OK || v.Checked != want {
 			t.Fatalf("after the writes: %+v %v, want ok with %d events", v, err, want)
 		}
 
@@ -257,7 +257,7 @@ func TestAuditVerifyDuringWrites(t *testing.T) {
 		if _, err := db.SQL().Exec("UPDATE audit_events SET actor_org_id = 'someone-else' WHERE id = ?", victim); err != nil {
 			t.Fatal(err)
 		}
-		if v, _ := db.VerifyAudit(admin); v.OK || brokenAt(v) != victim {
+		if v, _ := store.NewAuditService(db).VerifyAudit(admin); v.OK || brokenAt(v) != victim {
 			t.Fatalf("tamper after concurrent writes: %+v, want %s", v, victim)
 		}
 	})
@@ -289,7 +289,7 @@ func TestAuditListsInChainOrder(t *testing.T) {
 		if _, err := db.SQL().Exec("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", n, prev); err != nil {
 			t.Fatal(err)
 		}
-		if v, err := db.VerifyAudit(admin); err != nil || !v.OK || v.Checked != n {
+		if v, err := store.NewAuditService(db).VerifyAudit(admin); err != nil || !v.OK || v.Checked != n {
 			t.Fatalf("the fixture chain does not verify: %+v %v", v, err)
 		}
 		for _, f := range []market.AuditFilter{{}, {Entity: "demand"}, {Entity: "demand", EntityID: "01JDEMAND"}} {
@@ -297,7 +297,7 @@ func TestAuditListsInChainOrder(t *testing.T) {
 			var seqs []int64
 			f.Page = market.PageRequest{Limit: 3}
 			for range n {
-				p, err := db.ListAudit(admin, f)
+				p, err := store.NewAuditService(db).ListAudit(admin, f)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -318,7 +318,7 @@ func TestAuditListsInChainOrder(t *testing.T) {
 			}
 		}
 		// A cursor that is not a seq is refused, naming the cursor.
-		_, err := db.ListAudit(admin, market.AuditFilter{Page: market.PageRequest{After: want[0], Limit: 3}})
+		_, err := store.NewAuditService(db).ListAudit(admin, market.AuditFilter{Page: market.PageRequest{After: want[0], Limit: 3}})
 		var me *market.Error
 		if !errors.As(err, &me) || me.Code != market.EINVALID || me.Fields[0].Field != "cursor" {
 			t.Fatalf("an id as cursor: %v", err)

@@ -12,6 +12,12 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
+// VocabularyService holds the vocabulary aggregate's methods over db.
+type VocabularyService struct{ db *DB }
+
+// NewVocabularyService returns the vocabulary service over db.
+func NewVocabularyService(db *DB) *VocabularyService { return &VocabularyService{db: db} }
+
 type synonymGroupRow struct {
 	ID        string   `gorm:"primaryKey"`
 	Terms     []string `gorm:"serializer:json"`
@@ -38,16 +44,16 @@ func synonymGroupNotFound(id string) error {
 	return market.Errorf(market.ENOTFOUND, "synonym group %s not found", id)
 }
 
-var _ market.VocabularyService = (*DB)(nil)
+var _ market.VocabularyService = (*VocabularyService)(nil)
 
 // ListSynonymGroups returns every synonym group, sorted by id.
-func (db *DB) ListSynonymGroups(ctx context.Context) (_ []market.SynonymGroup, err error) {
+func (s *VocabularyService) ListSynonymGroups(ctx context.Context) (_ []market.SynonymGroup, err error) {
 	defer wrap(&err, "store.ListSynonymGroups")
 	if err := market.CanCurateVocabulary(market.ActorFrom(ctx)); err != nil {
 		return nil, err
 	}
 	var rows []synonymGroupRow
-	if err := db.gorm.WithContext(ctx).Order("id ASC").Find(&rows).Error; err != nil {
+	if err := s.db.gorm.WithContext(ctx).Order("id ASC").Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := make([]market.SynonymGroup, len(rows))
@@ -59,7 +65,7 @@ func (db *DB) ListSynonymGroups(ctx context.Context) (_ []market.SynonymGroup, e
 
 // PutSynonymGroup creates the group id or replaces its terms, bumps the
 // vocabulary version and audits, in one transaction.
-func (db *DB) PutSynonymGroup(ctx context.Context, id string, terms []string) (_ *market.SynonymGroup, created bool, err error) {
+func (s *VocabularyService) PutSynonymGroup(ctx context.Context, id string, terms []string) (_ *market.SynonymGroup, created bool, err error) {
 	defer wrap(&err, "store.PutSynonymGroup(%q)", id)
 	if err := market.CanCurateVocabulary(market.ActorFrom(ctx)); err != nil {
 		return nil, false, err
@@ -68,7 +74,7 @@ func (db *DB) PutSynonymGroup(ctx context.Context, id string, terms []string) (_
 	if err := g.Validate(); err != nil {
 		return nil, false, err
 	}
-	err = db.changeVocabulary(ctx, func(tx *gorm.DB, now time.Time) error {
+	err = s.changeVocabulary(ctx, func(tx *gorm.DB, now time.Time) error {
 		var old synonymGroupRow
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&old, "id = ?", id).Error
 		if err != nil && !errors.Is(err, errNotFound) {
@@ -81,13 +87,13 @@ func (db *DB) PutSynonymGroup(ctx context.Context, id string, terms []string) (_
 			if err := tx.Create(&row).Error; err != nil {
 				return err
 			}
-			return db.audit(ctx, tx, "create", "synonym_group", id, nil, g)
+			return s.db.audit(ctx, tx, "create", "synonym_group", id, nil, g)
 		}
 		row.CreatedAt = old.CreatedAt
 		if err := tx.Select("*").Save(&row).Error; err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "update", "synonym_group", id, old.group(), g)
+		return s.db.audit(ctx, tx, "update", "synonym_group", id, old.group(), g)
 	})
 	if err != nil {
 		return nil, false, err
@@ -97,12 +103,12 @@ func (db *DB) PutSynonymGroup(ctx context.Context, id string, terms []string) (_
 
 // DeleteSynonymGroup removes the group, bumps the vocabulary version and
 // audits, in one transaction.
-func (db *DB) DeleteSynonymGroup(ctx context.Context, id string) (err error) {
+func (s *VocabularyService) DeleteSynonymGroup(ctx context.Context, id string) (err error) {
 	defer wrap(&err, "store.DeleteSynonymGroup(%q)", id)
 	if err := market.CanCurateVocabulary(market.ActorFrom(ctx)); err != nil {
 		return err
 	}
-	return db.changeVocabulary(ctx, func(tx *gorm.DB, _ time.Time) error {
+	return s.changeVocabulary(ctx, func(tx *gorm.DB, _ time.Time) error {
 		var old synonymGroupRow
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&old, "id = ?", id).Error
 		if errors.Is(err, errNotFound) {
@@ -114,7 +120,7 @@ func (db *DB) DeleteSynonymGroup(ctx context.Context, id string) (err error) {
 		if err := tx.Delete(&synonymGroupRow{}, "id = ?", id).Error; err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "delete", "synonym_group", id, old.group(), nil)
+		return s.db.audit(ctx, tx, "delete", "synonym_group", id, old.group(), nil)
 	})
 }
 
@@ -123,13 +129,13 @@ func (db *DB) DeleteSynonymGroup(ctx context.Context, id string) (err error) {
 // every change to the vocabulary take turns (two puts of one new id do
 // not both try to insert it), and the lock order version → group → audit
 // head is the same for every writer.
-func (db *DB) changeVocabulary(ctx context.Context, fn func(tx *gorm.DB, now time.Time) error) error {
-	return db.tx(ctx, func(tx *gorm.DB) error {
+func (s *VocabularyService) changeVocabulary(ctx context.Context, fn func(tx *gorm.DB, now time.Time) error) error {
+	return s.db.tx(ctx, func(tx *gorm.DB) error {
 		var v vocabularyVersionRow
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&v, 1).Error; err != nil {
 			return fmt.Errorf("lock vocabulary version: %w", err)
 		}
-		if err := fn(tx, db.now()); err != nil {
+		if err := fn(tx, s.db.now()); err != nil {
 			return err
 		}
 		return tx.Model(&vocabularyVersionRow{}).Where("id = 1").Update("version", v.Version+1).Error
@@ -138,10 +144,10 @@ func (db *DB) changeVocabulary(ctx context.Context, fn func(tx *gorm.DB, now tim
 
 // VocabularyVersion returns the counter that every change to the synonym
 // groups bumps.
-func (db *DB) VocabularyVersion(ctx context.Context) (v int64, err error) {
+func (s *VocabularyService) VocabularyVersion(ctx context.Context) (v int64, err error) {
 	defer wrap(&err, "store.VocabularyVersion")
 	var row vocabularyVersionRow
-	if err := db.gorm.WithContext(ctx).First(&row, 1).Error; err != nil {
+	if err := s.db.gorm.WithContext(ctx).First(&row, 1).Error; err != nil {
 		return 0, err
 	}
 	return row.Version, nil

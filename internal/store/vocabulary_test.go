@@ -17,7 +17,7 @@ import (
 
 func vocabVersion(t *testing.T, db *store.DB) int64 {
 	t.Helper()
-	v, err := db.VocabularyVersion(context.Background())
+	v, err := store.NewVocabularyService(db).VocabularyVersion(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestVocabularyPutListDelete(t *testing.T) {
 		if v := vocabVersion(t, db); v != 0 {
 			t.Fatalf("fresh version %d", v)
 		}
-		g, created, err := db.PutSynonymGroup(op.Ctx, "lightweight", []string{" 轻量化 ", "减重"})
+		g, created, err := store.NewVocabularyService(db).PutSynonymGroup(op.Ctx, "lightweight", []string{" 轻量化 ", "减重"})
 		if err != nil || !created {
 			t.Fatalf("create: %v created=%v", err, created)
 		}
@@ -62,17 +62,17 @@ func TestVocabularyPutListDelete(t *testing.T) {
 		}
 		// A 64-character id fits everywhere it is written, the audit trail too.
 		long := strings.Repeat("x", 64)
-		if _, created, err := db.PutSynonymGroup(op.Ctx, long, []string{"ＣＦＲＰ", "碳纤维"}); err != nil || !created {
+		if _, created, err := store.NewVocabularyService(db).PutSynonymGroup(op.Ctx, long, []string{"ＣＦＲＰ", "碳纤维"}); err != nil || !created {
 			t.Fatalf("create %s: %v", long, err)
 		}
-		g, created, err = db.PutSynonymGroup(op.Ctx, "lightweight", []string{"轻量化", "减重", "减轻重量"})
+		g, created, err = store.NewVocabularyService(db).PutSynonymGroup(op.Ctx, "lightweight", []string{"轻量化", "减重", "减轻重量"})
 		if err != nil || created {
 			t.Fatalf("replace: %v created=%v", err, created)
 		}
 		if v := vocabVersion(t, db); v != 3 {
 			t.Fatalf("version %d after three puts", v)
 		}
-		list, err := db.ListSynonymGroups(op.Ctx)
+		list, err := store.NewVocabularyService(db).ListSynonymGroups(op.Ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,13 +80,13 @@ func TestVocabularyPutListDelete(t *testing.T) {
 			!slices.Equal(list[0].Terms, []string{"轻量化", "减重", "减轻重量"}) || !list[0].UpdatedAt.Equal(g.UpdatedAt) {
 			t.Fatalf("list %+v", list)
 		}
-		if err := db.DeleteSynonymGroup(op.Ctx, long); err != nil {
+		if err := store.NewVocabularyService(db).DeleteSynonymGroup(op.Ctx, long); err != nil {
 			t.Fatal(err)
 		}
 		if v := vocabVersion(t, db); v != 4 {
 			t.Fatalf("version %d after a delete", v)
 		}
-		wantCode(t, "delete again", db.DeleteSynonymGroup(op.Ctx, long), market.ENOTFOUND)
+		wantCode(t, "delete again", store.NewVocabularyService(db).DeleteSynonymGroup(op.Ctx, long), market.ENOTFOUND)
 		if v := vocabVersion(t, db); v != 4 {
 			t.Fatalf("a refused delete bumped the version to %d", v)
 		}
@@ -95,7 +95,7 @@ func TestVocabularyPutListDelete(t *testing.T) {
 		if got := auditTrail(t, db, "synonym_group"); !slices.Equal(got, want) {
 			t.Fatalf("audit %q, want %q", got, want)
 		}
-		if v, err := db.VerifyAudit(storetest.Admin()); err != nil || !v.OK {
+		if v, err := store.NewAuditService(db).VerifyAudit(storetest.Admin()); err != nil || !v.OK {
 			t.Fatalf("verify: %+v %v", v, err)
 		}
 		// The update event keeps the terms before and after.
@@ -118,22 +118,22 @@ func TestVocabularyRefusalsWriteNothing(t *testing.T) {
 		op := storetest.MustCreateOrg(t, db, market.OrgOperator, true)
 		ent := storetest.MustCreateOrg(t, db, market.OrgEnterprise, true)
 		gov := storetest.MustCreateOrg(t, db, market.OrgGovernment, true)
-		if _, _, err := db.PutSynonymGroup(op.Ctx, "g1", []string{"甲", "乙"}); err != nil {
+		if _, _, err := store.NewVocabularyService(db).PutSynonymGroup(op.Ctx, "g1", []string{"甲", "乙"}); err != nil {
 			t.Fatal(err)
 		}
 		events := storetest.Count(t, db, "audit_events", "")
 		for _, ctx := range []context.Context{ent.Ctx, gov.Ctx, context.Background()} {
-			_, _, err := db.PutSynonymGroup(ctx, "g2", []string{"丙", "丁"})
+			_, _, err := store.NewVocabularyService(db).PutSynonymGroup(ctx, "g2", []string{"丙", "丁"})
 			wantCode(t, "put by a non-operator", err, market.EFORBIDDEN)
-			wantCode(t, "delete by a non-operator", db.DeleteSynonymGroup(ctx, "g1"), market.EFORBIDDEN)
-			_, err = db.ListSynonymGroups(ctx)
+			wantCode(t, "delete by a non-operator", store.NewVocabularyService(db).DeleteSynonymGroup(ctx, "g1"), market.EFORBIDDEN)
+			_, err = store.NewVocabularyService(db).ListSynonymGroups(ctx)
 			wantCode(t, "list by a non-operator", err, market.EFORBIDDEN)
 		}
 		for _, c := range []struct {
 			id    string
 			terms []string
 		}{{"g1", []string{"甲"}}, {"g1", []string{"甲", "甲 "}}, {"G1", []string{"甲", "乙"}}, {"g1", []string{"甲", "a,b"}}} {
-			_, _, err := db.PutSynonymGroup(op.Ctx, c.id, c.terms)
+			_, _, err := store.NewVocabularyService(db).PutSynonymGroup(op.Ctx, c.id, c.terms)
 			wantCode(t, fmt.Sprintf("put %s %q", c.id, c.terms), err, market.EINVALID)
 		}
 		if v := vocabVersion(t, db); v != 1 {
@@ -142,7 +142,7 @@ func TestVocabularyRefusalsWriteNothing(t *testing.T) {
 		if n := storetest.Count(t, db, "audit_events", ""); n != events {
 			t.Fatalf("%d audit events after refusals, want %d", n, events)
 		}
-		list, err := db.ListSynonymGroups(storetest.Admin())
+		list, err := store.NewVocabularyService(db).ListSynonymGroups(storetest.Admin())
 		if err != nil || len(list) != 1 || !slices.Equal(list[0].Terms, []string{"甲", "乙"}) {
 			t.Fatalf("groups after refusals: %+v %v", list, err)
 		}
@@ -163,7 +163,7 @@ func TestVocabularyConcurrentPuts(t *testing.T) {
 		for i := range writers {
 			wg.Go(func() {
 				id := fmt.Sprintf("g%d", i%3)
-				_, created, err := db.PutSynonymGroup(op.Ctx, id, []string{"词", fmt.Sprintf("词%d", i)})
+				_, created, err := store.NewVocabularyService(db).PutSynonymGroup(op.Ctx, id, []string{"词", fmt.Sprintf("词%d", i)})
 				if err != nil {
 					errs <- err
 					return
@@ -215,7 +215,7 @@ func newFeedbackWorld(t *testing.T, db *store.DB) feedbackWorld {
 
 func signals(t *testing.T, db *store.DB, kind market.ItemKind, id string) map[string]market.PairSignal {
 	t.Helper()
-	s, err := db.MatchSignals(context.Background(), kind, id)
+	s, err := store.NewFeedbackService(db).MatchSignals(context.Background(), kind, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestMatchFeedback(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
 		db := storetest.Open(t, dialect)
 		w := newFeedbackWorld(t, db)
-		first, err := db.RecordMatchFeedback(w.e1.Ctx, market.KindDemand, w.d1.ID, w.a1.ID, true)
+		first, err := store.NewFeedbackService(db).RecordMatchFeedback(w.e1.Ctx, market.KindDemand, w.d1.ID, w.a1.ID, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,7 +237,7 @@ func TestMatchFeedback(t *testing.T) {
 			first.SourceID != w.d1.ID || first.TargetID != w.a1.ID || first.CreatedAt.IsZero() {
 			t.Fatalf("feedback %+v", first)
 		}
-		second, err := db.RecordMatchFeedback(w.e1.Ctx, market.KindDemand, w.d1.ID, w.a1.ID, false)
+		second, err := store.NewFeedbackService(db).RecordMatchFeedback(w.e1.Ctx, market.KindDemand, w.d1.ID, w.a1.ID, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,14 +247,14 @@ func TestMatchFeedback(t *testing.T) {
 		if n := storetest.Count(t, db, "match_feedback", ""); n != 1 {
 			t.Fatalf("%d feedback rows after a replacement", n)
 		}
-		if _, err := db.RecordMatchFeedback(w.op.Ctx, market.KindDemand, w.d1.ID, w.a1.ID, true); err != nil {
+		if _, err := store.NewFeedbackService(db).RecordMatchFeedback(w.op.Ctx, market.KindDemand, w.d1.ID, w.a1.ID, true); err != nil {
 			t.Fatal(err)
 		}
 		// The university judges the same pair from its achievement.
-		if _, err := db.RecordMatchFeedback(w.u1.Ctx, market.KindAchievement, w.a1.ID, w.d1.ID, true); err != nil {
+		if _, err := store.NewFeedbackService(db).RecordMatchFeedback(w.u1.Ctx, market.KindAchievement, w.a1.ID, w.d1.ID, true); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.RecordMatchFeedback(w.e1.Ctx, market.KindDemand, w.d1.ID, w.a3.ID, true); err != nil {
+		if _, err := store.NewFeedbackService(db).RecordMatchFeedback(w.e1.Ctx, market.KindDemand, w.d1.ID, w.a3.ID, true); err != nil {
 			t.Fatal(err)
 		}
 		pair := market.PairSignal{Useful: 2, NotUseful: 1}
@@ -272,7 +272,7 @@ func TestMatchFeedback(t *testing.T) {
 		if len(trail) != 5 || trail[0] != "create "+first.ID+by(w.e1) || trail[1] != "update "+first.ID+by(w.e1) {
 			t.Fatalf("audit %q", trail)
 		}
-		if v, err := db.VerifyAudit(storetest.Admin()); err != nil || !v.OK {
+		if v, err := store.NewAuditService(db).VerifyAudit(storetest.Admin()); err != nil || !v.OK {
 			t.Fatalf("verify: %+v %v", v, err)
 		}
 	})
@@ -310,7 +310,7 @@ func TestMatchFeedbackRefusals(t *testing.T) {
 			{"another's draft source", w.e2.Ctx, market.KindDemand, draftD.ID, w.a1.ID, market.ENOTFOUND, "id"},
 			{"own org's achievement", w.e1.Ctx, market.KindDemand, w.d1.ID, ownA.ID, market.EINVALID, "achievement_id"},
 		} {
-			_, err := db.RecordMatchFeedback(c.ctx, c.kind, c.source, c.target, true)
+			_, err := store.NewFeedbackService(db).RecordMatchFeedback(c.ctx, c.kind, c.source, c.target, true)
 			if market.ErrorCode(err) != c.code {
 				t.Errorf("%s: %v, want %s", c.name, err, c.code)
 				continue
@@ -337,12 +337,12 @@ func TestMatchSignalsIntentsAndDeals(t *testing.T) {
 		intent := func(from storetest.Org, n market.NewIntent, accept *storetest.Org) {
 			t.Helper()
 			n.Message = "希望对接"
-			in, err := db.CreateIntent(from.Ctx, n)
+			in, err := store.NewIntentService(db).CreateIntent(from.Ctx, n)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if accept != nil {
-				if _, err := db.AcceptIntent(accept.Ctx, in.ID); err != nil {
+				if _, err := store.NewIntentService(db).AcceptIntent(accept.Ctx, in.ID); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -391,13 +391,13 @@ func TestMatchSignalsIntentsAndDeals(t *testing.T) {
 			}
 		}
 		// A closed item is no candidate any more: its signals go.
-		if _, err := db.CloseItem(w.u2.Ctx, market.KindAchievement, w.a3.ID); err != nil {
+		if _, err := store.NewItemService(db).CloseItem(w.u2.Ctx, market.KindAchievement, w.a3.ID); err != nil {
 			t.Fatal(err)
 		}
 		if got := signals(t, db, market.KindDemand, w.d2.ID); len(got) != 0 {
 			t.Errorf("signals of d2 after a3 closed: %+v", got)
 		}
-		_, err := db.MatchSignals(context.Background(), market.KindDemand, w.a1.ID)
+		_, err := store.NewFeedbackService(db).MatchSignals(context.Background(), market.KindDemand, w.a1.ID)
 		wantCode(t, "signals of an achievement asked as a demand", err, market.ENOTFOUND)
 	})
 }
@@ -413,7 +413,7 @@ func TestMatchFeedbackRace(t *testing.T) {
 		errs := make(chan error, writers)
 		for i := range writers {
 			wg.Go(func() {
-				if _, err := db.RecordMatchFeedback(w.e1.Ctx, market.KindDemand, w.d1.ID, w.a1.ID, i%2 == 0); err != nil {
+				if _, err := store.NewFeedbackService(db).RecordMatchFeedback(w.e1.Ctx, market.KindDemand, w.d1.ID, w.a1.ID, i%2 == 0); err != nil {
 					errs <- err
 				}
 			})

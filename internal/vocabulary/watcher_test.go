@@ -17,13 +17,18 @@ import (
 
 // counting is the real store, counting the polls of the version.
 type counting struct {
-	*store.DB
+	*store.VocabularyService
+	db    *store.DB
 	polls atomic.Int64
+}
+
+func newCounting(db *store.DB) *counting {
+	return &counting{VocabularyService: store.NewVocabularyService(db), db: db}
 }
 
 func (c *counting) VocabularyVersion(ctx context.Context) (int64, error) {
 	c.polls.Add(1)
-	return c.DB.VocabularyVersion(ctx)
+	return c.VocabularyService.VocabularyVersion(ctx)
 }
 
 // recorder is an Apply that keeps what it was given and can be told to
@@ -96,8 +101,8 @@ func operator(t *testing.T, db *store.DB) context.Context {
 // nothing changes.
 func TestWatcherFollowsChanges(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
-		src := &counting{DB: storetest.Open(t, dialect)}
-		op := operator(t, src.DB)
+		src := newCounting(storetest.Open(t, dialect))
+		op := operator(t, src.db)
 		rec := &recorder{}
 		w := &vocabulary.Watcher{Source: src, Interval: 5 * time.Millisecond, Apply: rec.apply}
 		start(t, w)
@@ -133,7 +138,7 @@ func TestWatcherFollowsChanges(t *testing.T) {
 // An Apply that fails is tried again at the next poll until it succeeds,
 // though the version has not moved since.
 func TestWatcherRetriesFailedApply(t *testing.T) {
-	src := &counting{DB: storetest.Open(t, store.DialectSQLite)}
+	src := newCounting(storetest.Open(t, store.DialectSQLite))
 	rec := &recorder{fail: errors.New("engine down")}
 	w := &vocabulary.Watcher{Source: src, Interval: 5 * time.Millisecond, Apply: rec.apply}
 	start(t, w)
@@ -154,11 +159,11 @@ func TestWatcherRetriesFailedApply(t *testing.T) {
 // A change made through Notifying pokes the watcher: it applies at once,
 // long before its next tick.
 func TestWatcherPokedByOwnChange(t *testing.T) {
-	src := &counting{DB: storetest.Open(t, store.DialectSQLite)}
-	op := operator(t, src.DB)
+	src := newCounting(storetest.Open(t, store.DialectSQLite))
+	op := operator(t, src.db)
 	rec := &recorder{}
 	w := &vocabulary.Watcher{Source: src, Interval: time.Hour, Apply: rec.apply}
-	svc := w.Notifying(src.DB)
+	svc := w.Notifying(src.VocabularyService)
 	start(t, w)
 	eventually(t, "the first apply", func() bool { return rec.count() == 1 })
 	if _, _, err := svc.PutSynonymGroup(op, "cfrp", []string{"碳纤维", "CFRP"}); err != nil {

@@ -181,7 +181,7 @@ func httpPhases(serverDSN, redisURL string, workers, n int) error {
 
 	c := &client{base: "http://" + ln.Addr().String() + "/api/v1", http: &http.Client{
 		Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}, Timeout: time.Minute}}
-	if _, err := sys.DB.CreatePlatformAdmin(ctx, market.NewUser{Account: "bench@example.com", Password: "bench-pass-1", Name: "bench"}); err != nil {
+	if _, err := sys.Orgs.CreatePlatformAdmin(ctx, market.NewUser{Account: "bench@example.com", Password: "bench-pass-1", Name: "bench"}); err != nil {
 		return err
 	}
 	adminTok, err := c.login("bench@example.com")

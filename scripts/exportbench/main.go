@@ -197,7 +197,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // and publishes a catalog of all of them, returning its id.
 func seed(ctx context.Context, sys *app.System, base string, n int) ([]byte, error) {
 	admin := market.NewUser{Account: "bench-admin@example.com", Password: "bench-pass-1", Name: "基准管理员"}
-	if _, err := sys.DB.CreatePlatformAdmin(ctx, admin); err != nil {
+	if _, err := sys.Orgs.CreatePlatformAdmin(ctx, admin); err != nil {
 		return nil, err
 	}
 	adminToken, err := login(base, admin.Account, admin.Password)

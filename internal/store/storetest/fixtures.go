@@ -51,16 +51,16 @@ func MustCreateOrg(tb testing.TB, db *store.DB, kind string, verified bool) Org 
 	if kind == market.OrgOperator || kind == market.OrgGovernment {
 		ctx = Admin()
 	}
-	o, err := db.Register(ctx, Registration(kind))
+	o, err := store.NewOrgService(db).Register(ctx, Registration(kind))
 	if err != nil {
 		tb.Fatalf("register %s: %v", kind, err)
 	}
 	if verified && !o.Verified {
-		if o, err = db.VerifyOrg(Admin(), o.ID); err != nil {
+		if o, err = store.NewOrgService(db).VerifyOrg(Admin(), o.ID); err != nil {
 			tb.Fatalf("verify %s: %v", kind, err)
 		}
 	}
-	users, err := db.ListUsers(Admin(), o.ID)
+	users, err := store.NewOrgService(db).ListUsers(Admin(), o.ID)
 	if err != nil || len(users) != 1 {
 		tb.Fatalf("users of %s: %v %v", o.ID, users, err)
 	}
@@ -71,7 +71,7 @@ func MustCreateOrg(tb testing.TB, db *store.DB, kind string, verified bool) Org 
 // loads it.
 func MustActAs(tb testing.TB, db *store.DB, userID string) context.Context {
 	tb.Helper()
-	a, err := db.LoadActor(context.Background(), userID, "test-session")
+	a, err := store.NewSessionService(db).LoadActor(context.Background(), userID, "test-session")
 	if err != nil {
 		tb.Fatalf("load actor %s: %v", userID, err)
 	}
@@ -101,7 +101,7 @@ func Achievement() market.AchievementInput {
 // MustCreateItem creates a draft of kind owned by the org ctx acts for.
 func MustCreateItem(tb testing.TB, db *store.DB, ctx context.Context, kind market.ItemKind, in market.ItemPatch) *market.Item {
 	tb.Helper()
-	it, err := db.CreateItem(ctx, kind, in)
+	it, err := store.NewItemService(db).CreateItem(ctx, kind, in)
 	if err != nil {
 		tb.Fatalf("create %s: %v", kind, err)
 	}
@@ -113,10 +113,10 @@ func MustCreateItem(tb testing.TB, db *store.DB, ctx context.Context, kind marke
 func MustPublish(tb testing.TB, db *store.DB, owner, reviewer context.Context, kind market.ItemKind, in market.ItemPatch) *market.Item {
 	tb.Helper()
 	id := MustCreateItem(tb, db, owner, kind, in).ID
-	if _, err := db.SubmitItem(owner, kind, id); err != nil {
+	if _, err := store.NewItemService(db).SubmitItem(owner, kind, id); err != nil {
 		tb.Fatalf("submit %s: %v", id, err)
 	}
-	it, err := db.ReviewItem(reviewer, kind, id, market.Review{Decision: "approve"})
+	it, err := store.NewItemService(db).ReviewItem(reviewer, kind, id, market.Review{Decision: "approve"})
 	if err != nil {
 		tb.Fatalf("approve %s: %v", id, err)
 	}
