@@ -60,7 +60,11 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout io.Writer)
 	// synonym groups to its own engines and matching.
 	vocabDone := make(chan struct{})
 	go func() { defer close(vocabDone); sys.Vocabulary.Run(wctx) }()
-	defer func() { stopWorker(); <-workerDone; <-vocabDone }()
+	// So does the price sweep: the store's row locks and conditional
+	// updates make exactly one instance close each auction.
+	pricesDone := make(chan struct{})
+	go func() { defer close(pricesDone); sys.Prices.Run(wctx) }()
+	defer func() { stopWorker(); <-workerDone; <-vocabDone; <-pricesDone }()
 	tcp, err := net.Listen("tcp", sys.Cfg.Addr)
 	if err != nil {
 		return err

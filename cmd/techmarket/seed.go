@@ -6,7 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
+	"github.com/liuzhou-techmarket/techmarket/internal/config"
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
 	"github.com/liuzhou-techmarket/techmarket/internal/seed"
 	"github.com/liuzhou-techmarket/techmarket/internal/store"
 )
@@ -38,7 +41,18 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer db.Close()
-	n, err := seed.Apply(ctx, seed.Services{Orgs: store.NewOrgService(db), Items: store.NewItemService(db), Subsidies: db}, data, *password)
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	// The demo's notices and auctions are made on the seeder's clock
+	// (one auction is held in the past); nobody watches their feeds yet.
+	pricing := func(now func() time.Time) (market.NoticeService, market.AuctionService) {
+		opt := store.PriceOptions{Now: now, NoticeMinDays: cfg.NoticeMinDays}
+		a := store.NewAuctionService(db, opt)
+		return store.NewNoticeService(db, a, opt), a
+	}
+	n, err := seed.Apply(ctx, seed.Services{Orgs: store.NewOrgService(db), Items: store.NewItemService(db), Subsidies: db, Pricing: pricing}, data, *password)
 	if errors.Is(err, seed.ErrAlreadyLoaded) {
 		fmt.Fprintln(stdout, "demo data is already loaded; nothing to do")
 		return nil
@@ -46,7 +60,7 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "loaded %d orgs, %d demands, %d achievements, %d subsidy policies; org admins sign in with password %q\n",
-		n.Orgs, n.Demands, n.Achievements, n.SubsidyPolicies, *password)
+	fmt.Fprintf(stdout, "loaded %d orgs, %d demands, %d achievements, %d subsidy policies, %d notices, %d auctions; org admins sign in with password %q\n",
+		n.Orgs, n.Demands, n.Achievements, n.SubsidyPolicies, n.Notices, n.Auctions, *password)
 	return nil
 }

@@ -23,9 +23,11 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/config"
 	"github.com/liuzhou-techmarket/techmarket/internal/files"
 	"github.com/liuzhou-techmarket/techmarket/internal/httpapi"
+	"github.com/liuzhou-techmarket/techmarket/internal/live"
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 	"github.com/liuzhou-techmarket/techmarket/internal/matching"
 	"github.com/liuzhou-techmarket/techmarket/internal/outbox"
+	"github.com/liuzhou-techmarket/techmarket/internal/pricing"
 	"github.com/liuzhou-techmarket/techmarket/internal/search"
 	"github.com/liuzhou-techmarket/techmarket/internal/search/bleve"
 	"github.com/liuzhou-techmarket/techmarket/internal/search/meili"
@@ -77,6 +79,15 @@ type System struct {
 	// Lexicon is the synonyms in force on this instance (thesaurus and
 	// operators' groups), read by search and matching on every query.
 	Lexicon *search.Vocabulary
+	// Notices and Auctions run price discovery; Prices closes due
+	// auctions and ends due notice periods (serve runs it); Live pokes
+	// the auctions' event streams, on every instance through Redis.
+	Notices  *store.NoticeService
+	Auctions *store.AuctionService
+	Prices   *pricing.Sweeper
+	Live     *live.Hub
+	// stopRelay ends the Redis relay of Live.
+	stopRelay func()
 }
 
 // NewLogger returns a JSON logger at the configured level.
@@ -164,6 +175,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 	}
 	sys.Outbox = &outbox.Worker{Store: sys.DB, Engine: sys.Search, Log: log}
 	sys.Vocabulary = &vocabulary.Watcher{Source: sys.Vocab, Apply: sys.ApplyVocabulary, Log: log}
+	sys.openPricing(ctx)
 	keys, err := signingKeys(ctx, cfg, sys.DB, log)
 	if err != nil {
 		sys.Close()
@@ -228,8 +240,28 @@ func (s *System) ApplyVocabulary(ctx context.Context, groups []market.SynonymGro
 	return nil
 }
 
+// openPricing builds the price-discovery services and their live feed:
+// with Redis the pokes travel on a channel to every instance, else they
+// stay in process.
+func (s *System) openPricing(ctx context.Context) {
+	s.Live = live.NewHub()
+	s.stopRelay = func() {}
+	if r, ok := s.Cache.(*cache.Redis); ok {
+		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		wait := s.Live.RelayRedis(rctx, r.Client(), s.Cfg.RedisPrefix+"auction-events", s.Log)
+		s.stopRelay = func() { cancel(); wait() }
+	}
+	opt := store.PriceOptions{Now: s.Cfg.PriceClock, Notify: s.Live.Notify, NoticeMinDays: s.Cfg.NoticeMinDays}
+	s.Auctions = store.NewAuctionService(s.DB, opt)
+	s.Notices = store.NewNoticeService(s.DB, s.Auctions, opt)
+	s.Prices = &pricing.Sweeper{Auctions: s.Auctions, Notices: s.Notices, Interval: s.Cfg.PriceSweepInterval, Log: s.Log}
+}
+
 // Close releases the connections.
 func (s *System) Close() {
+	if s.stopRelay != nil {
+		s.stopRelay()
+	}
 	if s.Search != nil {
 		s.Search.Close()
 	}
@@ -300,6 +332,7 @@ func (s *System) Server() *httpapi.Server {
 		Orgs: s.Orgs, Items: s.Items, Auth: s.Auth, Audit: s.Audit, Catalogs: s.Catalogs, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
 		Intents: s.Intents, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.Vocab), Feedback: s.Feedback, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
 		Search: &matching.Service{Items: s.Items, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.Feedback}, Registry: reg,
+		Notices: s.Notices, Auctions: s.Auctions, Live: s.Live,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},
 			{Name: "search", Check: s.Search.Ping}},
 	}, httpapi.Config{

@@ -67,6 +67,19 @@ type Config struct {
 	// IdempotencyTTL is how long Idempotency-Key answers are kept
 	// (TECHMARKET_IDEMPOTENCY_TTL, default 24h).
 	IdempotencyTTL time.Duration
+
+	// NoticeMinDays is the shortest public notice period in Beijing
+	// calendar days, both ends included (TECHMARKET_NOTICE_MIN_DAYS,
+	// default 15).
+	NoticeMinDays int
+	// PriceSweepInterval is how often each instance closes due auctions
+	// and ends due notice periods (TECHMARKET_PRICE_SWEEP_INTERVAL,
+	// default 1s).
+	PriceSweepInterval time.Duration
+	// PriceClock is the clock of the notice and auction rules; nil is the
+	// real one. Not read from the environment: tests inject it to reach a
+	// date without waiting.
+	PriceClock func() time.Time
 }
 
 // Load reads the configuration through getenv (os.Getenv in main, a map
@@ -129,6 +142,12 @@ func Load(getenv func(string) string) (Config, error) {
 		CORSOrigins:     str("TECHMARKET_CORS_ORIGINS", "*"),
 		LogLevel:        str("TECHMARKET_LOG_LEVEL", "info"),
 		ShutdownTimeout: dur("TECHMARKET_SHUTDOWN_TIMEOUT", 20*time.Second),
+		NoticeMinDays:   num("TECHMARKET_NOTICE_MIN_DAYS", 15),
+
+		PriceSweepInterval: dur("TECHMARKET_PRICE_SWEEP_INTERVAL", time.Second),
+	}
+	if c.NoticeMinDays < 1 {
+		errs = append(errs, "TECHMARKET_NOTICE_MIN_DAYS: want at least 1")
 	}
 	if c.SearchDir == "" {
 		c.SearchDir = filepath.Join(c.DataDir, "search")

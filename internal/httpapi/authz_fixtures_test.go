@@ -64,6 +64,7 @@ type authzFixtures struct {
 	deal, evidence                        map[string]string
 	pendingID, paymentID                  string // a pending online-liuzhou deal; "deal/payment" unconfirmed, booked by own
 	policy, application                   string // only when the subsidy routes exist
+	pricing                               pricingFixtures
 	routes                                map[string]bool
 }
 
@@ -121,6 +122,7 @@ func newAuthzFixtures(t *testing.T, e *apptest.Env) *authzFixtures {
 		f.deal[d.name] = f.newDeal(d.market, d.channel)
 		f.evidence[d.name] = f.upload(d.market, f.deal[d.name])
 	}
+	f.newPricingFixtures()
 	f.pendingID = f.pendingDeal()
 	f.paymentID = f.unconfirmedPayment()
 	if f.routes["POST /api/v1/subsidy-policies"] {

@@ -228,6 +228,7 @@ func authzCases() []authzCase {
 		{"GET", "/api/v1/audit", "", w{U, F, F, F, F, F, F, A, A}, false, fixed("/api/v1/audit?limit=100", nil), ""},
 		{"GET", "/api/v1/audit/verify", "", w{U, F, F, F, F, F, F, A, A}, false, fixed("/api/v1/audit/verify", nil), ""},
 	}
+	cs = append(cs, pricingCases()...)
 	for _, p := range publicRoutes {
 		cs = append(cs, authzCase{"GET", p, "public", all, false, fixed(p, nil), ""})
 	}

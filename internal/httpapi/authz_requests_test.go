@@ -56,6 +56,9 @@ func listOf(format, fixture string) reqFunc {
 
 // id returns the shared fixture of a name.
 func (f *authzFixtures) id(name string) string {
+	if id, ok := f.pricingID(name, false); ok {
+		return id
+	}
 	kind, arg, _ := strings.Cut(name, ":")
 	switch kind {
 	case "ownOrg":
@@ -105,6 +108,9 @@ func (f *authzFixtures) id(name string) string {
 // change it.
 func (f *authzFixtures) fresh(name string) string {
 	f.t.Helper()
+	if id, ok := f.pricingID(name, true); ok {
+		return id
+	}
 	kind, arg, _ := strings.Cut(name, ":")
 	switch kind {
 	case "ownOrg", "univOrg":

@@ -132,5 +132,6 @@ func streamsBody(c *fiber.Ctx) bool {
 	// check must too: /API/V1/Catalogs/x/EXPORT/ reaches the export.
 	p := strings.TrimSuffix(strings.ToLower(c.Path()), "/")
 	return (c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead) &&
-		strings.HasPrefix(p, "/api/v1/catalogs/") && strings.HasSuffix(p, "/export")
+		((strings.HasPrefix(p, "/api/v1/catalogs/") && strings.HasSuffix(p, "/export")) ||
+			(strings.HasPrefix(p, "/api/v1/auctions/") && strings.HasSuffix(p, "/events")))
 }

@@ -42,6 +42,9 @@ type Problem struct {
 	// Reasons is an extension member: coded causes, e.g. why a deal is not
 	// eligible for a subsidy.
 	Reasons []market.Reason `json:"reasons,omitempty"`
+	// CurrentPriceFen is an extension member of refused bids: the
+	// auction's current price when the bid was decided.
+	CurrentPriceFen *int64 `json:"current_price_fen,omitempty"`
 }
 
 // errorHandler turns any error a handler returns into problem+json. Only
@@ -54,7 +57,7 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		switch {
 		case errors.As(err, &me) && me.Code != market.EINTERNAL:
 			p.Status = statusOf[me.Code]
-			p.Detail, p.Errors, p.Reasons = me.Message, me.Fields, me.Reasons
+			p.Detail, p.Errors, p.Reasons, p.CurrentPriceFen = me.Message, me.Fields, me.Reasons, me.CurrentPriceFen
 			if me.Code == market.ERATELIMIT && me.RetryAfter > 0 {
 				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(me.RetryAfter))
 			}

@@ -50,6 +50,9 @@ func metaDocument() []byte {
 		"industries": market.Industries, "maturities": market.Maturities, "modes": market.Modes,
 		"contract_types": market.ContractTypes, "markets": market.Markets, "channels": market.Channels,
 		"org_kinds": market.OrgKinds, "regions": market.Regions,
+		"notice_kinds": market.NoticeKinds, "notice_statuses": market.NoticeStatuses,
+		"objection_statuses": market.ObjectionStatuses, "auction_statuses": market.AuctionStatuses,
+		"deposit_statuses": market.DepositStatuses,
 	})
 	if err != nil {
 		panic(err) // fixed tables of strings always encode

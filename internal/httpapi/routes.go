@@ -85,6 +85,27 @@ func (s *Server) routes() {
 	v1.Get("/transactions/:id/evidence", requireAuth, s.listEvidence)
 	v1.Get("/transactions/:id/evidence/:eid", requireAuth, s.getEvidence)
 
+	v1.Post("/notices", requireAuth, s.idempotent, s.createNotice)
+	v1.Get("/notices", s.listNotices)
+	v1.Get("/notices/:id", s.getNotice)
+	v1.Post("/notices/:id/cancel", requireAuth, s.idempotent, s.cancelNotice)
+	v1.Post("/notices/:id/objections", requireAuth, s.idempotent, s.createObjection)
+	v1.Get("/notices/:id/objections", requireAuth, s.listObjections)
+	v1.Post("/notices/:id/objections/:objection_id/resolve", requireAuth, s.idempotent, s.resolveObjection)
+	v1.Post("/notices/:id/applications", requireAuth, s.idempotent, s.createApplication)
+	v1.Get("/notices/:id/applications", requireAuth, s.listApplications)
+
+	v1.Post("/auctions", requireAuth, s.idempotent, s.createAuction)
+	v1.Get("/auctions", s.listAuctions)
+	v1.Get("/auctions/:id", s.getAuction)
+	v1.Post("/auctions/:id/cancel", requireAuth, s.idempotent, s.cancelAuction)
+	v1.Post("/auctions/:id/registrations", requireAuth, s.idempotent, s.registerBidder)
+	v1.Get("/auctions/:id/registrations", requireAuth, s.listRegistrations)
+	v1.Post("/auctions/:id/registrations/:registration_id/deposit", requireAuth, s.idempotent, s.recordDeposit)
+	v1.Post("/auctions/:id/bids", requireAuth, s.idempotent, s.placeBid)
+	v1.Get("/auctions/:id/bids", s.listBids)
+	v1.Get("/auctions/:id/events", s.auctionEvents)
+
 	v1.Get("/search/achievements", s.searchHandler(search.KindAchievement))
 	v1.Get("/search/demands", s.searchHandler(search.KindDemand))
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -41,6 +42,11 @@ type Config struct {
 	// IdempotencyTTL is how long an Idempotency-Key and its answer are
 	// kept (default 24h).
 	IdempotencyTTL time.Duration
+	// SSEPoll, SSEHeartbeat and SSEMaxAge tune the auctions' event
+	// streams (defaults 5s, 15s, 45s): how often a stream reads the feed
+	// without a poke, how often it sends a heartbeat, how long it lasts
+	// before the client resumes on a fresh one.
+	SSEPoll, SSEHeartbeat, SSEMaxAge time.Duration
 }
 
 // Checker is a dependency /readyz asks.
@@ -81,6 +87,11 @@ type Deps struct {
 	// orgs say of their matches.
 	Vocabulary market.VocabularyService
 	Feedback   market.FeedbackService
+	// Notices and Auctions run price discovery; Live pokes the auctions'
+	// event streams.
+	Notices  market.NoticeService
+	Auctions market.AuctionService
+	Live     Live
 }
 
 // Server is the Fiber app with its dependencies.
@@ -96,6 +107,11 @@ type Server struct {
 	proxies []netip.Prefix
 	// metaJSON is GET /meta's body, encoded once.
 	metaJSON []byte
+	// closing is closed by Shutdown: long-lived streams end on it.
+	closing     chan struct{}
+	closingOnce sync.Once
+	// feeds shares the reads of the auctions' feeds among streams.
+	feeds feedCache
 }
 
 // New builds the app and registers every route.
@@ -103,7 +119,7 @@ func New(deps Deps, cfg Config) *Server {
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{deps: deps, cfg: cfg, metrics: newMetrics(deps.Registry), proxies: parsePrefixes(cfg.TrustedProxies), metaJSON: metaDocument()}
+	s := &Server{deps: deps, cfg: cfg, metrics: newMetrics(deps.Registry), proxies: parsePrefixes(cfg.TrustedProxies), metaJSON: metaDocument(), closing: make(chan struct{})}
 	// A file of exactly UploadLimit bytes still fits with its multipart
 	// framing; the upload handler checks the file itself.
 	bodyLimit := max(cfg.BodyLimit, cfg.UploadLimit+64<<10)
@@ -369,4 +385,9 @@ func retrySeconds(d time.Duration) int {
 
 // Shutdown stops accepting connections and waits for in-flight requests
 // until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error { return s.App.ShutdownWithContext(ctx) }
+// Event streams are told first: they would otherwise hold their
+// connections open until the timeout.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closingOnce.Do(func() { close(s.closing) })
+	return s.App.ShutdownWithContext(ctx)
+}

@@ -105,17 +105,21 @@ type Payment struct {
 
 // Transaction is one technology contract, online or offline.
 type Transaction struct {
-	ID                string `json:"id"`
-	Market            string `json:"market"`
-	Channel           string `json:"channel"`
-	ContractType      string `json:"contract_type"`
-	ContractNo        string `json:"contract_no"`
-	Title             string `json:"title"`
-	BuyerOrgID        string `json:"buyer_org_id"`
-	SellerOrgID       string `json:"seller_org_id"`
-	AchievementID     string `json:"achievement_id,omitempty"`
-	DemandID          string `json:"demand_id,omitempty"`
-	IntentID          string `json:"intent_id,omitempty"`
+	ID            string `json:"id"`
+	Market        string `json:"market"`
+	Channel       string `json:"channel"`
+	ContractType  string `json:"contract_type"`
+	ContractNo    string `json:"contract_no"`
+	Title         string `json:"title"`
+	BuyerOrgID    string `json:"buyer_org_id"`
+	SellerOrgID   string `json:"seller_org_id"`
+	AchievementID string `json:"achievement_id,omitempty"`
+	DemandID      string `json:"demand_id,omitempty"`
+	IntentID      string `json:"intent_id,omitempty"`
+	// NoticeID or AuctionID names the completed notice or sold auction
+	// the deal follows.
+	NoticeID          string `json:"notice_id,omitempty"`
+	AuctionID         string `json:"auction_id,omitempty"`
 	ContractAmountFen int64  `json:"contract_amount_fen"`
 	// TechAmountFen is the certified amount once there is one, the declared
 	// amount before.
@@ -288,6 +292,8 @@ type NewTransaction struct {
 	AchievementID     string `json:"achievement_id"`
 	DemandID          string `json:"demand_id"`
 	IntentID          string `json:"intent_id"`
+	NoticeID          string `json:"notice_id"`
+	AuctionID         string `json:"auction_id"`
 	ContractAmountFen int64  `json:"contract_amount_fen"`
 	TechAmountFen     int64  `json:"tech_amount_fen"`
 	SignedAt          string `json:"signed_at"`
@@ -326,6 +332,11 @@ func (n *NewTransaction) Transaction(now time.Time) (*Transaction, error) {
 	n.AchievementID = strings.TrimSpace(n.AchievementID)
 	n.DemandID = strings.TrimSpace(n.DemandID)
 	n.IntentID = strings.TrimSpace(n.IntentID)
+	n.NoticeID = strings.TrimSpace(n.NoticeID)
+	n.AuctionID = strings.TrimSpace(n.AuctionID)
+	if n.NoticeID != "" && n.AuctionID != "" {
+		p.Add("auction_id", "name either notice_id or auction_id, not both")
+	}
 	if !HasCode(Markets, n.Market) {
 		p.Add("market", "must be liuzhou or guizhong")
 	}
@@ -341,7 +352,8 @@ func (n *NewTransaction) Transaction(now time.Time) (*Transaction, error) {
 		p.Add("title", "is required, 2 to 200 characters")
 	}
 	for field, id := range map[string]string{"buyer_org_id": n.BuyerOrgID, "seller_org_id": n.SellerOrgID,
-		"achievement_id": n.AchievementID, "demand_id": n.DemandID, "intent_id": n.IntentID} {
+		"achievement_id": n.AchievementID, "demand_id": n.DemandID, "intent_id": n.IntentID,
+		"notice_id": n.NoticeID, "auction_id": n.AuctionID} {
 		if len(id) > 26 {
 			p.Add(field, "is not an id")
 		}
@@ -350,7 +362,8 @@ func (n *NewTransaction) Transaction(now time.Time) (*Transaction, error) {
 		if n.BuyerOrgID == "" {
 			p.Add("buyer_org_id", "is required (or name an accepted intent_id)")
 		}
-		if n.SellerOrgID == "" {
+		// A deal after a notice or an auction takes its seller from it.
+		if n.SellerOrgID == "" && n.NoticeID == "" && n.AuctionID == "" {
 			p.Add("seller_org_id", "is required (or name an accepted intent_id)")
 		}
 	} else if n.Channel == ChannelOffline {
@@ -375,8 +388,8 @@ func (n *NewTransaction) Transaction(now time.Time) (*Transaction, error) {
 	return &Transaction{
 		Market: n.Market, Channel: n.Channel, ContractType: n.ContractType, ContractNo: n.ContractNo,
 		Title: n.Title, BuyerOrgID: n.BuyerOrgID, SellerOrgID: n.SellerOrgID, AchievementID: n.AchievementID,
-		DemandID: n.DemandID, IntentID: n.IntentID, ContractAmountFen: n.ContractAmountFen,
-		TechAmountFen: n.TechAmountFen, DeclaredTechAmountFen: n.TechAmountFen, Status: status,
+		DemandID: n.DemandID, IntentID: n.IntentID, NoticeID: n.NoticeID, AuctionID: n.AuctionID,
+		ContractAmountFen: n.ContractAmountFen, TechAmountFen: n.TechAmountFen, DeclaredTechAmountFen: n.TechAmountFen, Status: status,
 		SignedAt: signed, Payments: []Payment{}, CreatedAt: now, UpdatedAt: now,
 	}, nil
 }

@@ -38,6 +38,9 @@ type Error struct {
 	// Reasons are coded causes a client can act on, such as why a deal is
 	// not eligible for a subsidy; problem+json carries them as "reasons".
 	Reasons []Reason
+	// CurrentPriceFen is the auction's current price on a refused bid
+	// (problem+json "current_price_fen").
+	CurrentPriceFen *int64
 	// Err is the underlying cause, logged but never shown to clients.
 	Err error
 }

@@ -15,11 +15,14 @@ type Services struct {
 	Orgs      market.OrgService
 	Items     market.ItemService
 	Subsidies subsidy.Service
+	// Pricing, when set, adds notices and auctions to the demo.
+	Pricing Pricing
 }
 
 // Counts says what a seeding run created.
 type Counts struct {
 	Orgs, Demands, Achievements, SubsidyPolicies int
+	Notices, Auctions                            int
 }
 
 // ErrAlreadyLoaded is returned when the demo orgs exist already.
@@ -55,12 +58,19 @@ func Apply(ctx context.Context, svc Services, d Demo, password string) (Counts, 
 		return n, fmt.Errorf("the demo set has no operator to review items")
 	}
 	reviewer := actorOf(ctx, operator)
+	var published []pricedAchievement
+	var enterprises []*market.Org
+	for _, o := range d.Orgs {
+		if o.Kind == market.OrgEnterprise {
+			enterprises = append(enterprises, orgs[o.Key])
+		}
+	}
 	for _, x := range d.Demands {
 		in := market.DemandInput{Title: &x.Title, Description: &x.Description, Industry: &x.Industry,
 			Keywords: &x.Keywords, CooperationModes: &x.CooperationModes, BudgetMinFen: &x.BudgetMinFen,
 			BudgetMaxFen: &x.BudgetMaxFen, Deadline: &x.Deadline, RegionCode: &x.RegionCode,
 			Contact: &market.Contact{Name: x.ContactName, Phone: x.ContactPhone}}
-		if err := place(ctx, svc.Items, market.KindDemand, orgs[x.OrgKey], reviewer, in, x.Status, x.RejectionReason); err != nil {
+		if _, err := place(ctx, svc.Items, market.KindDemand, orgs[x.OrgKey], reviewer, in, x.Status, x.RejectionReason); err != nil {
 			return n, fmt.Errorf("demand %q: %w", x.Title, err)
 		}
 		n.Demands++
@@ -70,8 +80,12 @@ func Apply(ctx context.Context, svc Services, d Demo, password string) (Counts, 
 			Keywords: &x.Keywords, Maturity: &x.Maturity, TransferModes: &x.TransferModes,
 			AskingPriceFen: &x.AskingPriceFen, PatentNumbers: &x.PatentNumbers, Inventors: &x.Inventors,
 			RegionCode: &x.RegionCode, Contact: &market.Contact{Name: x.ContactName, Phone: x.ContactPhone}}
-		if err := place(ctx, svc.Items, market.KindAchievement, orgs[x.OrgKey], reviewer, in, x.Status, x.RejectionReason); err != nil {
+		id, err := place(ctx, svc.Items, market.KindAchievement, orgs[x.OrgKey], reviewer, in, x.Status, x.RejectionReason)
+		if err != nil {
 			return n, fmt.Errorf("achievement %q: %w", x.Title, err)
+		}
+		if x.Status == market.StatusPublished && orgs[x.OrgKey].Kind != market.OrgEnterprise {
+			published = append(published, pricedAchievement{id: id, owner: orgs[x.OrgKey], price: x.AskingPriceFen})
 		}
 		n.Achievements++
 	}
@@ -87,6 +101,12 @@ func Apply(ctx context.Context, svc Services, d Demo, password string) (Counts, 
 			return n, fmt.Errorf("subsidy policy %q: %w", deref(x.Name), err)
 		}
 		n.SubsidyPolicies++
+	}
+	if svc.Pricing != nil {
+		var err error
+		if n.Notices, n.Auctions, err = applyPricing(ctx, svc.Pricing, published, enterprises, operator); err != nil {
+			return n, err
+		}
 	}
 	return n, nil
 }
@@ -104,29 +124,36 @@ func actorOf(ctx context.Context, o *market.Org) context.Context {
 		Market: o.Market, Role: market.RoleAdmin})
 }
 
-// place creates an item and walks it to status.
+// place creates an item and walks it to status, and returns its id.
 func place(ctx context.Context, items market.ItemService, kind market.ItemKind, owner *market.Org,
-	reviewer context.Context, in market.ItemPatch, status, reason string) error {
+	reviewer context.Context, in market.ItemPatch, status, reason string) (string, error) {
 	if owner == nil {
-		return fmt.Errorf("unknown owner")
+		return "", fmt.Errorf("unknown owner")
 	}
 	as := actorOf(ctx, owner)
 	it, err := items.CreateItem(as, kind, in)
 	if err != nil || status == market.StatusDraft {
-		return err
+		return idOf(it), err
 	}
 	if _, err := items.SubmitItem(as, kind, it.ID); err != nil || status == market.StatusPendingReview {
-		return err
+		return it.ID, err
 	}
 	review := market.Review{Decision: "approve"}
 	if status == market.StatusRejected {
 		review = market.Review{Decision: "reject", Reason: reason}
 	}
 	if _, err := items.ReviewItem(reviewer, kind, it.ID, review); err != nil {
-		return err
+		return it.ID, err
 	}
 	if status == market.StatusClosed {
 		_, err = items.CloseItem(as, kind, it.ID)
 	}
-	return err
+	return it.ID, err
+}
+
+func idOf(it *market.Item) string {
+	if it == nil {
+		return ""
+	}
+	return it.ID
 }

@@ -26,6 +26,8 @@ type dealRow struct {
 	DemandID               string
 	IntentID               string
 	IntentKey              *string // the intent_id, NULL when none: the unique index lets an intent become one deal
+	NoticeID               string
+	AuctionID              string
 	ContractAmountFen      int64
 	DeclaredTechAmountFen  int64
 	TechAmountFen          int64
@@ -53,8 +55,8 @@ func (r *dealRow) deal() *market.Transaction {
 	t := &market.Transaction{
 		ID: r.ID, Market: r.Market, Channel: r.Channel, ContractType: r.ContractType, ContractNo: r.ContractNo,
 		Title: r.Title, BuyerOrgID: r.BuyerOrgID, SellerOrgID: r.SellerOrgID, AchievementID: r.AchievementID,
-		DemandID: r.DemandID, IntentID: r.IntentID, ContractAmountFen: r.ContractAmountFen,
-		TechAmountFen: r.TechAmountFen, DeclaredTechAmountFen: r.DeclaredTechAmountFen,
+		DemandID: r.DemandID, IntentID: r.IntentID, NoticeID: r.NoticeID, AuctionID: r.AuctionID,
+		ContractAmountFen: r.ContractAmountFen, TechAmountFen: r.TechAmountFen, DeclaredTechAmountFen: r.DeclaredTechAmountFen,
 		CertifiedTechAmountFen: r.CertifiedTechAmountFen, PaidFen: r.PaidFen, BookedFen: r.BookedFen, Status: r.Status,
 		SignedAt: r.SignedAt.UTC(), RegisteredAt: utcPtr(r.RegisteredAt), CompletedAt: utcPtr(r.CompletedAt),
 		CancelledAt: utcPtr(r.CancelledAt), CancelReason: r.CancelReason, CreatedByOrgID: r.CreatedByOrgID,
@@ -70,8 +72,8 @@ func rowFromDeal(t *market.Transaction) dealRow {
 	r := dealRow{
 		ID: t.ID, Market: t.Market, Channel: t.Channel, ContractType: t.ContractType, ContractNo: t.ContractNo,
 		Title: t.Title, BuyerOrgID: t.BuyerOrgID, SellerOrgID: t.SellerOrgID, AchievementID: t.AchievementID,
-		DemandID: t.DemandID, IntentID: t.IntentID, ContractAmountFen: t.ContractAmountFen,
-		DeclaredTechAmountFen: t.DeclaredTechAmountFen, TechAmountFen: t.TechAmountFen,
+		DemandID: t.DemandID, IntentID: t.IntentID, NoticeID: t.NoticeID, AuctionID: t.AuctionID,
+		ContractAmountFen: t.ContractAmountFen, DeclaredTechAmountFen: t.DeclaredTechAmountFen, TechAmountFen: t.TechAmountFen,
 		CertifiedTechAmountFen: t.CertifiedTechAmountFen, PaidFen: t.PaidFen, BookedFen: t.BookedFen, Status: t.Status,
 		SignedAt:     t.SignedAt,
 		RegisteredAt: t.RegisteredAt, CompletedAt: t.CompletedAt, CancelledAt: t.CancelledAt,
@@ -170,6 +172,10 @@ func (db *DB) CreateTransaction(ctx context.Context, n market.NewTransaction) (_
 			if err := intentTaken(tx.Session(&gorm.Session{NewDB: true}), t.IntentID); err != nil {
 				return err
 			}
+		}
+		// A deal after a notice or an auction takes its buyer and floor.
+		if err := checkPricedDeal(tx, t); err != nil {
+			return err
 		}
 		if err := market.CanBeParty(a, t); err != nil {
 			return err

@@ -1,0 +1,125 @@
+package httpapi
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+)
+
+// createAuction: POST /auctions {achievement_id, starting_price_fen,
+// reserve_price_fen, increment_fen, deposit_fen, starts_at, ends_at,
+// extend_seconds}.
+func (s *Server) createAuction(c *fiber.Ctx) error {
+	var in market.NewAuction
+	if err := s.decode(c, &in, false); err != nil {
+		return err
+	}
+	a, err := s.deps.Auctions.CreateAuction(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	return created(c, a)
+}
+
+// listAuctions: GET /auctions?status=&achievement_id=&cursor=&limit=.
+func (s *Server) listAuctions(c *fiber.Ctx) error {
+	pr, err := page(c)
+	if err != nil {
+		return err
+	}
+	f := market.AuctionFilter{Status: c.Query("status"), AchievementID: c.Query("achievement_id"), Page: pr}
+	if f.Status != "" && !market.HasCode(market.AuctionStatuses, f.Status) {
+		return market.Invalid("status", "must be scheduled, open, sold, unsold or cancelled")
+	}
+	out, err := s.deps.Auctions.ListAuctions(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) getAuction(c *fiber.Ctx) error {
+	a, err := s.deps.Auctions.FindAuction(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(a)
+}
+
+// cancelAuction: POST /auctions/{id}/cancel, empty body or {reason}.
+func (s *Server) cancelAuction(c *fiber.Ctx) error {
+	var in reasonBody
+	if err := s.decode(c, &in, true); err != nil {
+		return err
+	}
+	a, err := s.deps.Auctions.CancelAuction(c.UserContext(), c.Params("id"), in.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(a)
+}
+
+// registerBidder: POST /auctions/{id}/registrations, empty body or {}.
+func (s *Server) registerBidder(c *fiber.Ctx) error {
+	if err := s.decode(c, &struct{}{}, true); err != nil {
+		return err
+	}
+	r, err := s.deps.Auctions.Register(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return created(c, r)
+}
+
+func (s *Server) listRegistrations(c *fiber.Ctx) error {
+	pr, err := page(c)
+	if err != nil {
+		return err
+	}
+	out, err := s.deps.Auctions.ListRegistrations(c.UserContext(), c.Params("id"), pr)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+// recordDeposit: POST /auctions/{id}/registrations/{registration_id}/deposit
+// {voucher_no}.
+func (s *Server) recordDeposit(c *fiber.Ctx) error {
+	var in market.Deposit
+	if err := s.decode(c, &in, false); err != nil {
+		return err
+	}
+	r, err := s.deps.Auctions.RecordDeposit(c.UserContext(), c.Params("id"), c.Params("registration_id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+// placeBid: POST /auctions/{id}/bids {amount_fen} → 201 with the auction.
+func (s *Server) placeBid(c *fiber.Ctx) error {
+	var in struct {
+		AmountFen int64 `json:"amount_fen"`
+	}
+	if err := s.decode(c, &in, false); err != nil {
+		return err
+	}
+	a, err := s.deps.Auctions.Bid(c.UserContext(), c.Params("id"), in.AmountFen)
+	if err != nil {
+		return err
+	}
+	return created(c, a)
+}
+
+func (s *Server) listBids(c *fiber.Ctx) error {
+	pr, err := page(c)
+	if err != nil {
+		return err
+	}
+	out, err := s.deps.Auctions.ListBids(c.UserContext(), c.Params("id"), pr)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}

@@ -1,0 +1,135 @@
+package httpapi
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/market"
+)
+
+// createNotice: POST /notices {achievement_id, kind, price_fen,
+// buyer_org_id, starts_on, ends_on, note}.
+func (s *Server) createNotice(c *fiber.Ctx) error {
+	var in market.NewNotice
+	if err := s.decode(c, &in, false); err != nil {
+		return err
+	}
+	n, err := s.deps.Notices.CreateNotice(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	return created(c, n)
+}
+
+// listNotices: GET /notices?status=&kind=&achievement_id=&cursor=&limit=.
+func (s *Server) listNotices(c *fiber.Ctx) error {
+	pr, err := page(c)
+	if err != nil {
+		return err
+	}
+	f := market.NoticeFilter{Status: c.Query("status"), Kind: c.Query("kind"), AchievementID: c.Query("achievement_id"), Page: pr}
+	var p market.Problems
+	if f.Status != "" && !market.HasCode(market.NoticeStatuses, f.Status) {
+		p.Add("status", "must be active, completed or cancelled")
+	}
+	if f.Kind != "" && !market.HasCode(market.NoticeKinds, f.Kind) {
+		p.Add("kind", "must be agreed_price or listing")
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	out, err := s.deps.Notices.ListNotices(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) getNotice(c *fiber.Ctx) error {
+	n, err := s.deps.Notices.FindNotice(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(n)
+}
+
+// reasonBody is the optional body of cancel actions.
+type reasonBody struct {
+	Reason string `json:"reason"`
+}
+
+// cancelNotice: POST /notices/{id}/cancel, empty body or {reason}.
+func (s *Server) cancelNotice(c *fiber.Ctx) error {
+	var in reasonBody
+	if err := s.decode(c, &in, true); err != nil {
+		return err
+	}
+	n, err := s.deps.Notices.CancelNotice(c.UserContext(), c.Params("id"), in.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(n)
+}
+
+// createObjection: POST /notices/{id}/objections {reason}.
+func (s *Server) createObjection(c *fiber.Ctx) error {
+	var in market.NewObjection
+	if err := s.decode(c, &in, false); err != nil {
+		return err
+	}
+	o, err := s.deps.Notices.Object(c.UserContext(), c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return created(c, o)
+}
+
+func (s *Server) listObjections(c *fiber.Ctx) error {
+	pr, err := page(c)
+	if err != nil {
+		return err
+	}
+	out, err := s.deps.Notices.ListObjections(c.UserContext(), c.Params("id"), pr)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
+
+// resolveObjection: POST /notices/{id}/objections/{objection_id}/resolve
+// {upheld, note}.
+func (s *Server) resolveObjection(c *fiber.Ctx) error {
+	var in market.Resolution
+	if err := s.decode(c, &in, false); err != nil {
+		return err
+	}
+	o, err := s.deps.Notices.ResolveObjection(c.UserContext(), c.Params("id"), c.Params("objection_id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(o)
+}
+
+// createApplication: POST /notices/{id}/applications {message}.
+func (s *Server) createApplication(c *fiber.Ctx) error {
+	var in market.NewApplication
+	if err := s.decode(c, &in, true); err != nil {
+		return err
+	}
+	a, err := s.deps.Notices.Apply(c.UserContext(), c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return created(c, a)
+}
+
+func (s *Server) listApplications(c *fiber.Ctx) error {
+	pr, err := page(c)
+	if err != nil {
+		return err
+	}
+	out, err := s.deps.Notices.ListApplications(c.UserContext(), c.Params("id"), pr)
+	if err != nil {
+		return err
+	}
+	return c.JSON(out)
+}
