@@ -40,7 +40,7 @@ func TestRun(t *testing.T) {
 	if err := run(ctx, []string{"seed", "--demo", "--password", "demo-pass-1"}, getenv, &out, &out); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	if !strings.Contains(out.String(), "loaded 32 orgs") {
+	if !strings.Contains(out.String(), "loaded 32 orgs") || !strings.Contains(out.String(), "2 subsidy policies, 2 notices, 2 auctions, 9 instruments, 10 bookings, 5 services, 5 service orders") {
 		t.Fatalf("seed output: %s", out.String())
 	}
 	if err := run(ctx, []string{"migrate"}, getenv, &out, &out); err != nil {
@@ -92,6 +92,27 @@ func TestRun(t *testing.T) {
 	res.Body.Close()
 	if len(page.Items) < 50 {
 		t.Fatalf("published demo achievements: %d", len(page.Items))
+	}
+	// The demo instruments, with the ratings of their reviewed bookings.
+	res, err = http.Get(base + "/api/v1/instruments?limit=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var instruments struct {
+		Items []struct {
+			Name      string   `json:"name"`
+			RatingAvg *float64 `json:"rating_avg"`
+		} `json:"items"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&instruments)
+	res.Body.Close()
+	if len(instruments.Items) != 9 {
+		t.Fatalf("demo instruments: %d", len(instruments.Items))
+	}
+	for _, x := range instruments.Items {
+		if x.Name == "场发射扫描电子显微镜" && (x.RatingAvg == nil || *x.RatingAvg != 4.5) {
+			t.Fatalf("demo SEM rating: %v", x.RatingAvg)
+		}
 	}
 	// reindex while serve holds the embedded index: a quick, clear refusal
 	// instead of waiting forever for the index's file lock.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/liuzhou-techmarket/techmarket/internal/app"
 	"github.com/liuzhou-techmarket/techmarket/internal/config"
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 	"github.com/liuzhou-techmarket/techmarket/internal/seed"
@@ -52,7 +53,14 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 		a := store.NewAuctionService(db, opt)
 		return store.NewNoticeService(db, a, opt), a
 	}
-	n, err := seed.Apply(ctx, seed.Services{Orgs: store.NewOrgService(db), Items: store.NewItemService(db), Subsidies: db, Pricing: pricing}, data, *password)
+	uploads, err := app.OpenFiles(cfg)
+	if err != nil {
+		return err
+	}
+	sharing := &seed.SharingServices{Instruments: store.NewInstrumentService(db), Bookings: store.NewBookingService(db),
+		Services: store.NewServiceService(db), ServiceOrders: store.NewServiceOrderService(db, uploads)}
+	n, err := seed.Apply(ctx, seed.Services{Orgs: store.NewOrgService(db), Items: store.NewItemService(db), Subsidies: db,
+		Pricing: pricing, Sharing: sharing}, data, *password)
 	if errors.Is(err, seed.ErrAlreadyLoaded) {
 		fmt.Fprintln(stdout, "demo data is already loaded; nothing to do")
 		return nil
@@ -60,7 +68,9 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "loaded %d orgs, %d demands, %d achievements, %d subsidy policies, %d notices, %d auctions; org admins sign in with password %q\n",
-		n.Orgs, n.Demands, n.Achievements, n.SubsidyPolicies, n.Notices, n.Auctions, *password)
+	fmt.Fprintf(stdout, "loaded %d orgs, %d demands, %d achievements, %d subsidy policies, %d notices, %d auctions, "+
+		"%d instruments, %d bookings, %d services, %d service orders; org admins sign in with password %q\n",
+		n.Orgs, n.Demands, n.Achievements, n.SubsidyPolicies, n.Notices, n.Auctions,
+		n.Instruments, n.Bookings, n.Services, n.ServiceOrders, *password)
 	return nil
 }

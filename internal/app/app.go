@@ -116,6 +116,16 @@ func openDB(ctx context.Context, cfg config.Config, log *slog.Logger, fence stor
 	return db, nil
 }
 
+// OpenFiles opens the store of uploaded files (deal evidence, service
+// reports): TECHMARKET_FILES_DIR, or DataDir/files.
+func OpenFiles(cfg config.Config) (*files.Local, error) {
+	dir := cfg.FilesDir
+	if dir == "" {
+		dir = filepath.Join(cfg.DataDir, "files")
+	}
+	return files.NewLocal(dir)
+}
+
 // Open connects to the database (migrating it) and to the cache.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, error) {
 	var err error
@@ -160,11 +170,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 	sys.Sessions = store.NewSessionService(sys.DB)
 	sys.Items = store.NewItemService(sys.DB)
 	sys.Intents = store.NewIntentService(sys.DB)
-	filesDir := cfg.FilesDir
-	if filesDir == "" {
-		filesDir = filepath.Join(cfg.DataDir, "files")
-	}
-	if sys.Files, err = files.NewLocal(filesDir); err != nil {
+	if sys.Files, err = OpenFiles(cfg); err != nil {
 		sys.Close()
 		return nil, err
 	}
@@ -331,6 +337,8 @@ func (s *System) Server() *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Orgs: s.Orgs, Items: s.Items, Auth: s.Auth, Audit: s.Audit, Catalogs: s.Catalogs, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
 		Intents: s.Intents, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.Vocab), Feedback: s.Feedback, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
+		Instruments: store.NewInstrumentService(s.DB), Bookings: store.NewBookingService(s.DB),
+		Services: store.NewServiceService(s.DB), ServiceOrders: store.NewServiceOrderService(s.DB, s.Files),
 		Search: &matching.Service{Items: s.Items, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.Feedback}, Registry: reg,
 		Notices: s.Notices, Auctions: s.Auctions, Live: s.Live,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},

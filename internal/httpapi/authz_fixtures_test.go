@@ -65,6 +65,7 @@ type authzFixtures struct {
 	pendingID, paymentID                  string // a pending online-liuzhou deal; "deal/payment" unconfirmed, booked by own
 	policy, application                   string // only when the subsidy routes exist
 	pricing                               pricingFixtures
+	sharing                               *sharingFixtures // made on first use (authz_sharing_test.go)
 	routes                                map[string]bool
 }
 
@@ -130,6 +131,9 @@ func newAuthzFixtures(t *testing.T, e *apptest.Env) *authzFixtures {
 		if f.routes["POST /api/v1/subsidy-applications"] {
 			f.application = f.freshApplication()
 		}
+	}
+	if f.routes["POST /api/v1/instruments"] {
+		f.sharingFx()
 	}
 	return f
 }

@@ -229,6 +229,7 @@ func authzCases() []authzCase {
 		{"GET", "/api/v1/audit/verify", "", w{U, F, F, F, F, F, F, A, A}, false, fixed("/api/v1/audit/verify", nil), ""},
 	}
 	cs = append(cs, pricingCases()...)
+	cs = append(cs, sharingAuthzCases()...)
 	for _, p := range publicRoutes {
 		cs = append(cs, authzCase{"GET", p, "public", all, false, fixed(p, nil), ""})
 	}

@@ -99,6 +99,10 @@ func (f *authzFixtures) id(name string) string {
 		return f.policy
 	case "application", "approved":
 		return f.application
+	case "booking":
+		return f.sharingFx().requested
+	case "order":
+		return f.sharingFx().submitted
 	}
 	f.t.Fatalf("no fixture %q", name)
 	return ""

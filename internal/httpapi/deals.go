@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"errors"
+	"io"
 	"mime"
+	"mime/multipart"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
@@ -147,21 +149,7 @@ func (s *Server) confirmPayment(c *fiber.Ctx) error {
 // addEvidence: POST /transactions/{id}/evidence, multipart/form-data with
 // the field file and the field kind.
 func (s *Server) addEvidence(c *fiber.Ctx) error {
-	fh, err := c.FormFile("file")
-	switch {
-	case errors.Is(err, fasthttp.ErrNoMultipartForm):
-		return market.Errorf(market.EBADREQUEST, "send the evidence as multipart/form-data with the fields file and kind")
-	case errors.Is(err, fasthttp.ErrMissingFile):
-		return market.Invalid("file", "is required: a PDF, JPEG or PNG file")
-	case err != nil:
-		return market.Errorf(market.EBADREQUEST, "the multipart body could not be read")
-	case fh.Size > int64(s.cfg.UploadLimit):
-		return &market.Error{Code: market.ETOOLARGE, Message: "the file is larger than the upload limit",
-			Fields: []market.FieldError{{Field: "file", Message: "larger than the upload limit"}}}
-	case fh.Size == 0:
-		return market.Invalid("file", "is empty")
-	}
-	f, err := fh.Open()
+	fh, f, err := s.formFile(c, "send the evidence as multipart/form-data with the fields file and kind")
 	if err != nil {
 		return err
 	}
@@ -188,10 +176,36 @@ func (s *Server) getEvidence(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, ev.ContentType)
-	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": ev.Filename}))
+	return sendFile(c, ev.Filename, ev.ContentType, ev.SHA256, ev.Size, rc)
+}
+
+// formFile opens the multipart field file, within the upload limit; hint
+// tells a client that sent no multipart body what to send.
+func (s *Server) formFile(c *fiber.Ctx, hint string) (*multipart.FileHeader, multipart.File, error) {
+	fh, err := c.FormFile("file")
+	switch {
+	case errors.Is(err, fasthttp.ErrNoMultipartForm):
+		return nil, nil, market.Errorf(market.EBADREQUEST, "%s", hint)
+	case errors.Is(err, fasthttp.ErrMissingFile):
+		return nil, nil, market.Invalid("file", "is required: a PDF, JPEG or PNG file")
+	case err != nil:
+		return nil, nil, market.Errorf(market.EBADREQUEST, "the multipart body could not be read")
+	case fh.Size > int64(s.cfg.UploadLimit):
+		return nil, nil, &market.Error{Code: market.ETOOLARGE, Message: "the file is larger than the upload limit",
+			Fields: []market.FieldError{{Field: "file", Message: "larger than the upload limit"}}}
+	case fh.Size == 0:
+		return nil, nil, market.Invalid("file", "is empty")
+	}
+	f, err := fh.Open()
+	return fh, f, err
+}
+
+// sendFile streams a stored file as an attachment under its own name.
+func sendFile(c *fiber.Ctx, filename, contentType, sha string, size int64, rc io.ReadCloser) error {
+	c.Set(fiber.HeaderContentType, contentType)
+	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	c.Set("X-Content-SHA256", ev.SHA256)
+	c.Set("X-Content-SHA256", sha)
 	// fasthttp closes the stream once the response is written.
-	return c.SendStream(rc, int(ev.Size))
+	return c.SendStream(rc, int(size))
 }

@@ -52,7 +52,10 @@ func metaDocument() []byte {
 		"org_kinds": market.OrgKinds, "regions": market.Regions,
 		"notice_kinds": market.NoticeKinds, "notice_statuses": market.NoticeStatuses,
 		"objection_statuses": market.ObjectionStatuses, "auction_statuses": market.AuctionStatuses,
-		"deposit_statuses": market.DepositStatuses,
+		"deposit_statuses":      market.DepositStatuses,
+		"instrument_categories": market.InstrumentCategories, "instrument_statuses": market.InstrumentStatuses,
+		"booking_statuses": market.BookingStatuses, "service_kinds": market.ServiceKinds,
+		"service_order_statuses": market.OrderStatuses,
 	})
 	if err != nil {
 		panic(err) // fixed tables of strings always encode

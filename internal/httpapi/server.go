@@ -92,6 +92,12 @@ type Deps struct {
 	Notices  market.NoticeService
 	Auctions market.AuctionService
 	Live     Live
+
+	// Instruments, Bookings, Services and ServiceOrders serve sharing.
+	Instruments   market.InstrumentService
+	Bookings      market.BookingService
+	Services      market.ServiceService
+	ServiceOrders market.ServiceOrderService
 }
 
 // Server is the Fiber app with its dependencies.

@@ -297,7 +297,14 @@ func (u *EvidenceUpload) Validate() error {
 	if !HasCode(EvidenceKinds, u.Kind) {
 		p.Add("kind", "must be contract, invoice or other")
 	}
-	name := u.Filename
+	u.Filename = CleanFilename(u.Filename, "evidence")
+	return p.Err()
+}
+
+// CleanFilename makes an uploaded file's name safe to store and to send
+// back in Content-Disposition: path parts and control characters go, and
+// it is cut to 200 characters; fallback stands in for a name left empty.
+func CleanFilename(name, fallback string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
 	}
@@ -311,10 +318,9 @@ func (u *EvidenceUpload) Validate() error {
 		name = string([]rune(name)[:200])
 	}
 	if name == "" || name == "." || name == ".." {
-		name = "evidence"
+		name = fallback
 	}
-	u.Filename = name
-	return p.Err()
+	return name
 }
 
 // CanSeeEvidence is CanSeeTransaction: whoever sees the deal sees its files.

@@ -99,6 +99,20 @@ type Stats struct {
 	ByIndustry              []Breakdown   `json:"by_industry"`
 	AchievementsTransferred Transferred   `json:"achievements_transferred"`
 	Subsidies               SubsidyTotals `json:"subsidies"`
+	Sharing                 SharingTotals `json:"sharing"`
+}
+
+// SharingTotals sums instrument sharing and testing services of the year:
+// bookings and service orders completed in it (Beijing time), the hours
+// used, their fees, and what innovation-voucher policies of the year have
+// committed (approved and disbursed). Like the subsidies, it is
+// city-wide: a market filter does not narrow it.
+type SharingTotals struct {
+	Bookings            int64   `json:"bookings"`
+	InstrumentHours     float64 `json:"instrument_hours"`
+	ServiceOrders       int64   `json:"service_orders"`
+	FeesFen             int64   `json:"fees_fen"`
+	VouchersApprovedFen int64   `json:"vouchers_approved_fen"`
 }
 
 // StatsService computes statistics.

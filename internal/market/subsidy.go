@@ -44,6 +44,10 @@ type SubsidyPolicy struct {
 	RequireLocalBuyer     bool          `json:"require_local_buyer"`
 	Base                  string        `json:"base"`
 	AutoApply             bool          `json:"auto_apply"`
+	// AppliesTo is PolicyForTransactions (deal subsidies) or
+	// PolicyForServices (innovation vouchers, 创新券: a share of the fee of
+	// a completed booking or service order).
+	AppliesTo string `json:"applies_to"`
 	// EffectiveFrom and EffectiveTo are YYYY-MM-DD, both inclusive.
 	EffectiveFrom string `json:"effective_from"`
 	EffectiveTo   string `json:"effective_to"`
@@ -82,6 +86,7 @@ type SubsidyPolicyInput struct {
 	RequireLocalBuyer     *bool          `json:"require_local_buyer"`
 	Base                  *string        `json:"base"`
 	AutoApply             *bool          `json:"auto_apply"`
+	AppliesTo             *string        `json:"applies_to"`
 	EffectiveFrom         *string        `json:"effective_from"`
 	EffectiveTo           *string        `json:"effective_to"`
 }
@@ -137,6 +142,7 @@ func (in *SubsidyPolicyInput) Apply(p *SubsidyPolicy, problems *Problems) {
 	if in.Base != nil {
 		p.Base = *in.Base
 	}
+	applyVoucherFields(p, in, problems)
 	for _, d := range []struct {
 		name string
 		dst  *string
@@ -176,7 +182,7 @@ func (p *SubsidyPolicy) SameMoneyRules(q *SubsidyPolicy) bool {
 	money := func(x *SubsidyPolicy) string {
 		b, _ := json.Marshal([]any{x.Year, x.RateBP, x.Tiers, x.PerTransactionCapFen, x.AnnualCapPerOrgFen,
 			x.BudgetFen, x.MinTechAmountFen, x.EligibleContractTypes, x.RequireRegistered, x.RequireLocalBuyer,
-			x.Base, x.EffectiveFrom, x.EffectiveTo})
+			x.Base, x.EffectiveFrom, x.EffectiveTo, x.AppliesTo})
 		return string(b)
 	}
 	return money(p) == money(q)
@@ -276,8 +282,12 @@ func ApplicationLive(status string) bool {
 // and records what it paid in DisbursedAmountFen, never more than
 // ApprovedAmountFen, with its quote.
 type SubsidyApplication struct {
-	ID                string          `json:"id"`
-	TransactionID     string          `json:"transaction_id"`
+	ID            string `json:"id"`
+	TransactionID string `json:"transaction_id"`
+	// BookingID or ServiceOrderID names the subject of a voucher
+	// application instead of TransactionID.
+	BookingID         string          `json:"booking_id,omitempty"`
+	ServiceOrderID    string          `json:"service_order_id,omitempty"`
 	PolicyID          string          `json:"policy_id"`
 	BuyerOrgID        string          `json:"buyer_org_id"`
 	Status            string          `json:"status"`
@@ -348,15 +358,30 @@ func (app *SubsidyApplication) RejectForCancelledDeal(t *Transaction, now time.T
 type SubsidyRequest struct {
 	TransactionID string `json:"transaction_id"`
 	PolicyID      string `json:"policy_id"`
+	// BookingID or ServiceOrderID, instead of TransactionID, asks for an
+	// innovation voucher.
+	BookingID      string `json:"booking_id,omitempty"`
+	ServiceOrderID string `json:"service_order_id,omitempty"`
 }
 
-// Validate requires both ids.
+// Validate requires the policy and exactly one subject: a transaction, a
+// booking or a service order.
 func (r *SubsidyRequest) Validate() error {
 	var p Problems
 	r.TransactionID, r.PolicyID = strings.TrimSpace(r.TransactionID), strings.TrimSpace(r.PolicyID)
-	for field, id := range map[string]string{"transaction_id": r.TransactionID, "policy_id": r.PolicyID} {
-		if id == "" || len(id) > 26 {
-			p.Add(field, "is required: an id")
+	r.BookingID, r.ServiceOrderID = strings.TrimSpace(r.BookingID), strings.TrimSpace(r.ServiceOrderID)
+	subject := "transaction_id"
+	switch n := countNonEmpty(r.TransactionID, r.BookingID, r.ServiceOrderID); {
+	case n > 1:
+		p.Add("transaction_id", "give one of transaction_id, booking_id, service_order_id")
+	case r.BookingID != "":
+		subject = "booking_id"
+	case r.ServiceOrderID != "":
+		subject = "service_order_id"
+	}
+	for _, f := range []struct{ field, id string }{{subject, r.Subject()}, {"policy_id", r.PolicyID}} {
+		if f.id == "" || len(f.id) > 26 {
+			p.Add(f.field, "is required: an id")
 		}
 	}
 	return p.Err()

@@ -28,6 +28,8 @@ type Demo struct {
 	Achievements []Achievement `json:"achievements"`
 	// SubsidyPolicies are created by the government org named by OrgKey.
 	SubsidyPolicies []SubsidyPolicy `json:"subsidy_policies"`
+	// Sharing is instrument sharing and testing services (sharing.go).
+	Sharing Sharing `json:"sharing"`
 }
 
 // SubsidyPolicy is a demo subsidy policy set by the org named by OrgKey,

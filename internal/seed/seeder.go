@@ -3,6 +3,7 @@ package seed
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 	"github.com/liuzhou-techmarket/techmarket/internal/subsidy"
@@ -17,12 +18,16 @@ type Services struct {
 	Subsidies subsidy.Service
 	// Pricing, when set, adds notices and auctions to the demo.
 	Pricing Pricing
+	// Sharing, when set, loads the instruments, services, bookings and
+	// orders of the demo set.
+	Sharing *SharingServices
 }
 
 // Counts says what a seeding run created.
 type Counts struct {
-	Orgs, Demands, Achievements, SubsidyPolicies int
-	Notices, Auctions                            int
+	Orgs, Demands, Achievements, SubsidyPolicies   int
+	Notices, Auctions                              int
+	Instruments, Bookings, Services, ServiceOrders int
 }
 
 // ErrAlreadyLoaded is returned when the demo orgs exist already.
@@ -107,6 +112,9 @@ func Apply(ctx context.Context, svc Services, d Demo, password string) (Counts, 
 		if n.Notices, n.Auctions, err = applyPricing(ctx, svc.Pricing, published, enterprises, operator); err != nil {
 			return n, err
 		}
+	}
+	if err := applySharing(ctx, svc, d.Sharing, orgs, time.Now(), &n); err != nil {
+		return n, fmt.Errorf("sharing: %w", err)
 	}
 	return n, nil
 }

@@ -15,7 +15,10 @@ import (
 //
 //  1. a subsidy policy's lineage root, then the policy (findPolicy);
 //  2. the subsidy application;
-//  3. the transaction (the deal), and under it its payments;
+//  3. the transaction (the deal), and under it its payments; for an
+//     innovation voucher, its booking or service order instead
+//     (store/vouchers.go); an instrument before its bookings
+//     (store/bookings.go);
 //  4. an item, an intent, a catalog (no write holds two of these);
 //  5. last, the audit chain's head (db.audit), which every write shares,
 //     so it is held for as short a time as possible.

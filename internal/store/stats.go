@@ -85,6 +85,9 @@ func (db *DB) Overview(ctx context.Context, q market.StatsQuery) (_ *market.Stat
 	if st.Subsidies, err = subsidyTotals(g, q.Year); err != nil {
 		return nil, err
 	}
+	if st.Sharing, err = sharingTotals(g, q); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 

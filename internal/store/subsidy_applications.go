@@ -19,6 +19,8 @@ type applicationRow struct {
 	ID                    string `gorm:"primaryKey"`
 	PolicyID              string
 	TransactionID         string
+	BookingID             string
+	ServiceOrderID        string
 	BuyerOrgID            string
 	Status                string
 	LiveTransactionID     *string // set while live: the unique index allows one per transaction
@@ -47,7 +49,7 @@ func (applicationRow) TableName() string { return "subsidy_applications" }
 
 func (r *applicationRow) application() *market.SubsidyApplication {
 	app := &market.SubsidyApplication{
-		ID: r.ID, TransactionID: r.TransactionID, PolicyID: r.PolicyID, BuyerOrgID: r.BuyerOrgID, Status: r.Status,
+		ID: r.ID, TransactionID: r.TransactionID, BookingID: r.BookingID, ServiceOrderID: r.ServiceOrderID, PolicyID: r.PolicyID, BuyerOrgID: r.BuyerOrgID, Status: r.Status,
 		AmountFen: r.AmountFen, Breakdown: json.RawMessage(r.Breakdown), AutoApplied: r.AutoApplied,
 		ApprovedAmountFen: r.ApprovedAmountFen, ApprovalNote: r.ApprovalNote, RejectionReason: r.RejectionReason,
 		DisbursedAmountFen: r.DisbursedAmountFen, SubmittedByUserID: r.SubmittedByUserID, ReviewedByUserID: r.ReviewedByUserID,
@@ -68,15 +70,17 @@ func (r *applicationRow) application() *market.SubsidyApplication {
 
 func rowFromApplication(app *market.SubsidyApplication) applicationRow {
 	r := applicationRow{
-		ID: app.ID, PolicyID: app.PolicyID, TransactionID: app.TransactionID, BuyerOrgID: app.BuyerOrgID,
+		ID: app.ID, PolicyID: app.PolicyID, TransactionID: app.TransactionID, BookingID: app.BookingID,
+		ServiceOrderID: app.ServiceOrderID, BuyerOrgID: app.BuyerOrgID,
 		Status: app.Status, AmountFen: app.AmountFen, Breakdown: string(app.Breakdown), AutoApplied: app.AutoApplied,
 		ApprovedAmountFen: app.ApprovedAmountFen, ApprovalNote: app.ApprovalNote, RejectionReason: app.RejectionReason,
 		DisbursedAmountFen: app.DisbursedAmountFen, SubmittedByUserID: app.SubmittedByUserID, ReviewedByUserID: app.ReviewedByUserID, ReviewedAt: app.ReviewedAt,
 		DisbursedAt: app.DisbursedAt, WithdrawnAt: app.WithdrawnAt, CreatedAt: app.CreatedAt, UpdatedAt: app.UpdatedAt,
 	}
-	// Only a live application holds its transaction's slot.
+	// Only a live application holds its transaction's (or, for a voucher,
+	// its booking's or service order's) slot.
 	if market.ApplicationLive(app.Status) {
-		id := app.TransactionID
+		id := app.Subject()
 		r.LiveTransactionID = &id
 	}
 	if len(app.ApprovalBreakdown) > 0 {
@@ -128,9 +132,16 @@ func quote(tx *gorm.DB, p *market.SubsidyPolicy, t *market.Transaction) (subsidy
 // out of the usage: the disbursement re-check asks what the deal earns
 // now, not whether a second subsidy would still fit beside the first.
 func quoteExcept(tx *gorm.DB, p *market.SubsidyPolicy, t *market.Transaction, own *market.SubsidyApplication) (subsidy.Quote, error) {
+	return quoteFor(tx, p, t.ID, t.BuyerOrgID, func(region string) subsidy.Deal { return subsidy.DealOf(t, region) }, own)
+}
+
+// quoteFor is quoteExcept for any subject (a deal, or a voucher's booking
+// or service order) whose buyer is buyerOrgID.
+func quoteFor(tx *gorm.DB, p *market.SubsidyPolicy, subjectID, buyerOrgID string, deal func(region string) subsidy.Deal,
+	own *market.SubsidyApplication) (subsidy.Quote, error) {
 	var buyer orgRow
-	if err := tx.Session(&gorm.Session{NewDB: true}).Select("id, region_code").First(&buyer, "id = ?", t.BuyerOrgID).Error; err != nil {
-		return subsidy.Quote{}, fmt.Errorf("buyer org of %s: %w", t.ID, err)
+	if err := tx.Session(&gorm.Session{NewDB: true}).Select("id, region_code").First(&buyer, "id = ?", buyerOrgID).Error; err != nil {
+		return subsidy.Quote{}, fmt.Errorf("buyer org of %s: %w", subjectID, err)
 	}
 	// The quota counts what approved applications hold and what disbursed
 	// ones paid (market.SubsidyApplication.UsedFen).
@@ -138,7 +149,7 @@ func quoteExcept(tx *gorm.DB, p *market.SubsidyPolicy, t *market.Transaction, ow
 	err := tx.Session(&gorm.Session{NewDB: true}).Table("subsidy_applications AS a").
 		Joins("JOIN subsidy_policies p ON p.id = a.policy_id").
 		Where("p.lineage_id = ? AND p.year = ? AND a.buyer_org_id = ? AND a.status IN ?", p.LineageID, p.Year,
-			t.BuyerOrgID, []string{market.ApplicationApproved, market.ApplicationDisbursed}).
+			buyerOrgID, []string{market.ApplicationApproved, market.ApplicationDisbursed}).
 		Select("COALESCE(SUM(CASE WHEN a.status = ? THEN a.disbursed_amount_fen ELSE a.approved_amount_fen END), 0)",
 			market.ApplicationDisbursed).Scan(&orgUsed).Error
 	if err != nil {
@@ -149,7 +160,7 @@ func quoteExcept(tx *gorm.DB, p *market.SubsidyPolicy, t *market.Transaction, ow
 		u.OrgUsedFen -= own.UsedFen()
 		u.BudgetUsedFen -= own.ReservedFen()
 	}
-	return subsidy.Compute(subsidy.RulesOf(p), subsidy.DealOf(t, buyer.RegionCode), u), nil
+	return subsidy.Compute(subsidy.RulesOf(p), deal(buyer.RegionCode), u), nil
 }
 
 func reasonCodes(q *subsidy.Quote) string {
@@ -167,6 +178,9 @@ func (db *DB) QuoteSubsidy(ctx context.Context, in market.SubsidyRequest) (_ *su
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
+	if in.IsVoucher() {
+		return db.quoteVoucher(ctx, in)
+	}
 	var q subsidy.Quote
 	err = db.snapshot(ctx, func(tx *gorm.DB) error {
 		t, err := findDeal(ctx, tx, in.TransactionID, false, false)
@@ -178,6 +192,9 @@ func (db *DB) QuoteSubsidy(ctx context.Context, in market.SubsidyRequest) (_ *su
 		}
 		p, err := findPolicy(tx.Session(&gorm.Session{NewDB: true}), in.PolicyID, false)
 		if err != nil {
+			return err
+		}
+		if err := market.PolicyFits(p, false); err != nil {
 			return err
 		}
 		q, err = quote(tx, p, t)
@@ -215,6 +232,9 @@ func (db *DB) ApplyForSubsidy(ctx context.Context, in market.SubsidyRequest) (_ 
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
+	if in.IsVoucher() {
+		return db.applyForVoucher(ctx, in)
+	}
 	a := market.ActorFrom(ctx)
 	var app *market.SubsidyApplication
 	err = db.tx(ctx, func(tx *gorm.DB) error {
@@ -237,6 +257,9 @@ func (db *DB) ApplyForSubsidy(ctx context.Context, in market.SubsidyRequest) (_ 
 		}
 		if p.Status == market.PolicySuperseded {
 			return supersededConflict(p)
+		}
+		if err := market.PolicyFits(p, false); err != nil {
+			return err
 		}
 		q, err := quote(tx, p, t)
 		if err != nil {
@@ -326,7 +349,8 @@ func (db *DB) autoApplySubsidies(ctx context.Context, tx *gorm.DB, t *market.Tra
 	day := t.SignedAt.In(market.ChinaTime).Format(time.DateOnly) // the Beijing date, as Covers reads it
 	var ids []string
 	if err := tx.Session(&gorm.Session{NewDB: true}).Model(&policyRow{}).
-		Where("auto_apply = ? AND status = ? AND effective_from <= ? AND effective_to >= ?", true, market.PolicyActive, day, day).
+		Where("auto_apply = ? AND status = ? AND applies_to = ? AND effective_from <= ? AND effective_to >= ?", true,
+			market.PolicyActive, market.PolicyForTransactions, day, day).
 		Order("effective_from DESC, id DESC").Pluck("id", &ids).Error; err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ type policyRow struct {
 	RequireLocalBuyer     bool
 	Base                  string
 	AutoApply             bool
+	AppliesTo             string
 	EffectiveFrom         string
 	EffectiveTo           string
 	CreatedByOrgID        string
@@ -50,7 +51,7 @@ func (r *policyRow) policy() *market.SubsidyPolicy {
 		PerTransactionCapFen: r.PerTransactionCapFen, AnnualCapPerOrgFen: r.AnnualCapPerOrgFen,
 		BudgetFen: r.BudgetFen, MinTechAmountFen: r.MinTechAmountFen, EligibleContractTypes: r.EligibleContractTypes,
 		RequireRegistered: r.RequireRegistered, RequireLocalBuyer: r.RequireLocalBuyer, Base: r.Base,
-		AutoApply: r.AutoApply, EffectiveFrom: r.EffectiveFrom, EffectiveTo: r.EffectiveTo,
+		AutoApply: r.AutoApply, AppliesTo: r.AppliesTo, EffectiveFrom: r.EffectiveFrom, EffectiveTo: r.EffectiveTo,
 		ApprovedFen: r.ApprovedFen, DisbursedFen: r.DisbursedFen, Status: r.Status, Supersedes: r.Supersedes,
 		SupersededBy: r.SupersededBy, LineageID: r.LineageID, CreatedByOrgID: r.CreatedByOrgID,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
@@ -72,7 +73,7 @@ func rowFromPolicy(p *market.SubsidyPolicy) policyRow {
 		AnnualCapPerOrgFen: p.AnnualCapPerOrgFen, BudgetFen: p.BudgetFen, ApprovedFen: p.ApprovedFen,
 		DisbursedFen: p.DisbursedFen, MinTechAmountFen: p.MinTechAmountFen,
 		EligibleContractTypes: p.EligibleContractTypes, RequireRegistered: p.RequireRegistered,
-		RequireLocalBuyer: p.RequireLocalBuyer, Base: p.Base, AutoApply: p.AutoApply,
+		RequireLocalBuyer: p.RequireLocalBuyer, Base: p.Base, AutoApply: p.AutoApply, AppliesTo: p.AppliesTo,
 		EffectiveFrom: p.EffectiveFrom, EffectiveTo: p.EffectiveTo, CreatedByOrgID: p.CreatedByOrgID,
 		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt,
 	}

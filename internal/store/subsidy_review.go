@@ -123,11 +123,7 @@ func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.
 	}
 	return db.changeApplication(ctx, id, market.ActionApprove, reviewer,
 		func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication, _ int64) ([]auditEntry, error) {
-			t, err := findDeal(ctx, tx.Session(&gorm.Session{NewDB: true}), app.TransactionID, true, false)
-			if err != nil {
-				return nil, err
-			}
-			q, err := quote(tx, p, t)
+			q, err := db.recheck(ctx, tx, p, app, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -188,15 +184,11 @@ func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d marke
 	}
 	app, err := db.changeApplication(ctx, id, market.ActionDisburse, reviewer,
 		func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication, held int64) ([]auditEntry, error) {
-			t, err := findDeal(ctx, tx.Session(&gorm.Session{NewDB: true}), app.TransactionID, true, false)
-			if err != nil {
-				return nil, err
-			}
 			// What the application held is left out of the usage: it is
 			// the one being paid. Its status is already disbursed here, so
 			// its approved amount stands for both quota and budget.
 			own := market.SubsidyApplication{Status: market.ApplicationApproved, ApprovedAmountFen: held}
-			q, err := quoteExcept(tx, p, t, &own)
+			q, err := db.recheck(ctx, tx, p, app, &own)
 			if err != nil {
 				return nil, err
 			}

@@ -49,6 +49,10 @@ type Deal struct {
 	SignedAt time.Time
 	// BuyerRegionCode is the buyer org's 6-digit division code.
 	BuyerRegionCode string
+	// Voucher marks a booking or service order (see VoucherOf): its base
+	// is FeeFen, it must be completed, and it has no contract.
+	Voucher bool
+	FeeFen  int64
 }
 
 // Usage is what is already committed: the approved and disbursed amounts of
@@ -127,10 +131,12 @@ func Compute(r Rules, d Deal, u Usage) Quote {
 	q := Quote{Reasons: []Reason{}}
 
 	paid, tech := max(d.PaidFen, 0), max(d.TechAmountFen, 0)
-	switch r.Base {
-	case BasePaid:
+	switch {
+	case d.Voucher:
+		q.BaseKind, q.BaseFen = BaseFee, max(d.FeeFen, 0)
+	case r.Base == BasePaid:
 		q.BaseKind, q.BaseFen = BasePaid, paid
-	case BaseTechAmount:
+	case r.Base == BaseTechAmount:
 		q.BaseKind, q.BaseFen = BaseTechAmount, tech
 	default:
 		q.BaseKind, q.BaseFen = BaseLesser, min(paid, tech)
@@ -242,6 +248,9 @@ func reasons(r Rules, d Deal, q Quote) []Reason {
 		rs = append(rs, Reason{Code: code, Message: fmt.Sprintf(format, args...)})
 	}
 
+	if d.Voucher {
+		return append(voucherReasons(r, d), capReasons(r, q)...)
+	}
 	if d.Status == "cancelled" {
 		add(ReasonCancelled, "交易已取消 (the transaction is cancelled)")
 	}
@@ -267,11 +276,17 @@ func reasons(r Rules, d Deal, q Quote) []Reason {
 		add(ReasonOutsidePeriod, "签订日期不在政策有效期内 (signed %s, policy runs %s to %s)",
 			d.SignedAt.In(market.ChinaTime).Format(time.DateOnly), r.EffectiveFrom.Format(time.DateOnly), r.EffectiveTo.Format(time.DateOnly))
 	}
+	return append(rs, capReasons(r, q)...)
+}
+
+// capReasons are the reasons of caps that leave nothing.
+func capReasons(r Rules, q Quote) []Reason {
+	var rs []Reason
 	if q.RemainingOrgQuotaFen != nil && *q.RemainingOrgQuotaFen == 0 {
-		add(ReasonAnnualCapExhausted, "本年度补助额度已用完 (the buyer's annual quota of %d fen is used up)", r.AnnualCapPerOrgFen)
+		rs = append(rs, Reason{ReasonAnnualCapExhausted, fmt.Sprintf("本年度补助额度已用完 (the buyer's annual quota of %d fen is used up)", r.AnnualCapPerOrgFen)})
 	}
 	if q.RemainingBudgetFen == 0 {
-		add(ReasonBudgetExhausted, "政策预算已用完 (the policy budget is used up)")
+		rs = append(rs, Reason{ReasonBudgetExhausted, "政策预算已用完 (the policy budget is used up)"})
 	}
 	return rs
 }

@@ -21,6 +21,7 @@ const (
 	BasePaid       = "paid"        // the sum of payments made
 	BaseTechAmount = "tech_amount" // the (certified) tech amount of the contract
 	BaseLesser     = "lesser"      // the smaller of the two
+	BaseFee        = "fee"         // a voucher's: the fee of the booking or service order
 )
 
 // MaxRateBP is 100%, the highest rate a policy may set.
@@ -66,8 +67,12 @@ type Rules struct {
 	RequireRegistered bool
 	// RequireLocalBuyer demands a buyer region code 4502xx (Liuzhou).
 	RequireLocalBuyer bool
-	// Base is BasePaid, BaseTechAmount or BaseLesser.
+	// Base is BasePaid, BaseTechAmount or BaseLesser; BaseFee for a
+	// voucher policy.
 	Base string
+	// Voucher marks an innovation-voucher policy (applies_to "service"):
+	// it pays a share of the fee of a completed booking or service order.
+	Voucher bool
 	// EffectiveFrom and EffectiveTo are calendar dates, both inclusive. Only
 	// their date counts (as written in their own location), so a DATE column
 	// read back in any time zone keeps its meaning.
@@ -123,8 +128,11 @@ func (r Rules) Validate() error {
 		seen[t] = true
 	}
 
-	switch r.Base {
-	case BasePaid, BaseTechAmount, BaseLesser:
+	switch {
+	case r.Voucher && r.Base == BaseFee:
+	case r.Voucher:
+		p.Add("base", "must be fee on an innovation voucher")
+	case r.Base == BasePaid, r.Base == BaseTechAmount, r.Base == BaseLesser:
 	default:
 		p.Add("base", "must be one of paid, tech_amount, lesser")
 	}

@@ -45,7 +45,7 @@ func RulesOf(p *market.SubsidyPolicy) Rules {
 		Year: p.Year, RateBP: p.RateBP, PerTransactionCapFen: p.PerTransactionCapFen,
 		AnnualCapPerOrgFen: p.AnnualCapPerOrgFen, BudgetFen: p.BudgetFen, MinTechAmountFen: p.MinTechAmountFen,
 		EligibleContractTypes: slices.Clone(p.EligibleContractTypes), RequireRegistered: p.RequireRegistered,
-		RequireLocalBuyer: p.RequireLocalBuyer, Base: p.Base,
+		RequireLocalBuyer: p.RequireLocalBuyer, Base: p.Base, Voucher: p.AppliesTo == market.PolicyForServices,
 	}
 	for _, t := range p.Tiers {
 		r.Tiers = append(r.Tiers, Tier{UpToFen: t.UpToFen, RateBP: t.RateBP})
