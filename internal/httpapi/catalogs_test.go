@@ -63,8 +63,24 @@ func exports(t *testing.T, e *apptest.Env, id, token string) (exportDoc, [][]str
 			!strings.Contains(cd, period+"."+format+`"`) || !strings.Contains(cd, "filename*=UTF-8''") {
 			t.Fatalf("%s headers: %s; %s", format, h.Get("Content-Type"), cd)
 		}
-		if h.Get("ETag") != "" {
-			t.Fatalf("%s: a streamed export carries an ETag", format)
+		// A draft is a live preview: no validator. A published catalog is
+		// frozen: its export has one, and a client holding it gets a 304
+		// with no body.
+		tag := h.Get("ETag")
+		if doc.Catalog["status"] != "published" {
+			if tag != "" || h.Get("Cache-Control") != "no-store" {
+				t.Fatalf("%s: a draft's export carries ETag %q, Cache-Control %q", format, tag, h.Get("Cache-Control"))
+			}
+			continue
+		}
+		if !strings.HasPrefix(tag, `W/"c`+id+".") || !strings.HasSuffix(tag, "."+format+`"`) {
+			t.Fatalf("%s: published export's ETag %q", format, tag)
+		}
+		if r := e.Must(304, "GET", path+format, token, nil, "If-None-Match", tag); len(r.Body) != 0 {
+			t.Fatalf("%s: 304 with a body of %d bytes", format, len(r.Body))
+		}
+		if r := e.Must(200, "GET", path+format, token, nil, "If-None-Match", `W/"c`+id+`.0.`+format+`"`); len(r.Body) == 0 {
+			t.Fatalf("%s: another validator got an empty export", format)
 		}
 	}
 	body := e.Must(200, "GET", path+"csv", token, nil).Body
@@ -263,7 +279,8 @@ func TestCatalogSnapshot(t *testing.T) {
 		// Routing ignores case and a trailing slash; so does the exemption.
 		for _, path := range []string{"/API/V1/CATALOGS/" + id + "/EXPORT?format=csv", "/api/v1/Catalogs/" + id + "/Export/?format=csv"} {
 			r := e.Must(200, "GET", path, "", nil, "Accept-Encoding", "gzip")
-			if ce, tag := r.Header.Get("Content-Encoding"), r.Header.Get("ETag"); ce != "" || tag != "" {
+			// The ETag is the publication's (exportTag), never a hash of the body.
+			if ce, tag := r.Header.Get("Content-Encoding"), r.Header.Get("ETag"); ce != "" || !strings.HasPrefix(tag, `W/"c`+id+".") || !strings.HasSuffix(tag, `.csv"`) {
 				t.Fatalf("%s: Content-Encoding %q, ETag %q on an export", path, ce, tag)
 			}
 		}
