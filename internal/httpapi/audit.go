@@ -6,22 +6,14 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
-func (s *Server) listAudit(c *fiber.Ctx) error {
+func (s *Server) listAudit(c *fiber.Ctx) (any, error) {
 	pr, err := page(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p, err := s.deps.Audit.ListAudit(c.UserContext(), market.AuditFilter{Entity: c.Query("entity"), EntityID: c.Query("entity_id"), Page: pr})
-	if err != nil {
-		return err
-	}
-	return c.JSON(p)
+	return s.deps.Audit.ListAudit(c.UserContext(), market.AuditFilter{Entity: c.Query("entity"), EntityID: c.Query("entity_id"), Page: pr})
 }
 
-func (s *Server) verifyAudit(c *fiber.Ctx) error {
-	v, err := s.deps.Audit.VerifyAudit(c.UserContext())
-	if err != nil {
-		return err
-	}
-	return c.JSON(v)
+func (s *Server) verifyAudit(c *fiber.Ctx) (any, error) {
+	return s.deps.Audit.VerifyAudit(c.UserContext())
 }

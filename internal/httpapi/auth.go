@@ -5,35 +5,27 @@ import (
 )
 
 // login: POST /auth/login {account, password}.
-func (s *Server) login(c *fiber.Ctx) error {
+func (s *Server) login(c *fiber.Ctx) (any, error) {
 	var in struct {
 		Account  string `json:"account"`
 		Password string `json:"password"`
 	}
 	if err := s.decode(c, &in, false); err != nil {
-		return err
+		return nil, err
 	}
-	t, err := s.deps.Auth.Login(c.UserContext(), in.Account, in.Password, s.clientIP(c))
-	if err != nil {
-		return err
-	}
-	return c.JSON(t)
+	return s.deps.Auth.Login(c.UserContext(), in.Account, in.Password, s.clientIP(c))
 }
 
 type refreshBody struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
-func (s *Server) refresh(c *fiber.Ctx) error {
+func (s *Server) refresh(c *fiber.Ctx) (any, error) {
 	var in refreshBody
 	if err := s.decode(c, &in, false); err != nil {
-		return err
+		return nil, err
 	}
-	t, err := s.deps.Auth.Refresh(c.UserContext(), in.RefreshToken)
-	if err != nil {
-		return err
-	}
-	return c.JSON(t)
+	return s.deps.Auth.Refresh(c.UserContext(), in.RefreshToken)
 }
 
 func (s *Server) logout(c *fiber.Ctx) error {
@@ -47,10 +39,6 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-func (s *Server) me(c *fiber.Ctx) error {
-	me, err := s.deps.Auth.Me(c.UserContext())
-	if err != nil {
-		return err
-	}
-	return c.JSON(me)
+func (s *Server) me(c *fiber.Ctx) (any, error) {
+	return s.deps.Auth.Me(c.UserContext())
 }

@@ -16,73 +16,49 @@ import (
 // /catalogs/{id}/publish, GET /catalogs/{id}/items and GET
 // /catalogs/{id}/export.
 
-func (s *Server) createCatalog(c *fiber.Ctx) error {
+func (s *Server) createCatalog(c *fiber.Ctx) (any, error) {
 	var in market.CatalogInput
 	if err := s.decode(c, &in, false); err != nil {
-		return err
+		return nil, err
 	}
-	cat, err := s.deps.Catalogs.CreateCatalog(c.UserContext(), in)
-	if err != nil {
-		return err
-	}
-	return created(c, cat)
+	return s.deps.Catalogs.CreateCatalog(c.UserContext(), in)
 }
 
-func (s *Server) updateCatalog(c *fiber.Ctx) error {
+func (s *Server) updateCatalog(c *fiber.Ctx) (any, error) {
 	var in market.CatalogInput
 	if err := s.decode(c, &in, false); err != nil {
-		return err
+		return nil, err
 	}
-	cat, err := s.deps.Catalogs.UpdateCatalog(c.UserContext(), c.Params("id"), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(cat)
+	return s.deps.Catalogs.UpdateCatalog(c.UserContext(), c.Params("id"), in)
 }
 
-func (s *Server) getCatalog(c *fiber.Ctx) error {
-	cat, err := s.deps.Catalogs.FindCatalog(c.UserContext(), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(cat)
+func (s *Server) getCatalog(c *fiber.Ctx) (any, error) {
+	return s.deps.Catalogs.FindCatalog(c.UserContext(), c.Params("id"))
 }
 
-func (s *Server) listCatalogs(c *fiber.Ctx) error {
+func (s *Server) listCatalogs(c *fiber.Ctx) (any, error) {
 	pr, err := page(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p, err := s.deps.Catalogs.ListCatalogs(c.UserContext(), market.CatalogListFilter{
+	return s.deps.Catalogs.ListCatalogs(c.UserContext(), market.CatalogListFilter{
 		Kind: c.Query("kind"), Period: c.Query("period"), Market: c.Query("market"), Status: c.Query("status"), Page: pr,
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(p)
 }
 
-func (s *Server) publishCatalog(c *fiber.Ctx) error {
+func (s *Server) publishCatalog(c *fiber.Ctx) (any, error) {
 	if err := s.decode(c, &struct{}{}, true); err != nil {
-		return err
+		return nil, err
 	}
-	cat, err := s.deps.Catalogs.PublishCatalog(c.UserContext(), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(cat)
+	return s.deps.Catalogs.PublishCatalog(c.UserContext(), c.Params("id"))
 }
 
-func (s *Server) listCatalogItems(c *fiber.Ctx) error {
+func (s *Server) listCatalogItems(c *fiber.Ctx) (any, error) {
 	pr, err := page(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p, err := s.deps.Catalogs.ListCatalogItems(c.UserContext(), c.Params("id"), pr)
-	if err != nil {
-		return err
-	}
-	return c.JSON(p)
+	return s.deps.Catalogs.ListCatalogItems(c.UserContext(), c.Params("id"), pr)
 }
 
 // exportCatalog streams the export. Everything that can fail with a

@@ -14,152 +14,108 @@ import (
 
 // createTransaction: POST /transactions. Operators log offline deals of
 // their market; parties create online deals, optionally from an intent.
-func (s *Server) createTransaction(c *fiber.Ctx) error {
+func (s *Server) createTransaction(c *fiber.Ctx) (any, error) {
 	var in market.NewTransaction
 	if err := s.decode(c, &in, false); err != nil {
-		return err
+		return nil, err
 	}
-	t, err := s.deps.Transactions.CreateTransaction(c.UserContext(), in)
-	if err != nil {
-		return err
-	}
-	return created(c, t)
+	return s.deps.Transactions.CreateTransaction(c.UserContext(), in)
 }
 
 // listTransactions: GET /transactions with filters; the answer carries
 // totals over every matching deal.
-func (s *Server) listTransactions(c *fiber.Ctx) error {
+func (s *Server) listTransactions(c *fiber.Ctx) (any, error) {
 	pr, err := page(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f := market.TransactionFilter{
 		Market: c.Query("market"), Channel: c.Query("channel"), ContractType: c.Query("contract_type"),
 		Status: c.Query("status"), BuyerOrgID: c.Query("buyer_org_id"), SellerOrgID: c.Query("seller_org_id"),
 		SignedFrom: c.Query("signed_from"), SignedTo: c.Query("signed_to"), Page: pr,
 	}
-	out, err := s.deps.Transactions.ListTransactions(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(out)
+	return s.deps.Transactions.ListTransactions(c.UserContext(), f)
 }
 
-func (s *Server) getTransaction(c *fiber.Ctx) error {
-	t, err := s.deps.Transactions.FindTransaction(c.UserContext(), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(t)
+func (s *Server) getTransaction(c *fiber.Ctx) (any, error) {
+	return s.deps.Transactions.FindTransaction(c.UserContext(), c.Params("id"))
 }
 
 // registerTransaction: POST /transactions/{id}/register {registration_no,
 // registered_at, certified_tech_amount_fen?}.
-func (s *Server) registerTransaction(c *fiber.Ctx) error {
+func (s *Server) registerTransaction(c *fiber.Ctx) (any, error) {
 	var r market.DealRegistration
 	if err := s.decode(c, &r, false); err != nil {
-		return err
+		return nil, err
 	}
-	t, err := s.deps.Transactions.RegisterTransaction(c.UserContext(), c.Params("id"), r)
-	if err != nil {
-		return err
-	}
-	return c.JSON(t)
+	return s.deps.Transactions.RegisterTransaction(c.UserContext(), c.Params("id"), r)
 }
 
 // addPayment: POST /transactions/{id}/payments {amount_fen, paid_at,
 // voucher_no}; answers 201 with the deal as it now is.
-func (s *Server) addPayment(c *fiber.Ctx) error {
+func (s *Server) addPayment(c *fiber.Ctx) (any, error) {
 	var p market.NewPayment
 	if err := s.decode(c, &p, false); err != nil {
-		return err
+		return nil, err
 	}
-	t, err := s.deps.Transactions.AddPayment(c.UserContext(), c.Params("id"), p)
-	if err != nil {
-		return err
-	}
-	return created(c, t)
+	return s.deps.Transactions.AddPayment(c.UserContext(), c.Params("id"), p)
 }
 
 // completeTransaction: POST /transactions/{id}/complete, empty body or {}.
-func (s *Server) completeTransaction(c *fiber.Ctx) error {
+func (s *Server) completeTransaction(c *fiber.Ctx) (any, error) {
 	if err := s.decode(c, &struct{}{}, true); err != nil {
-		return err
+		return nil, err
 	}
-	t, err := s.deps.Transactions.CompleteTransaction(c.UserContext(), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(t)
+	return s.deps.Transactions.CompleteTransaction(c.UserContext(), c.Params("id"))
 }
 
 // cancelTransaction: POST /transactions/{id}/cancel {reason}.
-func (s *Server) cancelTransaction(c *fiber.Ctx) error {
+func (s *Server) cancelTransaction(c *fiber.Ctx) (any, error) {
 	var in market.Cancellation
 	if err := s.decode(c, &in, false); err != nil {
-		return err
+		return nil, err
 	}
-	t, err := s.deps.Transactions.CancelTransaction(c.UserContext(), c.Params("id"), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(t)
+	return s.deps.Transactions.CancelTransaction(c.UserContext(), c.Params("id"), in)
 }
 
 // confirmTransaction: POST /transactions/{id}/confirm, empty body or {}:
 // the other party agrees to a pending online deal.
-func (s *Server) confirmTransaction(c *fiber.Ctx) error {
+func (s *Server) confirmTransaction(c *fiber.Ctx) (any, error) {
 	if err := s.decode(c, &struct{}{}, true); err != nil {
-		return err
+		return nil, err
 	}
-	t, err := s.deps.Transactions.ConfirmTransaction(c.UserContext(), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(t)
+	return s.deps.Transactions.ConfirmTransaction(c.UserContext(), c.Params("id"))
 }
 
 // declineTransaction: POST /transactions/{id}/decline {reason}: the other
 // party refuses a pending online deal.
-func (s *Server) declineTransaction(c *fiber.Ctx) error {
+func (s *Server) declineTransaction(c *fiber.Ctx) (any, error) {
 	var in market.Cancellation
 	if err := s.decode(c, &in, false); err != nil {
-		return err
+		return nil, err
 	}
-	t, err := s.deps.Transactions.DeclineTransaction(c.UserContext(), c.Params("id"), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(t)
+	return s.deps.Transactions.DeclineTransaction(c.UserContext(), c.Params("id"), in)
 }
 
 // confirmPayment: POST /transactions/{id}/payments/{payment_id}/confirm,
 // empty body or {}; answers 200 with the deal as it now is.
-func (s *Server) confirmPayment(c *fiber.Ctx) error {
+func (s *Server) confirmPayment(c *fiber.Ctx) (any, error) {
 	if err := s.decode(c, &struct{}{}, true); err != nil {
-		return err
+		return nil, err
 	}
-	t, err := s.deps.Transactions.ConfirmPayment(c.UserContext(), c.Params("id"), c.Params("payment_id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(t)
+	return s.deps.Transactions.ConfirmPayment(c.UserContext(), c.Params("id"), c.Params("payment_id"))
 }
 
 // addEvidence: POST /transactions/{id}/evidence, multipart/form-data with
 // the field file and the field kind.
-func (s *Server) addEvidence(c *fiber.Ctx) error {
+func (s *Server) addEvidence(c *fiber.Ctx) (any, error) {
 	fh, f, err := s.formFile(c, "send the evidence as multipart/form-data with the fields file and kind")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
 	up := market.EvidenceUpload{Kind: c.FormValue("kind"), Filename: fh.Filename}
-	ev, err := s.deps.Evidence.AddEvidence(c.UserContext(), c.Params("id"), up, f)
-	if err != nil {
-		return err
-	}
-	return created(c, ev)
+	return s.deps.Evidence.AddEvidence(c.UserContext(), c.Params("id"), up, f)
 }
 
 func (s *Server) listEvidence(c *fiber.Ctx) error {

@@ -9,23 +9,19 @@ import (
 )
 
 // createIntent: POST /intents {achievement_id | demand_id, message}.
-func (s *Server) createIntent(c *fiber.Ctx) error {
+func (s *Server) createIntent(c *fiber.Ctx) (any, error) {
 	var in market.NewIntent
 	if err := s.decode(c, &in, false); err != nil {
-		return err
+		return nil, err
 	}
-	it, err := s.deps.Intents.CreateIntent(c.UserContext(), in)
-	if err != nil {
-		return err
-	}
-	return created(c, it)
+	return s.deps.Intents.CreateIntent(c.UserContext(), in)
 }
 
 // listIntents: GET /intents?role=sent|received&status=&cursor=&limit=.
-func (s *Server) listIntents(c *fiber.Ctx) error {
+func (s *Server) listIntents(c *fiber.Ctx) (any, error) {
 	pr, err := page(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f := market.IntentFilter{Role: c.Query("role"), Status: c.Query("status"), Page: pr}
 	var p market.Problems
@@ -36,44 +32,28 @@ func (s *Server) listIntents(c *fiber.Ctx) error {
 		p.Add("status", "must be one of pending, accepted, declined")
 	}
 	if err := p.Err(); err != nil {
-		return err
+		return nil, err
 	}
-	out, err := s.deps.Intents.ListIntents(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(out)
+	return s.deps.Intents.ListIntents(c.UserContext(), f)
 }
 
-func (s *Server) getIntent(c *fiber.Ctx) error {
-	it, err := s.deps.Intents.FindIntent(c.UserContext(), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(it)
+func (s *Server) getIntent(c *fiber.Ctx) (any, error) {
+	return s.deps.Intents.FindIntent(c.UserContext(), c.Params("id"))
 }
 
 // acceptIntent: POST /intents/{id}/accept with an empty body or {}.
-func (s *Server) acceptIntent(c *fiber.Ctx) error {
+func (s *Server) acceptIntent(c *fiber.Ctx) (any, error) {
 	if err := s.decode(c, &struct{}{}, true); err != nil {
-		return err
+		return nil, err
 	}
-	it, err := s.deps.Intents.AcceptIntent(c.UserContext(), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(it)
+	return s.deps.Intents.AcceptIntent(c.UserContext(), c.Params("id"))
 }
 
 // declineIntent: POST /intents/{id}/decline {reason_code, reason}.
-func (s *Server) declineIntent(c *fiber.Ctx) error {
+func (s *Server) declineIntent(c *fiber.Ctx) (any, error) {
 	var d market.Decline
 	if err := s.decode(c, &d, false); err != nil {
-		return err
+		return nil, err
 	}
-	it, err := s.deps.Intents.DeclineIntent(c.UserContext(), c.Params("id"), d)
-	if err != nil {
-		return err
-	}
-	return c.JSON(it)
+	return s.deps.Intents.DeclineIntent(c.UserContext(), c.Params("id"), d)
 }

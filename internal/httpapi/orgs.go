@@ -8,73 +8,53 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
-func (s *Server) registerOrg(c *fiber.Ctx) error {
+func (s *Server) registerOrg(c *fiber.Ctx) (any, error) {
 	if err := s.limitRegistration(c); err != nil {
-		return err
+		return nil, err
 	}
 	var in market.Registration
 	if err := s.decode(c, &in, false); err != nil {
-		return err
+		return nil, err
 	}
-	o, err := s.deps.Orgs.Register(c.UserContext(), in)
-	if err != nil {
-		return err
-	}
-	return created(c, o)
+	return s.deps.Orgs.Register(c.UserContext(), in)
 }
 
-func (s *Server) listOrgs(c *fiber.Ctx) error {
+func (s *Server) listOrgs(c *fiber.Ctx) (any, error) {
 	pr, err := page(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f := market.OrgFilter{Kind: c.Query("kind"), Page: pr}
 	if err := f.Validate(); err != nil {
-		return err
+		return nil, err
 	}
 	if v := c.Query("verified"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return market.Invalid("verified", "must be true or false")
+			return nil, market.Invalid("verified", "must be true or false")
 		}
 		f.Verified = &b
 	}
-	p, err := s.deps.Orgs.ListOrgs(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(p)
+	return s.deps.Orgs.ListOrgs(c.UserContext(), f)
 }
 
-func (s *Server) getOrg(c *fiber.Ctx) error {
-	o, err := s.deps.Orgs.FindOrg(c.UserContext(), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(o)
+func (s *Server) getOrg(c *fiber.Ctx) (any, error) {
+	return s.deps.Orgs.FindOrg(c.UserContext(), c.Params("id"))
 }
 
-func (s *Server) verifyOrg(c *fiber.Ctx) error {
+func (s *Server) verifyOrg(c *fiber.Ctx) (any, error) {
 	if err := s.decode(c, &struct{}{}, true); err != nil {
-		return err
+		return nil, err
 	}
-	o, err := s.deps.Orgs.VerifyOrg(c.UserContext(), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(o)
+	return s.deps.Orgs.VerifyOrg(c.UserContext(), c.Params("id"))
 }
 
-func (s *Server) addUser(c *fiber.Ctx) error {
+func (s *Server) addUser(c *fiber.Ctx) (any, error) {
 	var in market.NewUser
 	if err := s.decode(c, &in, false); err != nil {
-		return err
+		return nil, err
 	}
-	u, err := s.deps.Orgs.AddUser(c.UserContext(), c.Params("id"), in)
-	if err != nil {
-		return err
-	}
-	return created(c, u)
+	return s.deps.Orgs.AddUser(c.UserContext(), c.Params("id"), in)
 }
 
 func (s *Server) listUsers(c *fiber.Ctx) error {
