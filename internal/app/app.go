@@ -52,7 +52,10 @@ type System struct {
 	Sessions *store.SessionService
 	Items    *store.ItemService
 	Intents  *store.IntentService
-	Cache    interface {
+	// Transactions serves deals and their payments.
+	Transactions *store.TransactionService
+
+	Cache interface {
 		cache.Cache
 		cache.Limiter
 		cache.Versions
@@ -170,6 +173,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 	sys.Sessions = store.NewSessionService(sys.DB)
 	sys.Items = store.NewItemService(sys.DB)
 	sys.Intents = store.NewIntentService(sys.DB)
+	sys.Transactions = store.NewTransactionService(sys.DB)
 	if sys.Files, err = OpenFiles(cfg); err != nil {
 		sys.Close()
 		return nil, err
@@ -336,7 +340,7 @@ func (s *System) Server() *httpapi.Server {
 	reg.MustRegister(s.Outbox.Collectors()...)
 	return httpapi.New(httpapi.Deps{
 		Orgs: s.Orgs, Items: s.Items, Auth: s.Auth, Audit: s.Audit, Catalogs: s.Catalogs, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
-		Intents: s.Intents, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.Vocab), Feedback: s.Feedback, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
+		Intents: s.Intents, Transactions: s.Transactions, Vocabulary: s.Vocabulary.Notifying(s.Vocab), Feedback: s.Feedback, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
 		Instruments: store.NewInstrumentService(s.DB), Bookings: store.NewBookingService(s.DB),
 		Services: store.NewServiceService(s.DB), ServiceOrders: store.NewServiceOrderService(s.DB, s.Files),
 		Search: &matching.Service{Items: s.Items, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.Feedback}, Registry: reg,

@@ -47,7 +47,8 @@ func NewDeal(p Parties, contractFen, techFen int64) market.NewTransaction {
 // makes it paid.
 func MustCreateDeal(tb testing.TB, db *store.DB, p Parties, n market.NewTransaction, paid bool) *market.Transaction {
 	tb.Helper()
-	t, err := db.CreateTransaction(p.Operator.Ctx, n)
+	deals := store.NewTransactionService(db)
+	t, err := deals.CreateTransaction(p.Operator.Ctx, n)
 	if err != nil {
 		tb.Fatalf("create deal: %v", err)
 	}
@@ -55,10 +56,10 @@ func MustCreateDeal(tb testing.TB, db *store.DB, p Parties, n market.NewTransact
 		return t
 	}
 	at := time.Now().Add(-time.Hour).Format(time.RFC3339)
-	if t, err = db.RegisterTransaction(p.Operator.Ctx, t.ID, market.DealRegistration{RegistrationNo: UniqueNo("DJ"), RegisteredAt: at}); err != nil {
+	if t, err = deals.RegisterTransaction(p.Operator.Ctx, t.ID, market.DealRegistration{RegistrationNo: UniqueNo("DJ"), RegisteredAt: at}); err != nil {
 		tb.Fatalf("register %s: %v", t.ID, err)
 	}
-	if t, err = db.AddPayment(p.Operator.Ctx, t.ID, market.NewPayment{AmountFen: n.ContractAmountFen, PaidAt: at, VoucherNo: UniqueNo("PZ")}); err != nil {
+	if t, err = deals.AddPayment(p.Operator.Ctx, t.ID, market.NewPayment{AmountFen: n.ContractAmountFen, PaidAt: at, VoucherNo: UniqueNo("PZ")}); err != nil {
 		tb.Fatalf("pay %s: %v", t.ID, err)
 	}
 	if t.Status != market.DealPaid {
