@@ -135,7 +135,7 @@ func TestSubsidyBudgetRace(t *testing.T) {
 			ids[i] = app.ID
 		}
 		got := race(total, func(i int) error {
-			_, err := db.ReviewSubsidyApplication(p.Bureau.Ctx, ids[i], market.Review{Decision: market.ActionApprove})
+			_, err := store.NewSubsidyService(db).ReviewSubsidyApplication(p.Bureau.Ctx, ids[i], market.Review{Decision: market.ActionApprove})
 			return err
 		})
 		if got["ok"] != fit || got[market.ECONFLICT] != total-fit {

@@ -76,7 +76,7 @@ func MustCreatePolicy(tb testing.TB, db *store.DB, p Parties, rateBP, budgetFen 
 	name, year, base, from, to := "柳州市技术交易补助测试政策", 2025, "lesser", "2025-01-01", "2025-12-31"
 	zero, no := int64(0), false
 	types := []string{}
-	pol, err := db.CreateSubsidyPolicy(p.Bureau.Ctx, market.SubsidyPolicyInput{Name: &name, Year: &year, RateBP: &rateBP,
+	pol, err := store.NewSubsidyService(db).CreateSubsidyPolicy(p.Bureau.Ctx, market.SubsidyPolicyInput{Name: &name, Year: &year, RateBP: &rateBP,
 		PerTransactionCapFen: &zero, AnnualCapPerOrgFen: &zero, BudgetFen: &budgetFen, MinTechAmountFen: &zero,
 		EligibleContractTypes: &types, RequireRegistered: &no, RequireLocalBuyer: &no, Base: &base, AutoApply: &no,
 		EffectiveFrom: &from, EffectiveTo: &to})
@@ -89,7 +89,7 @@ func MustCreatePolicy(tb testing.TB, db *store.DB, p Parties, rateBP, budgetFen 
 // MustApply files the buyer's application for deal under policy.
 func MustApply(tb testing.TB, db *store.DB, p Parties, dealID, policyID string) *market.SubsidyApplication {
 	tb.Helper()
-	app, err := db.ApplyForSubsidy(p.Buyer.Ctx, market.SubsidyRequest{TransactionID: dealID, PolicyID: policyID})
+	app, err := store.NewSubsidyService(db).ApplyForSubsidy(p.Buyer.Ctx, market.SubsidyRequest{TransactionID: dealID, PolicyID: policyID})
 	if err != nil {
 		tb.Fatalf("apply for %s under %s: %v", dealID, policyID, err)
 	}
