@@ -376,7 +376,7 @@ func (s *TransactionService) changeDealAfter(ctx context.Context, id, action str
 
 // RegisterTransaction records the contract registration; the operator of
 // the deal's market may.
-func (s *TransactionService) RegisterTransaction(ctx context.Context, id string, r market.DealRegistration) (_ *market.Transaction, err error) {
+func (s *TransactionService) RegisterTransaction(ctx context.Context, id string, r market.TransactionRegistration) (_ *market.Transaction, err error) {
 	defer wrap(&err, "store.RegisterTransaction(%q)", id)
 	if err := r.Validate(s.db.now()); err != nil {
 		return nil, err

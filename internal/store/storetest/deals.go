@@ -56,7 +56,7 @@ func MustCreateDeal(tb testing.TB, db *store.DB, p Parties, n market.NewTransact
 		return t
 	}
 	at := time.Now().Add(-time.Hour).Format(time.RFC3339)
-	if t, err = deals.RegisterTransaction(p.Operator.Ctx, t.ID, market.DealRegistration{RegistrationNo: UniqueNo("DJ"), RegisteredAt: at}); err != nil {
+	if t, err = deals.RegisterTransaction(p.Operator.Ctx, t.ID, market.TransactionRegistration{RegistrationNo: UniqueNo("DJ"), RegisteredAt: at}); err != nil {
 		tb.Fatalf("register %s: %v", t.ID, err)
 	}
 	if t, err = deals.AddPayment(p.Operator.Ctx, t.ID, market.NewPayment{AmountFen: n.ContractAmountFen, PaidAt: at, VoucherNo: UniqueNo("PZ")}); err != nil {
