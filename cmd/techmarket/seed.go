@@ -59,7 +59,7 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	sharing := &seed.SharingServices{Instruments: store.NewInstrumentService(db), Bookings: store.NewBookingService(db),
 		Services: store.NewServiceService(db), ServiceOrders: store.NewServiceOrderService(db, uploads)}
-	n, err := seed.Apply(ctx, seed.Services{Orgs: store.NewOrgService(db), Items: store.NewItemService(db), Subsidies: db,
+	n, err := seed.Apply(ctx, seed.Services{Orgs: store.NewOrgService(db), Items: store.NewItemService(db), Subsidies: store.NewSubsidyService(db),
 		Pricing: pricing, Sharing: sharing}, data, *password)
 	if errors.Is(err, seed.ErrAlreadyLoaded) {
 		fmt.Fprintln(stdout, "demo data is already loaded; nothing to do")

@@ -52,7 +52,14 @@ type System struct {
 	Sessions *store.SessionService
 	Items    *store.ItemService
 	Intents  *store.IntentService
-	Cache    interface {
+	// Transactions serves deals and their payments; Subsidies the subsidy
+	// policies, quotes and applications (innovation vouchers too); Stats
+	// the yearly overview.
+	Transactions *store.TransactionService
+	Subsidies    *store.SubsidyService
+	Stats        *store.StatsService
+
+	Cache interface {
 		cache.Cache
 		cache.Limiter
 		cache.Versions
@@ -170,6 +177,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 	sys.Sessions = store.NewSessionService(sys.DB)
 	sys.Items = store.NewItemService(sys.DB)
 	sys.Intents = store.NewIntentService(sys.DB)
+	sys.Transactions = store.NewTransactionService(sys.DB)
+	sys.Subsidies = store.NewSubsidyService(sys.DB)
+	sys.Stats = store.NewStatsService(sys.DB)
 	if sys.Files, err = OpenFiles(cfg); err != nil {
 		sys.Close()
 		return nil, err
@@ -335,8 +345,8 @@ func (s *System) Server() *httpapi.Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(s.Outbox.Collectors()...)
 	return httpapi.New(httpapi.Deps{
-		Orgs: s.Orgs, Items: s.Items, Auth: s.Auth, Audit: s.Audit, Catalogs: s.Catalogs, Stats: s.DB, Subsidies: s.DB, Limiter: s.Limiter, Log: s.Log,
-		Intents: s.Intents, Transactions: s.DB, Vocabulary: s.Vocabulary.Notifying(s.Vocab), Feedback: s.Feedback, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
+		Orgs: s.Orgs, Items: s.Items, Auth: s.Auth, Audit: s.Audit, Catalogs: s.Catalogs, Stats: s.Stats, Subsidies: s.Subsidies, Limiter: s.Limiter, Log: s.Log,
+		Intents: s.Intents, Transactions: s.Transactions, Vocabulary: s.Vocabulary.Notifying(s.Vocab), Feedback: s.Feedback, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
 		Instruments: store.NewInstrumentService(s.DB), Bookings: store.NewBookingService(s.DB),
 		Services: store.NewServiceService(s.DB), ServiceOrders: store.NewServiceOrderService(s.DB, s.Files),
 		Search: &matching.Service{Items: s.Items, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.Feedback}, Registry: reg,

@@ -244,7 +244,7 @@ func FuzzCreateBodies(f *testing.F) {
 		{path: "/api/v1/subsidy-applications", token: ent.Token, ok: 201, fields: fuzzJSONFields(market.SubsidyRequest{}), writes: true},
 		{path: "/api/v1/orgs/" + ent.ID + "/users", token: ent.Token, ok: 201, fields: fuzzJSONFields(market.NewUser{}), writes: true, named: true},
 		{path: "/api/v1/transactions/" + deal + "/payments", token: op.Token, ok: 201, fields: fuzzJSONFields(market.NewPayment{}), writes: true, named: true},
-		{path: "/api/v1/transactions/" + deal + "/register", token: op.Token, ok: 200, fields: fuzzJSONFields(market.DealRegistration{}), writes: true, named: true},
+		{path: "/api/v1/transactions/" + deal + "/register", token: op.Token, ok: 200, fields: fuzzJSONFields(market.TransactionRegistration{}), writes: true, named: true},
 		{path: "/api/v1/subsidies/quote", token: ent.Token, ok: 200, fields: fuzzJSONFields(market.SubsidyRequest{}), named: true},
 		{path: "/api/v1/subsidy-policies/" + policy + "/versions", token: gov.Token, ok: 201, fields: fuzzJSONFields(market.SubsidyPolicyInput{}), writes: true, empty: true, named: true},
 	}

@@ -44,7 +44,7 @@ func (s *Server) getTransaction(c *fiber.Ctx) (any, error) {
 // registerTransaction: POST /transactions/{id}/register {registration_no,
 // registered_at, certified_tech_amount_fen?}.
 func (s *Server) registerTransaction(c *fiber.Ctx) (any, error) {
-	var r market.DealRegistration
+	var r market.TransactionRegistration
 	if err := s.decode(c, &r, false); err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ func TestPendingDealConfirmation(t *testing.T) {
 		// serves a cached figure for half a minute).
 		bureau := market.WithActor(context.Background(), &market.Actor{OrgID: p.gov.ID, OrgKind: market.OrgGovernment, OrgVerified: true})
 		st := func() market.DealTotals {
-			s, err := e.Sys.DB.Overview(bureau, market.StatsQuery{Year: 2025})
+			s, err := e.Sys.Stats.Overview(bureau, market.StatsQuery{Year: 2025})
 			if err != nil {
 				t.Fatal(err)
 			}

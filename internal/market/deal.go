@@ -163,7 +163,7 @@ func (t *Transaction) settle() {
 // Register records the contract's registration (认定登记). A certified
 // tech amount replaces the declared one; a deal already fully paid moves
 // straight on to paid.
-func (t *Transaction) Register(r DealRegistration, now time.Time) error {
+func (t *Transaction) Register(r TransactionRegistration, now time.Time) error {
 	to, err := DealTransition(t.Status, ActionRegister)
 	if err != nil {
 		return err
@@ -422,8 +422,8 @@ func (t *Transaction) FromIntent(in *Intent) error {
 	return nil
 }
 
-// DealRegistration is the body of POST /transactions/{id}/register.
-type DealRegistration struct {
+// TransactionRegistration is the body of POST /transactions/{id}/register.
+type TransactionRegistration struct {
 	RegistrationNo         string `json:"registration_no"`
 	RegisteredAt           string `json:"registered_at"`
 	CertifiedTechAmountFen *int64 `json:"certified_tech_amount_fen"`
@@ -432,7 +432,7 @@ type DealRegistration struct {
 
 // Validate checks the body on its own; Transaction.Register checks it
 // against the deal.
-func (r *DealRegistration) Validate(now time.Time) error {
+func (r *TransactionRegistration) Validate(now time.Time) error {
 	var p Problems
 	r.RegistrationNo = strings.TrimSpace(r.RegistrationNo)
 	checkNo(&p, "registration_no", r.RegistrationNo)

@@ -250,7 +250,7 @@ type TransactionService interface {
 	CreateTransaction(ctx context.Context, in NewTransaction) (*Transaction, error)
 	FindTransaction(ctx context.Context, id string) (*Transaction, error)
 	ListTransactions(ctx context.Context, f TransactionFilter) (*TransactionPage, error)
-	RegisterTransaction(ctx context.Context, id string, r DealRegistration) (*Transaction, error)
+	RegisterTransaction(ctx context.Context, id string, r TransactionRegistration) (*Transaction, error)
 	AddPayment(ctx context.Context, id string, p NewPayment) (*Transaction, error)
 	CompleteTransaction(ctx context.Context, id string) (*Transaction, error)
 	CancelTransaction(ctx context.Context, id string, c Cancellation) (*Transaction, error)

@@ -68,7 +68,7 @@ func pay(t *testing.T, d *market.Transaction, amount int64, voucher string) erro
 
 func register(t *testing.T, d *market.Transaction, certified *int64) error {
 	t.Helper()
-	r := market.DealRegistration{RegistrationNo: "dj-1", RegisteredAt: time.Now().Format(time.RFC3339), CertifiedTechAmountFen: certified}
+	r := market.TransactionRegistration{RegistrationNo: "dj-1", RegisteredAt: time.Now().Format(time.RFC3339), CertifiedTechAmountFen: certified}
 	if err := r.Validate(time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestDealPaymentChecks(t *testing.T) {
 		t.Fatalf("paying the rest: %v", err)
 	}
 	over := int64(1001)
-	r := market.DealRegistration{RegistrationNo: "X", RegisteredAt: time.Now().Format(time.RFC3339), CertifiedTechAmountFen: &over}
+	r := market.TransactionRegistration{RegistrationNo: "X", RegisteredAt: time.Now().Format(time.RFC3339), CertifiedTechAmountFen: &over}
 	if err := r.Validate(time.Now()); err != nil {
 		t.Fatal(err)
 	}

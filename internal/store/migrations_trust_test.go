@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
+	"github.com/liuzhou-techmarket/techmarket/internal/store"
 	"github.com/liuzhou-techmarket/techmarket/internal/store/storetest"
 )
 
@@ -79,7 +80,7 @@ func TestMigrationTrustKeepsPaymentsConfirmed(t *testing.T) {
 			{paid, market.DealPaid, 800_000, 800_000, []string{buyer, ""}, true},
 			{signed, market.DealSigned, 100_000, 100_000, []string{buyer}, true},
 		} {
-			d, err := db.FindTransaction(bureau, want.id)
+			d, err := store.NewTransactionService(db).FindTransaction(bureau, want.id)
 			if err != nil {
 				t.Fatal(err)
 			}

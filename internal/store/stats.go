@@ -7,7 +7,15 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
-var _ market.StatsService = (*DB)(nil)
+// StatsService holds the statistics over db: read-only sums across the
+// transaction and sharing aggregates' tables, for the bureau and the
+// market operators.
+type StatsService struct{ db *DB }
+
+var _ market.StatsService = (*StatsService)(nil)
+
+// NewStatsService returns the statistics service over db.
+func NewStatsService(db *DB) *StatsService { return &StatsService{db: db} }
 
 // Overview aggregates the year's deals in SQL: one GROUP BY over market,
 // channel, contract type and industry, rolled up here into the four
@@ -15,13 +23,13 @@ var _ market.StatsService = (*DB)(nil)
 // A deal's industry is that of its achievement, else of its demand, else
 // "unspecified". Deals pending the other party's confirmation and
 // cancelled deals do not count.
-func (db *DB) Overview(ctx context.Context, q market.StatsQuery) (_ *market.Stats, err error) {
+func (s *StatsService) Overview(ctx context.Context, q market.StatsQuery) (_ *market.Stats, err error) {
 	defer wrap(&err, "store.Overview")
 	if err := q.Authorize(market.ActorFrom(ctx)); err != nil {
 		return nil, err
 	}
 	from, to := q.Span()
-	g := db.gorm.WithContext(ctx)
+	g := s.db.gorm.WithContext(ctx)
 	// Only signed-or-later deals count: a cancelled deal is no deal, and a
 	// pending one is one party's word alone.
 	where := "t.status NOT IN ('cancelled', 'pending_confirmation') AND t.signed_at >= ? AND t.signed_at < ?"

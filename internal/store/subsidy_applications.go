@@ -173,16 +173,16 @@ func reasonCodes(q *subsidy.Quote) string {
 
 // QuoteSubsidy computes a deal's subsidy under a policy for the deal's
 // parties and the bureau, in one snapshot; nothing is stored.
-func (db *DB) QuoteSubsidy(ctx context.Context, in market.SubsidyRequest) (_ *subsidy.Quote, err error) {
+func (s *SubsidyService) QuoteSubsidy(ctx context.Context, in market.SubsidyRequest) (_ *subsidy.Quote, err error) {
 	defer wrap(&err, "store.QuoteSubsidy")
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	if in.IsVoucher() {
-		return db.quoteVoucher(ctx, in)
+		return s.quoteVoucher(ctx, in)
 	}
 	var q subsidy.Quote
-	err = db.snapshot(ctx, func(tx *gorm.DB) error {
+	err = s.db.snapshot(ctx, func(tx *gorm.DB) error {
 		t, err := findDeal(ctx, tx, in.TransactionID, false, false)
 		if err != nil {
 			return err
@@ -227,17 +227,17 @@ func liveConflict(tx *gorm.DB, transactionID string) error {
 // below sees what the other committed, and a deal cancelled meanwhile is
 // seen as cancelled. The policy's row lock orders submissions against a
 // new version superseding the policy.
-func (db *DB) ApplyForSubsidy(ctx context.Context, in market.SubsidyRequest) (_ *market.SubsidyApplication, err error) {
+func (s *SubsidyService) ApplyForSubsidy(ctx context.Context, in market.SubsidyRequest) (_ *market.SubsidyApplication, err error) {
 	defer wrap(&err, "store.ApplyForSubsidy")
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	if in.IsVoucher() {
-		return db.applyForVoucher(ctx, in)
+		return s.applyForVoucher(ctx, in)
 	}
 	a := market.ActorFrom(ctx)
 	var app *market.SubsidyApplication
-	err = db.tx(ctx, func(tx *gorm.DB) error {
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		t, err := findDeal(ctx, tx, in.TransactionID, true, false)
 		if err != nil {
 			return err
@@ -277,11 +277,11 @@ func (db *DB) ApplyForSubsidy(ctx context.Context, in market.SubsidyRequest) (_ 
 				Fields:  []market.FieldError{{Field: "transaction_id", Message: "its subsidy under this policy is 0 fen"}},
 				Message: fmt.Sprintf("the subsidy of transaction %s under policy %s is 0 fen; there is nothing to apply for", t.ID, p.ID)}
 		}
-		app, err = db.submit(ctx, tx, p, t, q, false)
+		app, err = s.db.submit(ctx, tx, p, t, q, false)
 		return err
 	})
 	err = translate(err, nil, uniqueKey{"subsidy_applications_live", "subsidy_applications.live_transaction_id", func() error {
-		return liveConflict(db.gorm.WithContext(ctx), in.TransactionID)
+		return liveConflict(s.db.gorm.WithContext(ctx), in.TransactionID)
 	}})
 	if err != nil {
 		return nil, err
@@ -379,14 +379,14 @@ func (db *DB) autoApplySubsidies(ctx context.Context, tx *gorm.DB, t *market.Tra
 }
 
 // FindSubsidyApplication returns an application to its buyer and the bureau.
-func (db *DB) FindSubsidyApplication(ctx context.Context, id string) (_ *market.SubsidyApplication, err error) {
+func (s *SubsidyService) FindSubsidyApplication(ctx context.Context, id string) (_ *market.SubsidyApplication, err error) {
 	defer wrap(&err, "store.FindSubsidyApplication(%q)", id)
-	return findApplication(ctx, db.gorm.WithContext(ctx), id, false)
+	return findApplication(ctx, s.db.gorm.WithContext(ctx), id, false)
 }
 
 // ListSubsidyApplications lists applications newest first: a buyer its
 // own, the bureau all.
-func (db *DB) ListSubsidyApplications(ctx context.Context, f market.SubsidyApplicationFilter) (_ market.Page[market.SubsidyApplication], err error) {
+func (s *SubsidyService) ListSubsidyApplications(ctx context.Context, f market.SubsidyApplicationFilter) (_ market.Page[market.SubsidyApplication], err error) {
 	defer wrap(&err, "store.ListSubsidyApplications")
 	var out market.Page[market.SubsidyApplication]
 	scope, err := market.SubsidyApplicationScope(market.ActorFrom(ctx))
@@ -396,7 +396,7 @@ func (db *DB) ListSubsidyApplications(ctx context.Context, f market.SubsidyAppli
 	if err := f.Validate(); err != nil {
 		return out, err
 	}
-	q := whereEq(db.gorm.WithContext(ctx).Model(&applicationRow{}), "buyer_org_id", scope, "status", f.Status,
+	q := whereEq(s.db.gorm.WithContext(ctx).Model(&applicationRow{}), "buyer_org_id", scope, "status", f.Status,
 		"policy_id", f.PolicyID, "transaction_id", f.TransactionID, "buyer_org_id", f.BuyerOrgID)
 	rows, next, err := fetchPage(q, f.Page, true, func(r *applicationRow) string { return r.ID })
 	if err != nil {

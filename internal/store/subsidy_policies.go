@@ -87,7 +87,18 @@ func supersededConflict(p *market.SubsidyPolicy) error {
 	return market.Conflict("subsidy policy %s is superseded by %s; use that version", p.ID, p.SupersededBy)
 }
 
-var _ subsidy.Service = (*DB)(nil)
+// SubsidyService holds the subsidy aggregate's methods over db: policies
+// and their versions, quotes, applications and their review, for deals
+// and, as innovation vouchers, for bookings and service orders. The steps
+// a deal's change takes inside its own transaction (the 免申即享
+// application, releasing a reservation) stay on db, shared with
+// TransactionService.
+type SubsidyService struct{ db *DB }
+
+var _ subsidy.Service = (*SubsidyService)(nil)
+
+// NewSubsidyService returns the subsidy service over db.
+func NewSubsidyService(db *DB) *SubsidyService { return &SubsidyService{db: db} }
 
 // findPolicy reads a policy. lock takes the row locks that serialise every
 // change of its budget: first the row of the first version of its lineage
@@ -118,7 +129,7 @@ func findPolicy(tx *gorm.DB, id string, lock bool) (*market.SubsidyPolicy, error
 }
 
 // CreateSubsidyPolicy creates an active policy; the verified bureau may.
-func (db *DB) CreateSubsidyPolicy(ctx context.Context, in market.SubsidyPolicyInput) (_ *market.SubsidyPolicy, err error) {
+func (s *SubsidyService) CreateSubsidyPolicy(ctx context.Context, in market.SubsidyPolicyInput) (_ *market.SubsidyPolicy, err error) {
 	defer wrap(&err, "store.CreateSubsidyPolicy")
 	a := market.ActorFrom(ctx)
 	if err := market.CanManageSubsidyPolicies(a); err != nil {
@@ -130,16 +141,16 @@ func (db *DB) CreateSubsidyPolicy(ctx context.Context, in market.SubsidyPolicyIn
 	if err := subsidy.ValidatePolicy(p, problems); err != nil {
 		return nil, err
 	}
-	now := db.now()
+	now := s.db.now()
 	p.ID = ulid.Make().String()
 	p.LineageID, p.Status, p.CreatedByOrgID, p.CreatedAt, p.UpdatedAt = p.ID, market.PolicyActive, a.OrgID, now, now
 	p.RemainingBudgetFen = p.BudgetFen
-	err = db.tx(ctx, func(tx *gorm.DB) error {
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		row := rowFromPolicy(p)
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "create", "subsidy_policy", p.ID, nil, p)
+		return s.db.audit(ctx, tx, "create", "subsidy_policy", p.ID, nil, p)
 	})
 	if err != nil {
 		return nil, err
@@ -148,19 +159,19 @@ func (db *DB) CreateSubsidyPolicy(ctx context.Context, in market.SubsidyPolicyIn
 }
 
 // FindSubsidyPolicy returns a policy; policies are public.
-func (db *DB) FindSubsidyPolicy(ctx context.Context, id string) (_ *market.SubsidyPolicy, err error) {
+func (s *SubsidyService) FindSubsidyPolicy(ctx context.Context, id string) (_ *market.SubsidyPolicy, err error) {
 	defer wrap(&err, "store.FindSubsidyPolicy(%q)", id)
-	return findPolicy(db.gorm.WithContext(ctx), id, false)
+	return findPolicy(s.db.gorm.WithContext(ctx), id, false)
 }
 
 // ListSubsidyPolicies lists policies newest first; policies are public.
-func (db *DB) ListSubsidyPolicies(ctx context.Context, f market.SubsidyPolicyFilter) (_ market.Page[market.SubsidyPolicy], err error) {
+func (s *SubsidyService) ListSubsidyPolicies(ctx context.Context, f market.SubsidyPolicyFilter) (_ market.Page[market.SubsidyPolicy], err error) {
 	defer wrap(&err, "store.ListSubsidyPolicies")
 	var out market.Page[market.SubsidyPolicy]
 	if err := f.Validate(); err != nil {
 		return out, err
 	}
-	q := whereEq(db.gorm.WithContext(ctx).Model(&policyRow{}), "status", f.Status)
+	q := whereEq(s.db.gorm.WithContext(ctx).Model(&policyRow{}), "status", f.Status)
 	if f.Year != 0 {
 		q = q.Where("year = ?", f.Year)
 	}
@@ -183,13 +194,13 @@ func (db *DB) ListSubsidyPolicies(ctx context.Context, f market.SubsidyPolicyFil
 // under it is approved or disbursed, since those were decided on the rules
 // as they are. The policy's row lock keeps an approval from slipping in
 // between the check and the change.
-func (db *DB) UpdateSubsidyPolicy(ctx context.Context, id string, in market.SubsidyPolicyInput) (_ *market.SubsidyPolicy, err error) {
+func (s *SubsidyService) UpdateSubsidyPolicy(ctx context.Context, id string, in market.SubsidyPolicyInput) (_ *market.SubsidyPolicy, err error) {
 	defer wrap(&err, "store.UpdateSubsidyPolicy(%q)", id)
 	if err := market.CanManageSubsidyPolicies(market.ActorFrom(ctx)); err != nil {
 		return nil, err
 	}
 	var out *market.SubsidyPolicy
-	err = db.tx(ctx, func(tx *gorm.DB) error {
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		p, err := findPolicy(tx, id, true)
 		if err != nil {
 			return err
@@ -214,13 +225,13 @@ func (db *DB) UpdateSubsidyPolicy(ctx context.Context, id string, in market.Subs
 					"are fixed; create a new version with POST /api/v1/subsidy-policies/%s/versions", id, decided, id)
 			}
 		}
-		p.UpdatedAt = db.now()
+		p.UpdatedAt = s.db.now()
 		row := rowFromPolicy(p)
 		if err := tx.Select("*").Save(&row).Error; err != nil {
 			return err
 		}
 		out = row.policy()
-		return db.audit(ctx, tx, "update", "subsidy_policy", id, &before, out)
+		return s.db.audit(ctx, tx, "update", "subsidy_policy", id, &before, out)
 	})
 	return out, err
 }
@@ -232,14 +243,14 @@ func (db *DB) UpdateSubsidyPolicy(ctx context.Context, id string, in market.Subs
 // committed plus what its submitted applications ask for. The rest is the
 // new version's budget unless the body names one, so by default the two
 // together cannot spend more than the old budget did.
-func (db *DB) VersionSubsidyPolicy(ctx context.Context, id string, in market.SubsidyPolicyInput) (_ *market.SubsidyPolicy, err error) {
+func (s *SubsidyService) VersionSubsidyPolicy(ctx context.Context, id string, in market.SubsidyPolicyInput) (_ *market.SubsidyPolicy, err error) {
 	defer wrap(&err, "store.VersionSubsidyPolicy(%q)", id)
 	a := market.ActorFrom(ctx)
 	if err := market.CanManageSubsidyPolicies(a); err != nil {
 		return nil, err
 	}
 	var out *market.SubsidyPolicy
-	err = db.tx(ctx, func(tx *gorm.DB) error {
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		old, err := findPolicy(tx, id, true)
 		if err != nil {
 			return err
@@ -270,7 +281,7 @@ func (db *DB) VersionSubsidyPolicy(ctx context.Context, id string, in market.Sub
 		if err := subsidy.ValidatePolicy(&next, problems); err != nil {
 			return err
 		}
-		now := db.now()
+		now := s.db.now()
 		next.ID, next.Supersedes, next.SupersededBy, next.Status = ulid.Make().String(), old.ID, "", market.PolicyActive
 		next.ApprovedFen, next.DisbursedFen, next.RemainingBudgetFen = 0, 0, next.BudgetFen
 		next.CreatedByOrgID, next.CreatedAt, next.UpdatedAt = a.OrgID, now, now
@@ -286,10 +297,10 @@ func (db *DB) VersionSubsidyPolicy(ctx context.Context, id string, in market.Sub
 			return err
 		}
 		out = &next
-		if err := db.audit(ctx, tx, "supersede", "subsidy_policy", old.ID, &before, old); err != nil {
+		if err := s.db.audit(ctx, tx, "supersede", "subsidy_policy", old.ID, &before, old); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "create", "subsidy_policy", next.ID, nil, &next)
+		return s.db.audit(ctx, tx, "create", "subsidy_policy", next.ID, nil, &next)
 	})
 	return out, err
 }

@@ -24,13 +24,13 @@ import (
 // application's. Then the application is locked, the transition applied,
 // and mutate does the rest (held is what the application reserved before
 // the transition).
-func (db *DB) changeApplication(ctx context.Context, id, action string,
+func (s *SubsidyService) changeApplication(ctx context.Context, id, action string,
 	allowed func(*market.Actor, *market.SubsidyApplication) error,
 	mutate func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication, held int64) ([]auditEntry, error),
 ) (*market.SubsidyApplication, error) {
 	a := market.ActorFrom(ctx)
 	var p *market.SubsidyPolicy
-	return run(ctx, db, change[market.SubsidyApplication]{
+	return run(ctx, s.db, change[market.SubsidyApplication]{
 		entity: "subsidy_application", id: id, action: action,
 		prelock: func(tx *gorm.DB) error {
 			app, err := findApplication(ctx, tx, id, false)
@@ -70,9 +70,9 @@ func (db *DB) changeApplication(ctx context.Context, id, action string,
 
 // WithdrawSubsidyApplication withdraws a submitted application; its buyer
 // may. The transaction is free for a new application afterwards.
-func (db *DB) WithdrawSubsidyApplication(ctx context.Context, id string) (_ *market.SubsidyApplication, err error) {
+func (s *SubsidyService) WithdrawSubsidyApplication(ctx context.Context, id string) (_ *market.SubsidyApplication, err error) {
 	defer wrap(&err, "store.WithdrawSubsidyApplication(%q)", id)
-	return db.changeApplication(ctx, id, market.ActionWithdraw, market.CanWithdrawSubsidyApplication,
+	return s.changeApplication(ctx, id, market.ActionWithdraw, market.CanWithdrawSubsidyApplication,
 		func(_ *gorm.DB, _ *market.SubsidyPolicy, app *market.SubsidyApplication, _ int64) ([]auditEntry, error) {
 			now := app.UpdatedAt
 			app.WithdrawnAt = &now
@@ -102,7 +102,7 @@ func reviewer(a *market.Actor, _ *market.SubsidyApplication) error {
 //
 // The reservation is one conditional UPDATE under the policy's lock:
 // approved_fen grows only if approved + disbursed stays within budget_fen.
-func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.Review) (_ *market.SubsidyApplication, err error) {
+func (s *SubsidyService) ReviewSubsidyApplication(ctx context.Context, id string, r market.Review) (_ *market.SubsidyApplication, err error) {
 	defer wrap(&err, "store.ReviewSubsidyApplication(%q)", id)
 	a := market.ActorFrom(ctx)
 	// Reviewing is the bureau's alone: anyone else gets 403 whatever the
@@ -114,16 +114,16 @@ func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.
 		return nil, err
 	}
 	if r.Decision == market.ActionReject {
-		return db.changeApplication(ctx, id, market.ActionReject, reviewer,
+		return s.changeApplication(ctx, id, market.ActionReject, reviewer,
 			func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication, held int64) ([]auditEntry, error) {
 				now := app.UpdatedAt
 				app.RejectionReason, app.ReviewedByUserID, app.ReviewedAt = r.Reason, a.UserID, &now
-				return db.releaseReservation(tx, p, app, held)
+				return s.db.releaseReservation(tx, p, app, held)
 			})
 	}
-	return db.changeApplication(ctx, id, market.ActionApprove, reviewer,
+	return s.changeApplication(ctx, id, market.ActionApprove, reviewer,
 		func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication, _ int64) ([]auditEntry, error) {
-			q, err := db.recheck(ctx, tx, p, app, nil)
+			q, err := recheck(ctx, tx, p, app, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -153,7 +153,7 @@ func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.
 			now := app.UpdatedAt
 			app.ApprovedAmountFen, app.ApprovalBreakdown, app.ApprovalNote = amount, recheck, r.Reason
 			app.ReviewedByUserID, app.ReviewedAt = a.UserID, &now
-			return db.policyMoved(tx, p, "reserve")
+			return s.db.policyMoved(tx, p, "reserve")
 		})
 }
 
@@ -174,7 +174,7 @@ func (db *DB) ReviewSubsidyApplication(ctx context.Context, id string, r market.
 // the certified one. What is paid moves to disbursed_fen; the rest of the
 // reservation goes back to the budget. Both amounts and the recomputed
 // quote are kept.
-func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d market.Disbursement) (_ *market.SubsidyApplication, err error) {
+func (s *SubsidyService) DisburseSubsidyApplication(ctx context.Context, id string, d market.Disbursement) (_ *market.SubsidyApplication, err error) {
 	defer wrap(&err, "store.DisburseSubsidyApplication(%q)", id)
 	if err := market.CanReviewSubsidies(market.ActorFrom(ctx)); err != nil {
 		return nil, err
@@ -182,13 +182,13 @@ func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d marke
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
-	app, err := db.changeApplication(ctx, id, market.ActionDisburse, reviewer,
+	app, err := s.changeApplication(ctx, id, market.ActionDisburse, reviewer,
 		func(tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication, held int64) ([]auditEntry, error) {
 			// What the application held is left out of the usage: it is
 			// the one being paid. Its status is already disbursed here, so
 			// its approved amount stands for both quota and budget.
 			own := market.SubsidyApplication{Status: market.ApplicationApproved, ApprovedAmountFen: held}
-			q, err := db.recheck(ctx, tx, p, app, &own)
+			q, err := recheck(ctx, tx, p, app, &own)
 			if err != nil {
 				return nil, err
 			}
@@ -216,7 +216,7 @@ func (db *DB) DisburseSubsidyApplication(ctx context.Context, id string, d marke
 			now := app.UpdatedAt
 			app.VoucherNo, app.DisbursedAt = d.VoucherNo, &now
 			app.DisbursedAmountFen, app.DisbursementBreakdown = paid, recheck
-			return db.policyMoved(tx, p, "disburse")
+			return s.db.policyMoved(tx, p, "disburse")
 		})
 	return app, translate(err, nil, uniqueKey{"subsidy_applications_voucher", "subsidy_applications.voucher_no", func() error {
 		return market.Conflict("voucher_no %s is already booked on another subsidy application", d.VoucherNo).

@@ -357,7 +357,7 @@ func TestMatchSignalsIntentsAndDeals(t *testing.T) {
 		deal := func(buyer, seller storetest.Org, achievementID, demandID string) *market.Transaction {
 			t.Helper()
 			n++
-			tr, err := db.CreateTransaction(w.op.Ctx, market.NewTransaction{Market: market.MarketLiuzhou, Channel: market.ChannelOffline,
+			tr, err := store.NewTransactionService(db).CreateTransaction(w.op.Ctx, market.NewTransaction{Market: market.MarketLiuzhou, Channel: market.ChannelOffline,
 				ContractType: "transfer", ContractNo: fmt.Sprintf("HT-SIG-%s-%d", dialect, n), Title: "技术转让合同",
 				BuyerOrgID: buyer.ID, SellerOrgID: seller.ID, AchievementID: achievementID, DemandID: demandID,
 				ContractAmountFen: 1_000_000, TechAmountFen: 800_000, SignedAt: time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)})
@@ -371,7 +371,7 @@ func TestMatchSignalsIntentsAndDeals(t *testing.T) {
 		deal(w.e1, w.u1, w.a2.ID, "")
 		deal(w.e2, w.u2, w.a3.ID, w.d2.ID)
 		gone := deal(w.e2, w.u1, w.a1.ID, "")
-		if _, err := db.CancelTransaction(w.op.Ctx, gone.ID, market.Cancellation{Reason: "双方解除"}); err != nil {
+		if _, err := store.NewTransactionService(db).CancelTransaction(w.op.Ctx, gone.ID, market.Cancellation{Reason: "双方解除"}); err != nil {
 			t.Fatal(err)
 		}
 

@@ -83,15 +83,15 @@ func quoteVoucherSubject(tx *gorm.DB, p *market.SubsidyPolicy, s *market.Voucher
 
 // quoteVoucher computes the voucher of a booking or service order under a
 // service policy for its parties and the bureau; nothing is stored.
-func (db *DB) quoteVoucher(ctx context.Context, in market.SubsidyRequest) (_ *subsidy.Quote, err error) {
+func (s *SubsidyService) quoteVoucher(ctx context.Context, in market.SubsidyRequest) (_ *subsidy.Quote, err error) {
 	defer wrap(&err, "store.quoteVoucher(%q)", in.Subject())
 	var q subsidy.Quote
-	err = db.snapshot(ctx, func(tx *gorm.DB) error {
-		s, err := visibleSubject(ctx, tx, in, false)
+	err = s.db.snapshot(ctx, func(tx *gorm.DB) error {
+		subj, err := visibleSubject(ctx, tx, in, false)
 		if err != nil {
 			return err
 		}
-		if err := market.CanQuoteVoucher(market.ActorFrom(ctx), s); err != nil {
+		if err := market.CanQuoteVoucher(market.ActorFrom(ctx), subj); err != nil {
 			return err
 		}
 		p, err := findPolicy(tx.Session(&gorm.Session{NewDB: true}), in.PolicyID, false)
@@ -101,7 +101,7 @@ func (db *DB) quoteVoucher(ctx context.Context, in market.SubsidyRequest) (_ *su
 		if err := market.PolicyFits(p, true); err != nil {
 			return err
 		}
-		q, err = quoteVoucherSubject(tx, p, s, nil)
+		q, err = quoteVoucherSubject(tx, p, subj, nil)
 		return err
 	})
 	if err != nil {
@@ -113,21 +113,21 @@ func (db *DB) quoteVoucher(ctx context.Context, in market.SubsidyRequest) (_ *su
 // applyForVoucher files the client's voucher application for a completed
 // booking or service order, locking the subject first and the policy
 // next, as ApplyForSubsidy does with a deal.
-func (db *DB) applyForVoucher(ctx context.Context, in market.SubsidyRequest) (_ *market.SubsidyApplication, err error) {
+func (s *SubsidyService) applyForVoucher(ctx context.Context, in market.SubsidyRequest) (_ *market.SubsidyApplication, err error) {
 	defer wrap(&err, "store.applyForVoucher(%q)", in.Subject())
 	a := market.ActorFrom(ctx)
 	var app *market.SubsidyApplication
-	err = db.tx(ctx, func(tx *gorm.DB) error {
-		s, err := visibleSubject(ctx, tx, in, true)
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
+		subj, err := visibleSubject(ctx, tx, in, true)
 		if err != nil {
 			return err
 		}
-		if err := market.CanApplyForVoucher(a, s); err != nil {
+		if err := market.CanApplyForVoucher(a, subj); err != nil {
 			return err
 		}
-		if held, err := hasLiveApplication(tx, s.ID); err != nil || held {
+		if held, err := hasLiveApplication(tx, subj.ID); err != nil || held {
 			if err == nil {
-				err = voucherConflict(tx, s)
+				err = voucherConflict(tx, subj)
 			}
 			return err
 		}
@@ -141,7 +141,7 @@ func (db *DB) applyForVoucher(ctx context.Context, in market.SubsidyRequest) (_ 
 		if err := market.PolicyFits(p, true); err != nil {
 			return err
 		}
-		q, err := quoteVoucherSubject(tx, p, s, nil)
+		q, err := quoteVoucherSubject(tx, p, subj, nil)
 		if err != nil {
 			return err
 		}
@@ -151,34 +151,34 @@ func (db *DB) applyForVoucher(ctx context.Context, in market.SubsidyRequest) (_ 
 				msg = "its voucher under this policy is 0 fen"
 			}
 			return &market.Error{Code: market.EINVALID, Reasons: q.ReasonList(),
-				Fields:  []market.FieldError{{Field: s.Field, Message: msg}},
-				Message: fmt.Sprintf("%s %s is %s (policy %s)", s.Field, s.ID, msg, p.ID)}
+				Fields:  []market.FieldError{{Field: subj.Field, Message: msg}},
+				Message: fmt.Sprintf("%s %s is %s (policy %s)", subj.Field, subj.ID, msg, p.ID)}
 		}
 		breakdown, err := json.Marshal(q)
 		if err != nil {
 			return err
 		}
-		now := db.now()
-		app = &market.SubsidyApplication{ID: ulid.Make().String(), PolicyID: p.ID, BuyerOrgID: s.ClientOrgID,
+		now := s.db.now()
+		app = &market.SubsidyApplication{ID: ulid.Make().String(), PolicyID: p.ID, BuyerOrgID: subj.ClientOrgID,
 			Status: market.ApplicationSubmitted, AmountFen: q.AmountFen, Breakdown: breakdown, SubmittedByUserID: a.UserID,
 			CreatedAt: now, UpdatedAt: now}
 		if in.BookingID != "" {
-			app.BookingID = s.ID
+			app.BookingID = subj.ID
 		} else {
-			app.ServiceOrderID = s.ID
+			app.ServiceOrderID = subj.ID
 		}
 		row := rowFromApplication(app)
 		if err := tx.Session(&gorm.Session{NewDB: true}).Create(&row).Error; err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "create", "subsidy_application", app.ID, nil, app)
+		return s.db.audit(ctx, tx, "create", "subsidy_application", app.ID, nil, app)
 	})
 	err = translate(err, nil, uniqueKey{"subsidy_applications_live", "subsidy_applications.live_transaction_id", func() error {
-		s := &market.VoucherSubject{ID: in.Subject(), Field: "booking_id"}
+		subj := &market.VoucherSubject{ID: in.Subject(), Field: "booking_id"}
 		if in.ServiceOrderID != "" {
-			s.Field = "service_order_id"
+			subj.Field = "service_order_id"
 		}
-		return voucherConflict(db.gorm.WithContext(ctx), s)
+		return voucherConflict(s.db.gorm.WithContext(ctx), subj)
 	}})
 	if err != nil {
 		return nil, err
@@ -202,7 +202,7 @@ func voucherConflict(tx *gorm.DB, s *market.VoucherSubject) error {
 // the locks taken so far (the policy's, the application's), locking its
 // subject last: the deal, or the voucher's booking or service order. own
 // is left out of the usage (disbursement).
-func (db *DB) recheck(ctx context.Context, tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication,
+func recheck(ctx context.Context, tx *gorm.DB, p *market.SubsidyPolicy, app *market.SubsidyApplication,
 	own *market.SubsidyApplication) (subsidy.Quote, error) {
 	if app.IsVoucher() {
 		s, err := loadVoucherSubject(tx, app.BookingID, app.ServiceOrderID, true)

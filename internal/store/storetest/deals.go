@@ -47,7 +47,8 @@ func NewDeal(p Parties, contractFen, techFen int64) market.NewTransaction {
 // makes it paid.
 func MustCreateDeal(tb testing.TB, db *store.DB, p Parties, n market.NewTransaction, paid bool) *market.Transaction {
 	tb.Helper()
-	t, err := db.CreateTransaction(p.Operator.Ctx, n)
+	deals := store.NewTransactionService(db)
+	t, err := deals.CreateTransaction(p.Operator.Ctx, n)
 	if err != nil {
 		tb.Fatalf("create deal: %v", err)
 	}
@@ -55,10 +56,10 @@ func MustCreateDeal(tb testing.TB, db *store.DB, p Parties, n market.NewTransact
 		return t
 	}
 	at := time.Now().Add(-time.Hour).Format(time.RFC3339)
-	if t, err = db.RegisterTransaction(p.Operator.Ctx, t.ID, market.DealRegistration{RegistrationNo: UniqueNo("DJ"), RegisteredAt: at}); err != nil {
+	if t, err = deals.RegisterTransaction(p.Operator.Ctx, t.ID, market.TransactionRegistration{RegistrationNo: UniqueNo("DJ"), RegisteredAt: at}); err != nil {
 		tb.Fatalf("register %s: %v", t.ID, err)
 	}
-	if t, err = db.AddPayment(p.Operator.Ctx, t.ID, market.NewPayment{AmountFen: n.ContractAmountFen, PaidAt: at, VoucherNo: UniqueNo("PZ")}); err != nil {
+	if t, err = deals.AddPayment(p.Operator.Ctx, t.ID, market.NewPayment{AmountFen: n.ContractAmountFen, PaidAt: at, VoucherNo: UniqueNo("PZ")}); err != nil {
 		tb.Fatalf("pay %s: %v", t.ID, err)
 	}
 	if t.Status != market.DealPaid {
@@ -75,7 +76,7 @@ func MustCreatePolicy(tb testing.TB, db *store.DB, p Parties, rateBP, budgetFen 
 	name, year, base, from, to := "柳州市技术交易补助测试政策", 2025, "lesser", "2025-01-01", "2025-12-31"
 	zero, no := int64(0), false
 	types := []string{}
-	pol, err := db.CreateSubsidyPolicy(p.Bureau.Ctx, market.SubsidyPolicyInput{Name: &name, Year: &year, RateBP: &rateBP,
+	pol, err := store.NewSubsidyService(db).CreateSubsidyPolicy(p.Bureau.Ctx, market.SubsidyPolicyInput{Name: &name, Year: &year, RateBP: &rateBP,
 		PerTransactionCapFen: &zero, AnnualCapPerOrgFen: &zero, BudgetFen: &budgetFen, MinTechAmountFen: &zero,
 		EligibleContractTypes: &types, RequireRegistered: &no, RequireLocalBuyer: &no, Base: &base, AutoApply: &no,
 		EffectiveFrom: &from, EffectiveTo: &to})
@@ -88,7 +89,7 @@ func MustCreatePolicy(tb testing.TB, db *store.DB, p Parties, rateBP, budgetFen 
 // MustApply files the buyer's application for deal under policy.
 func MustApply(tb testing.TB, db *store.DB, p Parties, dealID, policyID string) *market.SubsidyApplication {
 	tb.Helper()
-	app, err := db.ApplyForSubsidy(p.Buyer.Ctx, market.SubsidyRequest{TransactionID: dealID, PolicyID: policyID})
+	app, err := store.NewSubsidyService(db).ApplyForSubsidy(p.Buyer.Ctx, market.SubsidyRequest{TransactionID: dealID, PolicyID: policyID})
 	if err != nil {
 		tb.Fatalf("apply for %s under %s: %v", dealID, policyID, err)
 	}

@@ -27,10 +27,10 @@ func loadPayments(tx *gorm.DB, ids ...string) (map[string][]market.Payment, erro
 
 // FindTransaction returns a deal with its payments, read in one snapshot
 // so that paid_fen and the list agree.
-func (db *DB) FindTransaction(ctx context.Context, id string) (_ *market.Transaction, err error) {
+func (s *TransactionService) FindTransaction(ctx context.Context, id string) (_ *market.Transaction, err error) {
 	defer wrap(&err, "store.FindTransaction(%q)", id)
 	var out *market.Transaction
-	err = db.snapshot(ctx, func(tx *gorm.DB) error {
+	err = s.db.snapshot(ctx, func(tx *gorm.DB) error {
 		var err error
 		out, err = findDeal(ctx, tx, id, false, true)
 		return err
@@ -50,7 +50,7 @@ func (db *DB) snapshot(ctx context.Context, fn func(tx *gorm.DB) error) error {
 
 // ListTransactions lists the deals the caller may see, newest first, with
 // totals over the whole filtered set computed by the database.
-func (db *DB) ListTransactions(ctx context.Context, f market.TransactionFilter) (_ *market.TransactionPage, err error) {
+func (s *TransactionService) ListTransactions(ctx context.Context, f market.TransactionFilter) (_ *market.TransactionPage, err error) {
 	defer wrap(&err, "store.ListTransactions")
 	scope, err := market.TransactionScopeOf(market.ActorFrom(ctx))
 	if err != nil {
@@ -61,7 +61,7 @@ func (db *DB) ListTransactions(ctx context.Context, f market.TransactionFilter) 
 	}
 	out := &market.TransactionPage{}
 	// One snapshot, so the totals and the page describe the same moment.
-	err = db.snapshot(ctx, func(tx *gorm.DB) error {
+	err = s.db.snapshot(ctx, func(tx *gorm.DB) error {
 		filtered := func() *gorm.DB {
 			q := tx.Session(&gorm.Session{NewDB: true}).Model(&dealRow{})
 			switch {

@@ -26,7 +26,7 @@ import (
 // rejected. Under the deal's lock nobody can create an application for the
 // deal either (creating one locks the deal), so the live application read
 // again there is the one to settle.
-func (db *DB) CancelTransaction(ctx context.Context, id string, c market.Cancellation) (_ *market.Transaction, err error) {
+func (s *TransactionService) CancelTransaction(ctx context.Context, id string, c market.Cancellation) (_ *market.Transaction, err error) {
 	defer wrap(&err, "store.CancelTransaction(%q)", id)
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func (db *DB) CancelTransaction(ctx context.Context, id string, c market.Cancell
 		_, err = liveApplication(tx, id, true)
 		return err
 	}
-	return db.changeDealAfter(ctx, id, market.ActionCancel, market.CanOperateTransaction, prelock,
+	return s.changeDealAfter(ctx, id, market.ActionCancel, market.CanOperateTransaction, prelock,
 		func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			if err := t.Cancel(c, now); err != nil {
 				return nil, err
@@ -79,7 +79,7 @@ func (db *DB) CancelTransaction(ctx context.Context, id string, c market.Cancell
 			if err := tx.Session(&gorm.Session{NewDB: true}).Select("*").Save(&row).Error; err != nil {
 				return nil, err
 			}
-			released, err := db.releaseReservation(tx, p, app, held)
+			released, err := s.db.releaseReservation(tx, p, app, held)
 			if err != nil {
 				return nil, err
 			}

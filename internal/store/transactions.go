@@ -132,7 +132,16 @@ func dealNotFound(id string) error {
 	return market.Errorf(market.ENOTFOUND, "transaction %s not found", id)
 }
 
-var _ market.TransactionService = (*DB)(nil)
+// TransactionService holds the transaction (deal) aggregate's methods
+// over db: deals, their payments and their cancellation. The subsidy
+// steps a deal's change settles (the 免申即享 application, a released
+// reservation) stay on db, since SubsidyService shares them.
+type TransactionService struct{ db *DB }
+
+var _ market.TransactionService = (*TransactionService)(nil)
+
+// NewTransactionService returns the transaction service over db.
+func NewTransactionService(db *DB) *TransactionService { return &TransactionService{db: db} }
 
 // CreateTransaction creates a deal: an online deal by one of its parties,
 // signed when it grows from an accepted intent between the two and
@@ -143,11 +152,11 @@ var _ market.TransactionService = (*DB)(nil)
 // locked while its deal is made, so concurrent attempts take turns and the
 // later ones see the first deal (409 naming it); the unique index on
 // intent_key holds the rule whatever happens.
-func (db *DB) CreateTransaction(ctx context.Context, n market.NewTransaction) (_ *market.Transaction, err error) {
+func (s *TransactionService) CreateTransaction(ctx context.Context, n market.NewTransaction) (_ *market.Transaction, err error) {
 	defer wrap(&err, "store.CreateTransaction")
 	a := market.ActorFrom(ctx)
 	n.Defaults(a)
-	now := db.now()
+	now := s.db.now()
 	t, err := n.Transaction(now)
 	if err != nil {
 		return nil, err
@@ -156,7 +165,7 @@ func (db *DB) CreateTransaction(ctx context.Context, n market.NewTransaction) (_
 		return nil, err
 	}
 	t.ID, t.CreatedByOrgID = ulid.Make().String(), a.OrgID
-	err = db.tx(ctx, func(tx *gorm.DB) error {
+	err = s.db.tx(ctx, func(tx *gorm.DB) error {
 		if t.IntentID != "" {
 			var ir intentRow
 			err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(&ir, "id = ?", t.IntentID).Error
@@ -187,12 +196,12 @@ func (db *DB) CreateTransaction(ctx context.Context, n market.NewTransaction) (_
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, "create", "transaction", t.ID, nil, auditView(t))
+		return s.db.audit(ctx, tx, "create", "transaction", t.ID, nil, auditView(t))
 	})
 	err = translate(err, nil,
-		uniqueKey{"transactions_contract_key", "transactions.contract_key", func() error { return db.contractConflict(ctx, t.ContractNo) }},
+		uniqueKey{"transactions_contract_key", "transactions.contract_key", func() error { return s.contractConflict(ctx, t.ContractNo) }},
 		uniqueKey{"transactions_intent", "transactions.intent_key", func() error {
-			if taken := intentTaken(db.gorm.WithContext(ctx), t.IntentID); taken != nil {
+			if taken := intentTaken(s.db.gorm.WithContext(ctx), t.IntentID); taken != nil {
 				return taken
 			}
 			return err
@@ -271,10 +280,10 @@ func indexOf[T any](s []T, f func(T) bool) int {
 // the deal that holds it only to whoever may see that deal (its parties,
 // its market's operator, the bureau): anyone else learns that the number
 // is taken, not which deal of which market took it.
-func (db *DB) contractConflict(ctx context.Context, contractNo string) error {
+func (s *TransactionService) contractConflict(ctx context.Context, contractNo string) error {
 	e := market.Conflict("contract_no %s is already logged", contractNo).On("contract_no", "already logged")
 	var row dealRow
-	err := db.gorm.WithContext(ctx).Select("id, market, channel, buyer_org_id, seller_org_id").
+	err := s.db.gorm.WithContext(ctx).Select("id, market, channel, buyer_org_id, seller_org_id").
 		First(&row, "contract_key = ?", market.FoldNo(contractNo)).Error
 	if err == nil && market.CanSeeTransaction(market.ActorFrom(ctx), row.deal()) {
 		e.Message += " as transaction " + row.ID + " in the " + row.Market + " market"
@@ -324,17 +333,17 @@ func readDeal(q *gorm.DB, id string, lock bool) (*market.Transaction, error) {
 // action. A deal that has just become paid gets its 免申即享 subsidy
 // application from an auto_apply policy, in the same transaction. The
 // answer is read after the commit, outside the row lock.
-func (db *DB) changeDeal(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
+func (s *TransactionService) changeDeal(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
 	mutate func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error)) (*market.Transaction, error) {
-	return db.changeDealAfter(ctx, id, action, allowed, nil, mutate)
+	return s.changeDealAfter(ctx, id, action, allowed, nil, mutate)
 }
 
 // changeDealAfter is changeDeal with prelock run first in the transaction,
 // to take the locks that the store's lock order puts before the deal's.
-func (db *DB) changeDealAfter(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
+func (s *TransactionService) changeDealAfter(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
 	prelock func(tx *gorm.DB) error,
 	mutate func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error)) (*market.Transaction, error) {
-	_, err := run(ctx, db, change[market.Transaction]{
+	_, err := run(ctx, s.db, change[market.Transaction]{
 		entity: "transaction", id: id, action: action,
 		prelock: prelock,
 		lock: func(tx *gorm.DB) (*market.Transaction, error) {
@@ -355,24 +364,24 @@ func (db *DB) changeDealAfter(ctx context.Context, id, action string, allowed fu
 			if before.Status == market.DealPaid || t.Status != market.DealPaid {
 				return nil, nil
 			}
-			return db.autoApplySubsidies(ctx, tx, t)
+			return s.db.autoApplySubsidies(ctx, tx, t)
 		},
 		view: func(t *market.Transaction) any { return auditView(t) },
 	})
 	if err != nil {
 		return nil, err
 	}
-	return db.FindTransaction(ctx, id)
+	return s.FindTransaction(ctx, id)
 }
 
 // RegisterTransaction records the contract registration; the operator of
 // the deal's market may.
-func (db *DB) RegisterTransaction(ctx context.Context, id string, r market.DealRegistration) (_ *market.Transaction, err error) {
+func (s *TransactionService) RegisterTransaction(ctx context.Context, id string, r market.TransactionRegistration) (_ *market.Transaction, err error) {
 	defer wrap(&err, "store.RegisterTransaction(%q)", id)
-	if err := r.Validate(db.now()); err != nil {
+	if err := r.Validate(s.db.now()); err != nil {
 		return nil, err
 	}
-	t, err := db.changeDeal(ctx, id, market.ActionRegister, market.CanOperateTransaction,
+	t, err := s.changeDeal(ctx, id, market.ActionRegister, market.CanOperateTransaction,
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Register(r, now)
 		})
@@ -385,14 +394,14 @@ func (db *DB) RegisterTransaction(ctx context.Context, id string, r market.DealR
 // AddPayment books a payment. The deal's row lock makes the overflow check
 // and the insert one step, so the sum never passes the contract amount
 // whatever the concurrency.
-func (db *DB) AddPayment(ctx context.Context, id string, n market.NewPayment) (_ *market.Transaction, err error) {
+func (s *TransactionService) AddPayment(ctx context.Context, id string, n market.NewPayment) (_ *market.Transaction, err error) {
 	defer wrap(&err, "store.AddPayment(%q)", id)
-	p, err := n.Payment(db.now())
+	p, err := n.Payment(s.db.now())
 	if err != nil {
 		return nil, err
 	}
 	a := market.ActorFrom(ctx)
-	t, err := db.changeDeal(ctx, id, market.ActionPay, market.CanAddPayment,
+	t, err := s.changeDeal(ctx, id, market.ActionPay, market.CanAddPayment,
 		func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			p.ID, p.TransactionID, p.CreatedAt = ulid.Make().String(), t.ID, now
 			p.BookedBy(a, t, now)
@@ -414,9 +423,9 @@ func (db *DB) AddPayment(ctx context.Context, id string, n market.NewPayment) (_
 }
 
 // CompleteTransaction closes a paid deal.
-func (db *DB) CompleteTransaction(ctx context.Context, id string) (_ *market.Transaction, err error) {
+func (s *TransactionService) CompleteTransaction(ctx context.Context, id string) (_ *market.Transaction, err error) {
 	defer wrap(&err, "store.CompleteTransaction(%q)", id)
-	return db.changeDeal(ctx, id, market.ActionComplete, market.CanOperateTransaction,
+	return s.changeDeal(ctx, id, market.ActionComplete, market.CanOperateTransaction,
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Complete(now)
 		})
@@ -424,9 +433,9 @@ func (db *DB) CompleteTransaction(ctx context.Context, id string) (_ *market.Tra
 
 // ConfirmTransaction is the other party's agreement to a pending online
 // deal: it becomes signed.
-func (db *DB) ConfirmTransaction(ctx context.Context, id string) (_ *market.Transaction, err error) {
+func (s *TransactionService) ConfirmTransaction(ctx context.Context, id string) (_ *market.Transaction, err error) {
 	defer wrap(&err, "store.ConfirmTransaction(%q)", id)
-	return db.changeDeal(ctx, id, market.ActionConfirm, market.CanConfirmTransaction,
+	return s.changeDeal(ctx, id, market.ActionConfirm, market.CanConfirmTransaction,
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Confirm(now)
 		})
@@ -436,12 +445,12 @@ func (db *DB) ConfirmTransaction(ctx context.Context, id string) (_ *market.Tran
 // deal: it is cancelled with the reason. A pending deal has no payments
 // and no subsidy application (both need it signed first), so nothing
 // else is settled.
-func (db *DB) DeclineTransaction(ctx context.Context, id string, c market.Cancellation) (_ *market.Transaction, err error) {
+func (s *TransactionService) DeclineTransaction(ctx context.Context, id string, c market.Cancellation) (_ *market.Transaction, err error) {
 	defer wrap(&err, "store.DeclineTransaction(%q)", id)
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	return db.changeDeal(ctx, id, market.ActionDecline, market.CanConfirmTransaction,
+	return s.changeDeal(ctx, id, market.ActionDecline, market.CanConfirmTransaction,
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Decline(c, now)
 		})
@@ -453,14 +462,14 @@ func (db *DB) DeclineTransaction(ctx context.Context, id string, c market.Cancel
 // every other change of the deal, so concurrent confirmations of one
 // payment count it once: the first confirms, the others find it
 // confirmed (409).
-func (db *DB) ConfirmPayment(ctx context.Context, id, paymentID string) (_ *market.Transaction, err error) {
+func (s *TransactionService) ConfirmPayment(ctx context.Context, id, paymentID string) (_ *market.Transaction, err error) {
 	defer wrap(&err, "store.ConfirmPayment(%q, %q)", id, paymentID)
 	a := market.ActorFrom(ctx)
 	// Who may confirm depends on who booked the payment, read under the
 	// deal's lock: findDeal has checked that the caller sees the deal,
 	// mutate checks the rest.
 	seen := func(*market.Actor, *market.Transaction) error { return nil }
-	return db.changeDeal(ctx, id, market.ActionConfirmPayment, seen,
+	return s.changeDeal(ctx, id, market.ActionConfirmPayment, seen,
 		func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			var row paymentRow
 			err := tx.Session(&gorm.Session{NewDB: true}).First(&row, "id = ? AND transaction_id = ?", paymentID, t.ID).Error

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
+	"github.com/liuzhou-techmarket/techmarket/internal/store"
 	"github.com/liuzhou-techmarket/techmarket/internal/store/storetest"
 )
 
@@ -49,7 +50,7 @@ func TestDuplicateContractRace(t *testing.T) {
 		got := race(20, func(i int) error {
 			n := storetest.NewDeal(p, 1_000_000, 1_000_000)
 			n.ContractNo = forms[i%len(forms)]
-			_, err := db.CreateTransaction(p.Operator.Ctx, n)
+			_, err := store.NewTransactionService(db).CreateTransaction(p.Operator.Ctx, n)
 			return err
 		})
 		if got["ok"] != 1 || got[market.ECONFLICT] != 19 {
@@ -59,13 +60,13 @@ func TestDuplicateContractRace(t *testing.T) {
 			t.Fatalf("%d deals stored, want 1", n)
 		}
 		// The conflict names the field, and the deal to whoever may see it.
-		_, err := db.CreateTransaction(p.Operator.Ctx, storetest.NewDeal(p, 1, 1))
+		_, err := store.NewTransactionService(db).CreateTransaction(p.Operator.Ctx, storetest.NewDeal(p, 1, 1))
 		if err != nil {
 			t.Fatal(err)
 		}
 		n := storetest.NewDeal(p, 1_000_000, 1_000_000)
 		n.ContractNo = no
-		_, err = db.CreateTransaction(p.Operator.Ctx, n)
+		_, err = store.NewTransactionService(db).CreateTransaction(p.Operator.Ctx, n)
 		if fields := market.FieldNames(err); market.ErrorCode(err) != market.ECONFLICT || len(fields) != 1 || fields[0] != "contract_no" {
 			t.Fatalf("again: %v (fields %v)", err, fields)
 		}
@@ -93,7 +94,7 @@ func TestPaymentRace(t *testing.T) {
 		const contract, each = 1_000_000, 100_000
 		d := storetest.MustCreateDeal(t, db, p, storetest.NewDeal(p, contract, contract), false)
 		got := race(30, func(i int) error {
-			_, err := db.AddPayment(p.Operator.Ctx, d.ID, market.NewPayment{AmountFen: each,
+			_, err := store.NewTransactionService(db).AddPayment(p.Operator.Ctx, d.ID, market.NewPayment{AmountFen: each,
 				PaidAt: "2025-07-01T10:00:00+08:00", VoucherNo: storetest.UniqueNo("PZ")})
 			return err
 		})
@@ -134,7 +135,7 @@ func TestSubsidyBudgetRace(t *testing.T) {
 			ids[i] = app.ID
 		}
 		got := race(total, func(i int) error {
-			_, err := db.ReviewSubsidyApplication(p.Bureau.Ctx, ids[i], market.Review{Decision: market.ActionApprove})
+			_, err := store.NewSubsidyService(db).ReviewSubsidyApplication(p.Bureau.Ctx, ids[i], market.Review{Decision: market.ActionApprove})
 			return err
 		})
 		if got["ok"] != fit || got[market.ECONFLICT] != total-fit {
