@@ -328,8 +328,8 @@ func DemandBody(n int, tag string) map[string]any {
 	}
 }
 
-// DealBody returns a valid POST /transactions body.
-func DealBody(mkt, channel, contractNo, buyerID, sellerID string, contractFen, techFen int64, signedAt time.Time) map[string]any {
+// TransactionBody returns a valid POST /transactions body.
+func TransactionBody(mkt, channel, contractNo, buyerID, sellerID string, contractFen, techFen int64, signedAt time.Time) map[string]any {
 	return map[string]any{
 		"market": mkt, "channel": channel, "contract_type": "transfer", "contract_no": contractNo,
 		"title": "碳纤维车身轻量化技术转让合同", "buyer_org_id": buyerID, "seller_org_id": sellerID,

@@ -171,7 +171,7 @@ func TestTwoInstances(t *testing.T) {
 		signed = time.Now().UTC()
 	}
 	deal := func(contractFen, techFen int64) map[string]any {
-		return blackbox.DealBody(market.MarketLiuzhou, market.ChannelOffline, "MULTI-"+strings.ToUpper(blackbox.RandHex(6)), buyer.ID, seller.ID, contractFen, techFen, signed)
+		return blackbox.TransactionBody(market.MarketLiuzhou, market.ChannelOffline, "MULTI-"+strings.ToUpper(blackbox.RandHex(6)), buyer.ID, seller.ID, contractFen, techFen, signed)
 	}
 	must := func(t *testing.T, r *blackbox.Response, want int) *blackbox.Response {
 		t.Helper()
@@ -260,7 +260,7 @@ func TestTwoInstances(t *testing.T) {
 	})
 
 	t.Run("an Idempotency-Key replayed on the other instance creates one deal", func(t *testing.T) {
-		countDeals := func(no string) int {
+		countTransactions := func(no string) int {
 			var n int
 			if err := mdb.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM transactions WHERE contract_no = ?", no).Scan(&n); err != nil {
 				t.Fatal(err)
@@ -275,7 +275,7 @@ func TestTwoInstances(t *testing.T) {
 		if !replay.Replayed() || !bytes.Equal(first.Body, replay.Body) {
 			t.Fatalf("replay on B is not the first answer (Idempotent-Replayed %q):\nA %s\nB %s", replay.Header.Get("Idempotent-Replayed"), first.Body, replay.Body)
 		}
-		if n := countDeals(d["contract_no"].(string)); n != 1 {
+		if n := countTransactions(d["contract_no"].(string)); n != 1 {
 			t.Fatalf("%d deals in the database, want 1", n)
 		}
 
@@ -311,7 +311,7 @@ func TestTwoInstances(t *testing.T) {
 			if created == 0 || created == 2 && !bytes.Equal(res[0].Body, res[1].Body) {
 				t.Fatalf("round %d: answers %s / %s", round, res[0].Brief(), res[1].Brief())
 			}
-			if n := countDeals(d["contract_no"].(string)); n != 1 {
+			if n := countTransactions(d["contract_no"].(string)); n != 1 {
 				t.Fatalf("round %d: %d deals in the database, want 1", round, n)
 			}
 		}

@@ -38,7 +38,7 @@ func (r role) String() string { return roleNames[r] }
 
 // The four deals of the fixtures, named by market and channel. The owner
 // enterprise buys and the university sells in all four.
-var authzDeals = []struct{ name, market, channel string }{
+var authzTransactions = []struct{ name, market, channel string }{
 	{"online-liuzhou", market.MarketLiuzhou, market.ChannelOnline},
 	{"online-guizhong", market.MarketGuizhong, market.ChannelOnline},
 	{"offline-liuzhou", market.MarketLiuzhou, market.ChannelOffline},
@@ -119,12 +119,12 @@ func newAuthzFixtures(t *testing.T, e *apptest.Env) *authzFixtures {
 	f.catDraft = f.freshCatalog(false)
 	f.catPub = f.freshCatalog(true)
 	f.intent = f.newIntent(univ, f.demandPub)
-	for _, d := range authzDeals {
-		f.deal[d.name] = f.newDeal(d.market, d.channel)
+	for _, d := range authzTransactions {
+		f.deal[d.name] = f.newTransaction(d.market, d.channel)
 		f.evidence[d.name] = f.upload(d.market, f.deal[d.name])
 	}
 	f.newPricingFixtures()
-	f.pendingID = f.pendingDeal()
+	f.pendingID = f.pendingTransaction()
 	f.paymentID = f.unconfirmedPayment()
 	if f.routes["POST /api/v1/subsidy-policies"] {
 		f.policy = f.freshPolicy()
@@ -209,7 +209,7 @@ func (f *authzFixtures) freshIntent() string {
 	return f.newIntent(univ, f.freshPublished("demands"))
 }
 
-func (f *authzFixtures) dealBody(mkt, channel string) map[string]any {
+func (f *authzFixtures) transactionBody(mkt, channel string) map[string]any {
 	return map[string]any{
 		"market": mkt, "channel": channel, "contract_type": "transfer", "contract_no": uniqueNo("HT"),
 		"title": "碳纤维车身轻量化技术转让合同", "buyer_org_id": f.org[own].ID, "seller_org_id": f.org[univ].ID,
@@ -226,69 +226,69 @@ func marketOperator(mkt string) role {
 	return opG
 }
 
-// newDeal creates a signed deal by its proper creator: the buyer online
+// newTransaction creates a signed deal by its proper creator: the buyer online
 // (the university, its seller, confirms it), the market's operator
 // offline.
-func (f *authzFixtures) newDeal(mkt, channel string) string {
+func (f *authzFixtures) newTransaction(mkt, channel string) string {
 	f.t.Helper()
 	by := own
 	if channel == market.ChannelOffline {
 		by = marketOperator(mkt)
 	}
-	id := f.must(201, "POST", "/api/v1/transactions", by, f.dealBody(mkt, channel)).Str("id")
+	id := f.must(201, "POST", "/api/v1/transactions", by, f.transactionBody(mkt, channel)).Str("id")
 	if channel == market.ChannelOnline {
 		f.must(200, "POST", "/api/v1/transactions/"+id+"/confirm", univ, nil)
 	}
 	return id
 }
 
-// pendingDeal is an online liuzhou deal the owner enterprise logged and
+// pendingTransaction is an online liuzhou deal the owner enterprise logged and
 // the university has not confirmed.
-func (f *authzFixtures) pendingDeal() string {
+func (f *authzFixtures) pendingTransaction() string {
 	f.t.Helper()
-	return f.must(201, "POST", "/api/v1/transactions", own, f.dealBody(market.MarketLiuzhou, market.ChannelOnline)).Str("id")
+	return f.must(201, "POST", "/api/v1/transactions", own, f.transactionBody(market.MarketLiuzhou, market.ChannelOnline)).Str("id")
 }
 
 // unconfirmedPayment is a signed online liuzhou deal with a payment the
 // owner enterprise booked and nobody confirmed: "deal/payment".
 func (f *authzFixtures) unconfirmedPayment() string {
 	f.t.Helper()
-	id := f.newDeal(market.MarketLiuzhou, market.ChannelOnline)
+	id := f.newTransaction(market.MarketLiuzhou, market.ChannelOnline)
 	r := f.must(201, "POST", "/api/v1/transactions/"+id+"/payments", own, payment(1000, uniqueNo("PZ")))
 	ps := r.JSON()["payments"].([]any)
 	return id + "/" + ps[len(ps)-1].(map[string]any)["id"].(string)
 }
 
-// freshDeal creates a deal like the named shared one.
-func (f *authzFixtures) freshDeal(name string) string {
-	for _, d := range authzDeals {
+// freshTransaction creates a deal like the named shared one.
+func (f *authzFixtures) freshTransaction(name string) string {
+	for _, d := range authzTransactions {
 		if d.name == name {
-			return f.newDeal(d.market, d.channel)
+			return f.newTransaction(d.market, d.channel)
 		}
 	}
 	f.t.Fatalf("no deal %s", name)
 	return ""
 }
 
-// paidDeal is a fresh deal of the name, registered and fully paid, so
+// paidTransaction is a fresh deal of the name, registered and fully paid, so
 // that it can be completed or subsidised.
-func (f *authzFixtures) paidDeal(name string) string {
+func (f *authzFixtures) paidTransaction(name string) string {
 	f.t.Helper()
-	id := f.freshDeal(name)
+	id := f.freshTransaction(name)
 	op := opL
 	if name == "online-guizhong" || name == "offline-guizhong" {
 		op = opG
 	}
 	f.must(200, "POST", "/api/v1/transactions/"+id+"/register", op, registration(uniqueNo("DJ"), nil))
-	if d := f.must(201, "POST", "/api/v1/transactions/"+id+"/payments", op, payment(800_000, uniqueNo("PZ"))); d.Str("status") != market.DealPaid {
+	if d := f.must(201, "POST", "/api/v1/transactions/"+id+"/payments", op, payment(800_000, uniqueNo("PZ"))); d.Str("status") != market.TransactionPaid {
 		f.t.Fatalf("authz fixture: deal not paid after registration and payment: %s", d.Body)
 	}
 	return id
 }
 
-func (f *authzFixtures) upload(mkt, dealID string) string {
+func (f *authzFixtures) upload(mkt, transactionID string) string {
 	f.t.Helper()
-	r := upload(f.e, f.org[marketOperator(mkt)].Token, dealID, "contract", "contract.pdf", pdf(dealID))
+	r := upload(f.e, f.org[marketOperator(mkt)].Token, transactionID, "contract", "contract.pdf", pdf(transactionID))
 	if r.Status != 201 {
 		f.t.Fatalf("authz fixture: evidence upload: %d %s", r.Status, r.Body)
 	}
@@ -318,7 +318,7 @@ func (f *authzFixtures) freshPolicy() string {
 // policy.
 func (f *authzFixtures) freshApplication() string {
 	f.t.Helper()
-	body := map[string]string{"transaction_id": f.paidDeal("online-liuzhou"), "policy_id": f.policy}
+	body := map[string]string{"transaction_id": f.paidTransaction("online-liuzhou"), "policy_id": f.policy}
 	return f.must(201, "POST", "/api/v1/subsidy-applications", own, body).Str("id")
 }
 

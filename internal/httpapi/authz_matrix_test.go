@@ -48,7 +48,7 @@ type reqFunc func(f *authzFixtures, r role, fresh bool) authzReq
 
 // authzCase is one row: a route, which fixture it acts on, and the
 // expected outcome for every role, written from SPEC's "who" column and
-// the permission rules of internal/market (Can*, deal_access.go,
+// the permission rules of internal/market (Can*, transaction_access.go,
 // StatsQuery.Authorize, CanReadAudit) and the services that apply them —
 // never copied from a run. Where the code deliberately goes beyond SPEC
 // (platform admins review items and read statistics; the bureau reads
@@ -159,12 +159,12 @@ func authzCases() []authzCase {
 		{"POST", "/api/v1/intents/:id/accept", "", w{U, N, A, N, F, N, N, N, N}, true, on("/api/v1/intents/%s/accept", "intent", nil), ""},
 		{"POST", "/api/v1/intents/:id/decline", "", w{U, N, A, N, F, N, N, N, N}, true, on("/api/v1/intents/%s/decline", "intent", decline), ""},
 
-		// Transactions. TestDealPermissionMatrix (deals_matrix_test.go) is
+		// Transactions. TestTransactionPermissionMatrix (transactions_matrix_test.go) is
 		// the full matrix of deal actions × the four kinds of deal; these
 		// rows cover every route with the roles of this matrix, which adds
 		// the unverified enterprise and the platform admin.
-		{"POST", "/api/v1/transactions", "online-liuzhou", w{U, F, A, F, A, F, F, F, F}, true, newDealReq("online-liuzhou"), ""},
-		{"POST", "/api/v1/transactions", "offline-guizhong", w{U, F, F, F, F, F, A, F, F}, true, newDealReq("offline-guizhong"), ""},
+		{"POST", "/api/v1/transactions", "online-liuzhou", w{U, F, A, F, A, F, F, F, F}, true, newTransactionReq("online-liuzhou"), ""},
+		{"POST", "/api/v1/transactions", "offline-guizhong", w{U, F, F, F, F, F, A, F, F}, true, newTransactionReq("offline-guizhong"), ""},
 		{"GET", "/api/v1/transactions", "", w{U, A, A, A, A, A, A, A, F}, false, fixed("/api/v1/transactions", nil), ""},
 		{"GET", "/api/v1/transactions", "online-liuzhou listed", w{U, N, A, N, A, A, N, A, F}, false, fixed("/api/v1/transactions?limit=100", nil), "deal:online-liuzhou"},
 		{"GET", "/api/v1/transactions/:id", "online-liuzhou", w{U, N, A, N, A, A, N, A, N}, false, on("/api/v1/transactions/%s", "deal:online-liuzhou", nil), ""},

@@ -138,16 +138,16 @@ func (f *authzFixtures) fresh(name string) string {
 	case "intent":
 		return f.freshIntent()
 	case "deal":
-		return f.freshDeal(arg)
+		return f.freshTransaction(arg)
 	case "pending":
-		return f.pendingDeal()
+		return f.pendingTransaction()
 	case "payment":
 		return f.unconfirmedPayment()
 	case "paid", "eligible":
 		if f.policy == "" && kind == "eligible" {
 			return ""
 		}
-		return f.paidDeal(arg)
+		return f.paidTransaction(arg)
 	case "policy":
 		if f.policy == "" {
 			return ""
@@ -260,11 +260,11 @@ func newIntentReq(f *authzFixtures, r role, fresh bool) authzReq {
 	return authzReq{path: "/api/v1/intents", body: body}
 }
 
-func newDealReq(name string) reqFunc {
+func newTransactionReq(name string) reqFunc {
 	return func(f *authzFixtures, _ role, _ bool) authzReq {
-		for _, d := range authzDeals {
+		for _, d := range authzTransactions {
 			if d.name == name {
-				return authzReq{path: "/api/v1/transactions", body: f.dealBody(d.market, d.channel)}
+				return authzReq{path: "/api/v1/transactions", body: f.transactionBody(d.market, d.channel)}
 			}
 		}
 		f.t.Fatalf("no deal %s", name)

@@ -57,10 +57,10 @@ func eventually(t *testing.T, what string, fn func() bool) {
 	}
 }
 
-// upperDealBody is a deal body whose contract_no is already as the store
+// upperTransactionBody is a deal body whose contract_no is already as the store
 // normalises it (upper case), so the database can be searched for it.
-func upperDealBody(p parties) map[string]any {
-	body := dealBody(p, market.MarketLiuzhou, market.ChannelOffline)
+func upperTransactionBody(p parties) map[string]any {
+	body := transactionBody(p, market.MarketLiuzhou, market.ChannelOffline)
 	body["contract_no"] = strings.ToUpper(body["contract_no"].(string))
 	return body
 }
@@ -85,7 +85,7 @@ func checkRedisDown(t *testing.T, e *apptest.Env, p parties) {
 			t.Fatalf("not a problem: %s", r.Body)
 		}
 	}
-	body := upperDealBody(p)
+	body := upperTransactionBody(p)
 	r := e.Do("POST", "/api/v1/transactions", p.opL.Token, body, "Idempotency-Key", uniqueNo("down"))
 	if r.Status != 503 || r.Header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("POST with an Idempotency-Key while Redis is down: %d %s", r.Status, r.Body)
@@ -105,7 +105,7 @@ func checkRedisBack(t *testing.T, e *apptest.Env, p parties) {
 	eventually(t, "authenticated requests after Redis returns", func() bool {
 		return e.Do("GET", "/api/v1/auth/me", p.buyer.Token, nil).Status == 200
 	})
-	body := upperDealBody(p)
+	body := upperTransactionBody(p)
 	key := uniqueNo("back")
 	first := e.Must(201, "POST", "/api/v1/transactions", p.opL.Token, body, "Idempotency-Key", key)
 	replay := e.Must(201, "POST", "/api/v1/transactions", p.opL.Token, body, "Idempotency-Key", key)
@@ -212,7 +212,7 @@ func TestRedisProcessKilled(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.Must(200, "GET", "/api/v1/auth/me", p.buyer.Token, nil)
-			body := upperDealBody(p)
+			body := upperTransactionBody(p)
 			r := e.Must(503, "POST", "/api/v1/transactions", p.opL.Token, body, "Idempotency-Key", uniqueNo("oom"))
 			if r.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(r.Str("detail"), "idempotency") {
 				t.Fatalf("POST with a key while Redis refuses writes: %s", r.Body)

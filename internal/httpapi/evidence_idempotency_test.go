@@ -11,7 +11,7 @@ import (
 
 // uploadWithBoundary sends a file as evidence in a multipart body with the
 // given boundary and headers.
-func uploadWithBoundary(e *apptest.Env, token, dealID, boundary, filename string, content []byte, headers ...string) *apptest.Response {
+func uploadWithBoundary(e *apptest.Env, token, transactionID, boundary, filename string, content []byte, headers ...string) *apptest.Response {
 	e.T.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -25,7 +25,7 @@ func uploadWithBoundary(e *apptest.Env, token, dealID, boundary, filename string
 	}
 	_, _ = fw.Write(content)
 	_ = mw.Close()
-	return e.Do("POST", "/api/v1/transactions/"+dealID+"/evidence", token, buf.Bytes(),
+	return e.Do("POST", "/api/v1/transactions/"+transactionID+"/evidence", token, buf.Bytes(),
 		append([]string{"Content-Type", mw.FormDataContentType()}, headers...)...)
 }
 
@@ -35,7 +35,7 @@ func uploadWithBoundary(e *apptest.Env, token, dealID, boundary, filename string
 func TestEvidenceUploadRetry(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
-		id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+		id := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline)
 		key := []string{"Idempotency-Key", "upload-" + uniqueNo("K")}
 		content := pdf("技术转让合同 第一页")
 

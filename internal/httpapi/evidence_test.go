@@ -22,7 +22,7 @@ import (
 func TestEvidence(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
-		id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+		id := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline)
 		content := pdf("技术转让合同扫描件")
 
 		r := upload(e, p.opL.Token, id, "contract", "../合同 扫描.pdf", content)
@@ -111,7 +111,7 @@ func TestEvidenceUploadLimit(t *testing.T) {
 		t.Run(b, func(t *testing.T) {
 			e := apptest.New(t, b, func(c *config.Config) { c.UploadLimit = 4096 })
 			p := newParties(e)
-			id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+			id := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline)
 			if r := upload(e, p.opL.Token, id, "contract", "ok.pdf", pdf("small")); r.Status != 201 {
 				t.Fatalf("small upload: %d %s", r.Status, r.Body)
 			}
@@ -136,7 +136,7 @@ func TestEvidenceUploadLimit(t *testing.T) {
 // loopback connection to a second server of the same system and returns
 // the answer; the server must refuse on the Content-Length alone, before
 // reading (and keeping) any of the body.
-func announceUpload(t *testing.T, e *apptest.Env, token, dealID string, size int) (int, string) {
+func announceUpload(t *testing.T, e *apptest.Env, token, transactionID string, size int) (int, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -152,7 +152,7 @@ func announceUpload(t *testing.T, e *apptest.Env, token, dealID string, size int
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	fmt.Fprintf(conn, "POST /api/v1/transactions/%s/evidence HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer %s\r\n"+
-		"Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: %d\r\n\r\n", dealID, token, size)
+		"Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: %d\r\n\r\n", transactionID, token, size)
 	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatalf("upload: %v", err)

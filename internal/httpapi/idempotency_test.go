@@ -13,7 +13,7 @@ import (
 func TestIdempotentCreate(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
-		body := dealBody(p, market.MarketLiuzhou, market.ChannelOffline)
+		body := transactionBody(p, market.MarketLiuzhou, market.ChannelOffline)
 		key := "Idempotency-Key"
 
 		first := e.Must(201, "POST", "/api/v1/transactions", p.opL.Token, body, key, "create-1")
@@ -25,7 +25,7 @@ func TestIdempotentCreate(t *testing.T) {
 			t.Fatalf("%d deals after a replay, want 1", n)
 		}
 		// The same key with another body is refused and does nothing.
-		other := dealBody(p, market.MarketLiuzhou, market.ChannelOffline)
+		other := transactionBody(p, market.MarketLiuzhou, market.ChannelOffline)
 		r := e.Must(422, "POST", "/api/v1/transactions", p.opL.Token, other, key, "create-1")
 		if r.Header.Get("Content-Type") != "application/problem+json" {
 			t.Fatalf("mismatch: %s", r.Body)
@@ -37,7 +37,7 @@ func TestIdempotentCreate(t *testing.T) {
 		}
 		// Keys are scoped per caller: the other market's operator reusing
 		// the string acts on its own.
-		gz := dealBody(p, market.MarketGuizhong, market.ChannelOffline)
+		gz := transactionBody(p, market.MarketGuizhong, market.ChannelOffline)
 		e.Must(201, "POST", "/api/v1/transactions", p.opG.Token, gz, key, "create-1")
 		// Without a key a POST acts every time.
 		e.Must(201, "POST", "/api/v1/transactions", p.opL.Token, other)
@@ -45,7 +45,7 @@ func TestIdempotentCreate(t *testing.T) {
 			t.Fatalf("%d deals, want 3", n)
 		}
 		// Errors are answers too: a refused request replays its refusal.
-		bad := dealBody(p, market.MarketLiuzhou, market.ChannelOffline)
+		bad := transactionBody(p, market.MarketLiuzhou, market.ChannelOffline)
 		bad["tech_amount_fen"] = 0
 		b1 := e.Must(422, "POST", "/api/v1/transactions", p.opL.Token, bad, key, "bad-1")
 		b2 := e.Must(422, "POST", "/api/v1/transactions", p.opL.Token, bad, key, "bad-1")
@@ -60,7 +60,7 @@ func TestIdempotentCreate(t *testing.T) {
 func TestIdempotentPaymentAndActions(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
-		id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+		id := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline)
 		base := "/api/v1/transactions/" + id
 		key := "Idempotency-Key"
 
@@ -74,7 +74,7 @@ func TestIdempotentPaymentAndActions(t *testing.T) {
 				t.Fatalf("payment replay differs:\n%s\n%s", p1.Body, r.Body)
 			}
 		}
-		if _, paid, n := dealState(t, e, id); paid != 100_000 || n != 1 {
+		if _, paid, n := transactionState(t, e, id); paid != 100_000 || n != 1 {
 			t.Fatalf("after replays: paid %d, %d payments", paid, n)
 		}
 		// Replays of register and cancel do not act twice (a second real
@@ -110,7 +110,7 @@ func TestIdempotentPaymentAndActions(t *testing.T) {
 func TestIdempotentConcurrentDuplicates(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
-		id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+		id := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline)
 		const n = 20
 		var wg sync.WaitGroup
 		res := make([]*apptest.Response, n)
@@ -140,7 +140,7 @@ func TestIdempotentConcurrentDuplicates(t *testing.T) {
 				t.Fatalf("status %d: %s", r.Status, r.Body)
 			}
 		}
-		if _, paid, k := dealState(t, e, id); paid != 5000 || k != 1 {
+		if _, paid, k := transactionState(t, e, id); paid != 5000 || k != 1 {
 			t.Fatalf("paid %d in %d payments, want one payment of 5000", paid, k)
 		}
 		t.Logf("%d answered 201 (1 acted), %d told in flight", created, inFlight)

@@ -7,7 +7,7 @@ import (
 )
 
 // The helpers every resource's handlers share; each resource's handlers
-// live in the file named after it (orgs.go, deals.go, ...).
+// live in the file named after it (orgs.go, transactions.go, ...).
 
 // page reads ?cursor= and ?limit=.
 func page(c *fiber.Ctx) (market.PageRequest, error) {

@@ -25,7 +25,7 @@ func TestOpenAPISearchAndStatsConform(t *testing.T) {
 	c.do(403, "GET", "/api/v1/achievements/"+aid+"/matches", p.buyer.Token, nil)
 	c.do(422, "GET", "/api/v1/achievements/"+aid+"/matches?limit=0", p.seller.Token, nil)
 
-	newDeal(e, p, "liuzhou", "offline")
+	newTransaction(e, p, "liuzhou", "offline")
 	c.do(200, "GET", "/api/v1/stats/overview", p.gov.Token, nil)
 	c.do(200, "GET", "/api/v1/stats/overview?market=liuzhou", p.opL.Token, nil)
 	c.do(403, "GET", "/api/v1/stats/overview?market=guizhong", p.opL.Token, nil)

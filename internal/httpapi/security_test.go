@@ -385,7 +385,7 @@ func TestForwardedForTrustedOnlyBehindProxy(t *testing.T) {
 }
 
 // uploadPart sends a file as evidence with the part's own Content-Type.
-func uploadPart(e *apptest.Env, token, dealID, filename, contentType string, content []byte) *apptest.Response {
+func uploadPart(e *apptest.Env, token, transactionID, filename, contentType string, content []byte) *apptest.Response {
 	e.T.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -399,7 +399,7 @@ func uploadPart(e *apptest.Env, token, dealID, filename, contentType string, con
 	}
 	_, _ = pw.Write(content)
 	_ = mw.Close()
-	return e.Do("POST", "/api/v1/transactions/"+dealID+"/evidence", token, buf.Bytes(), "Content-Type", mw.FormDataContentType())
+	return e.Do("POST", "/api/v1/transactions/"+transactionID+"/evidence", token, buf.Bytes(), "Content-Type", mw.FormDataContentType())
 }
 
 // An evidence file's name is only a label: path parts and control or
@@ -409,7 +409,7 @@ func uploadPart(e *apptest.Env, token, dealID, filename, contentType string, con
 func TestEvidenceFilenamesAreNotPaths(t *testing.T) {
 	e := apptest.New(t, "sqlite", nil)
 	p := newParties(e)
-	id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+	id := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline)
 	filesDir := filepath.Join(e.Sys.Cfg.DataDir, "files")
 
 	for i, c := range []struct{ name, want string }{

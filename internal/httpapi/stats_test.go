@@ -19,7 +19,7 @@ func statsFixture(t *testing.T, e *apptest.Env) parties {
 	dem := e.Publish("demands", p.buyer, p.opL, apptest.Demand()) // automotive
 
 	deal := func(mkt, channel, typ string, contract, tech int64, signed, achievement, demand string) string {
-		return newDeal(e, p, mkt, channel, func(b map[string]any) {
+		return newTransaction(e, p, mkt, channel, func(b map[string]any) {
 			b["contract_type"], b["contract_amount_fen"], b["tech_amount_fen"], b["signed_at"] = typ, contract, tech, signed
 			if achievement != "" {
 				b["achievement_id"] = achievement
@@ -72,10 +72,10 @@ func statsFixture(t *testing.T, e *apptest.Env) parties {
 	p1 := newPolicy(e, p.gov, flat(1_000_000, 2025))
 	newPolicy(e, p.gov, flat(250_000, 2025))
 	newPolicy(e, p.gov, flat(9_000_000, 2026))
-	apply := func(dealID string, amount int64) string {
-		a := asApplication(t, e.Must(201, "POST", "/api/v1/subsidy-applications", p.buyer.Token, quoteReq(dealID, p1)))
+	apply := func(transactionID string, amount int64) string {
+		a := asApplication(t, e.Must(201, "POST", "/api/v1/subsidy-applications", p.buyer.Token, quoteReq(transactionID, p1)))
 		if a.AmountFen != amount {
-			t.Fatalf("application for deal %s: %d fen, want %d", dealID, a.AmountFen, amount)
+			t.Fatalf("application for deal %s: %d fen, want %d", transactionID, a.AmountFen, amount)
 		}
 		return a.ID
 	}

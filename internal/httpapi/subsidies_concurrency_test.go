@@ -50,7 +50,7 @@ func raceBudget(t *testing.T, envs []*apptest.Env) {
 	buyers := []apptest.Org{p.buyer, e.NewOrg(market.OrgEnterprise, true), e.NewOrg(market.OrgEnterprise, true), e.NewOrg(market.OrgEnterprise, true)}
 	var ids []string
 	for i, b := range buyers {
-		deals := insertPaidDeals(t, e, b.ID, p.seller.ID, p.opL.ID, total/len(buyers), 1_000_000)
+		deals := insertPaidTransactions(t, e, b.ID, p.seller.ID, p.opL.ID, total/len(buyers), 1_000_000)
 		// Each buyer files through another instance.
 		ids = append(ids, applyAll(t, envs[i%len(envs)], b.Token, pid, deals)...)
 	}
@@ -101,7 +101,7 @@ func TestConcurrentSubsidyAnnualCap(t *testing.T) {
 	p := newParties(e)
 	const each, cap, total = 10_000, 100_000, 30
 	v1 := newPolicy(e, p.gov, flatRate(100), func(m map[string]any) { m["annual_cap_per_org_fen"] = cap })
-	deals := insertPaidDeals(t, e, p.buyer.ID, p.seller.ID, p.opL.ID, total, 1_000_000)
+	deals := insertPaidTransactions(t, e, p.buyer.ID, p.seller.ID, p.opL.ID, total, 1_000_000)
 	ids := applyAll(t, e, p.buyer.Token, v1, deals[:total/2])
 	v2 := e.Must(201, "POST", "/api/v1/subsidy-policies/"+v1+"/versions", p.gov.Token, map[string]any{"name": "第二版"}).Str("id")
 	ids = append(ids, applyAll(t, envs[1], p.buyer.Token, v2, deals[total/2:])...)

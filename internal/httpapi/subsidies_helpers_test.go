@@ -60,27 +60,27 @@ func newPolicy(e *apptest.Env, gov apptest.Org, edit ...func(map[string]any)) st
 	return e.Must(201, "POST", "/api/v1/subsidy-policies", gov.Token, subsidyPolicyBody(edit...)).Str("id")
 }
 
-// signedDeal creates an offline deal of the liuzhou market signed in the
+// signedTransaction creates an offline deal of the liuzhou market signed in the
 // policies' period, with the given amounts.
-func signedDeal(e *apptest.Env, p parties, contract, tech int64) string {
+func signedTransaction(e *apptest.Env, p parties, contract, tech int64) string {
 	e.T.Helper()
-	return newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) {
+	return newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) {
 		m["contract_amount_fen"], m["tech_amount_fen"], m["signed_at"] = contract, tech, subsidySignedAt
 	})
 }
 
-// paidDeal creates a deal, books paid and registers it, so it is paid
+// paidTransaction creates a deal, books paid and registers it, so it is paid
 // when paid ≥ tech.
-func paidDeal(e *apptest.Env, p parties, contract, tech, paid int64) string {
+func paidTransaction(e *apptest.Env, p parties, contract, tech, paid int64) string {
 	e.T.Helper()
-	id := signedDeal(e, p, contract, tech)
+	id := signedTransaction(e, p, contract, tech)
 	e.Must(201, "POST", "/api/v1/transactions/"+id+"/payments", p.opL.Token, payment(paid, uniqueNo("PZ")))
 	e.Must(200, "POST", "/api/v1/transactions/"+id+"/register", p.opL.Token, registration(uniqueNo("DJ"), nil))
 	return id
 }
 
-func quoteReq(dealID, policyID string) map[string]string {
-	return map[string]string{"transaction_id": dealID, "policy_id": policyID}
+func quoteReq(transactionID, policyID string) map[string]string {
+	return map[string]string{"transaction_id": transactionID, "policy_id": policyID}
 }
 
 // subsidyApp is the part of a subsidy application the tests read.
@@ -131,17 +131,17 @@ func policyMoney(t *testing.T, e *apptest.Env, id string) (budget, approved, dis
 	return budget, approved, disbursed
 }
 
-// insertPaidDeals writes n registered, fully paid deals of buyer straight
+// insertPaidTransactions writes n registered, fully paid deals of buyer straight
 // into the database, signed on subsidySignedAt: fixtures for the concurrency
 // tests, which test approvals, not deal creation.
-func insertPaidDeals(t *testing.T, e *apptest.Env, buyer, seller, operator string, n int, tech int64) []string {
+func insertPaidTransactions(t *testing.T, e *apptest.Env, buyer, seller, operator string, n int, tech int64) []string {
 	t.Helper()
-	return insertDeals(t, e, buyer, seller, operator, n, tech, tech, market.DealPaid)
+	return insertTransactions(t, e, buyer, seller, operator, n, tech, tech, market.TransactionPaid)
 }
 
-// insertDeals writes n registered deals of buyer in status with paid_fen
+// insertTransactions writes n registered deals of buyer in status with paid_fen
 // paid, signed on subsidySignedAt.
-func insertDeals(t *testing.T, e *apptest.Env, buyer, seller, operator string, n int, tech, paid int64, status string) []string {
+func insertTransactions(t *testing.T, e *apptest.Env, buyer, seller, operator string, n int, tech, paid int64, status string) []string {
 	t.Helper()
 	signed, _ := time.Parse(time.RFC3339, subsidySignedAt)
 	now := time.Now().UTC().Truncate(time.Microsecond)

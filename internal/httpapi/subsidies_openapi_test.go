@@ -31,9 +31,9 @@ func TestOpenAPISubsidiesConform(t *testing.T) {
 	c.do(403, "PATCH", pols+"/"+pid, p.opL.Token, map[string]any{"name": "运营方改的"})
 
 	// Quotes: an eligible one trimmed by a cap, an ineligible one.
-	deal := paidDeal(e, p, 150_000_000, 123_456_789, 130_000_000)
+	deal := paidTransaction(e, p, 150_000_000, 123_456_789, 130_000_000)
 	c.do(200, "POST", "/api/v1/subsidies/quote", p.buyer.Token, quoteReq(deal, pid))
-	c.do(200, "POST", "/api/v1/subsidies/quote", p.gov.Token, quoteReq(signedDeal(e, p, 1_000_000, 1_000_000), pid))
+	c.do(200, "POST", "/api/v1/subsidies/quote", p.gov.Token, quoteReq(signedTransaction(e, p, 1_000_000, 1_000_000), pid))
 	c.do(403, "POST", "/api/v1/subsidies/quote", p.opL.Token, quoteReq(deal, pid))
 	c.do(404, "POST", "/api/v1/subsidies/quote", p.outsider.Token, quoteReq(deal, pid))
 	c.do(422, "POST", "/api/v1/subsidies/quote", p.buyer.Token, map[string]string{"policy_id": pid})
@@ -43,7 +43,7 @@ func TestOpenAPISubsidiesConform(t *testing.T) {
 	c.do(201, "POST", app, p.buyer.Token, quoteReq(deal, pid), "Idempotency-Key", "oa-app")
 	c.do(409, "POST", app, p.buyer.Token, quoteReq(deal, pid))
 	c.do(403, "POST", app, p.seller.Token, quoteReq(deal, pid))
-	c.do(422, "POST", app, p.buyer.Token, quoteReq(signedDeal(e, p, 1_000_000, 1_000_000), pid))
+	c.do(422, "POST", app, p.buyer.Token, quoteReq(signedTransaction(e, p, 1_000_000, 1_000_000), pid))
 	c.do(200, "GET", app+"?status=submitted&policy_id="+pid+"&transaction_id="+deal+"&limit=5", p.buyer.Token, nil)
 	c.do(200, "GET", app+"/"+id, p.gov.Token, nil)
 	c.do(404, "GET", app+"/"+id, p.seller.Token, nil)
@@ -64,14 +64,14 @@ func TestOpenAPISubsidiesConform(t *testing.T) {
 	loose := c.do(201, "POST", pols, p.gov.Token, subsidyPolicyBody(flatRate(100), func(m map[string]any) {
 		m["base"], m["require_registered"] = "tech_amount", false
 	})).Str("id")
-	signed := signedDeal(e, p, 1_000_000, 1_000_000)
+	signed := signedTransaction(e, p, 1_000_000, 1_000_000)
 	rid := c.do(201, "POST", app, p.buyer.Token, quoteReq(signed, loose)).Str("id")
 	c.do(200, "POST", "/api/v1/transactions/"+signed+"/cancel", p.opL.Token, map[string]string{"reason": "解除"})
 	c.do(409, "POST", app+"/"+rid+"/review", p.gov.Token, reviewBody("approve", ""))
 	c.do(409, "POST", app+"/"+rid+"/review", p.gov.Token, reviewBody("reject", "交易已取消"))
 	c.do(200, "GET", app+"?status=rejected", p.gov.Token, nil)
 	// An approved application rejected by the bureau.
-	rid = c.do(201, "POST", app, p.buyer.Token, quoteReq(signedDeal(e, p, 1_000_000, 1_000_000), loose)).Str("id")
+	rid = c.do(201, "POST", app, p.buyer.Token, quoteReq(signedTransaction(e, p, 1_000_000, 1_000_000), loose)).Str("id")
 	c.do(200, "POST", app+"/"+rid+"/review", p.gov.Token, reviewBody("approve", ""))
 	c.do(200, "POST", app+"/"+rid+"/review", p.gov.Token, reviewBody("reject", "材料不实"))
 

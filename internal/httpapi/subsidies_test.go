@@ -105,8 +105,8 @@ func TestSubsidyQuote(t *testing.T) {
 		pid := newPolicy(e, p.gov, func(m map[string]any) {
 			m["per_transaction_cap_fen"], m["annual_cap_per_org_fen"] = 500_000, 100_000_000
 		})
-		deal := paidDeal(e, p, 150_000_000, 123_456_789, 130_000_000)
-		if d := asDeal(t, e.Must(200, "GET", "/api/v1/transactions/"+deal, p.buyer.Token, nil)); d.Status != "paid" {
+		deal := paidTransaction(e, p, 150_000_000, 123_456_789, 130_000_000)
+		if d := asTransaction(t, e.Must(200, "GET", "/api/v1/transactions/"+deal, p.buyer.Token, nil)); d.Status != "paid" {
 			t.Fatalf("deal: %+v", d)
 		}
 		want := `{
@@ -155,7 +155,7 @@ func TestSubsidyQuote(t *testing.T) {
 
 		// An unregistered, unpaid deal: ineligible, with every reason and
 		// the breakdown of what it would earn.
-		fresh := signedDeal(e, p, 1_000_000, 1_000_000)
+		fresh := signedTransaction(e, p, 1_000_000, 1_000_000)
 		q := e.Must(200, "POST", "/api/v1/subsidies/quote", p.buyer.Token, quoteReq(fresh, pid)).JSON()
 		if q["eligible"] != false || q["amount_fen"] != float64(0) || q["base_fen"] != float64(0) {
 			t.Fatalf("unpaid quote: %v", q)
@@ -181,7 +181,7 @@ func TestSubsidyPolicyEditsAndVersions(t *testing.T) {
 		p := newParties(e)
 		base := "/api/v1/subsidy-policies/"
 		pid := newPolicy(e, p.gov, flatRate(100), func(m map[string]any) { m["budget_fen"] = 1_000_000 })
-		deal := paidDeal(e, p, 1_000_000, 1_000_000, 1_000_000)
+		deal := paidTransaction(e, p, 1_000_000, 1_000_000, 1_000_000)
 
 		// Before any approval: a switch to tiers, then back to a flat rate.
 		r := e.Must(200, "PATCH", base+pid, p.gov.Token, map[string]any{"tiers": sanming()})
@@ -210,7 +210,7 @@ func TestSubsidyPolicyEditsAndVersions(t *testing.T) {
 
 		// A new version: the old one keeps what it committed, the rest of
 		// the budget moves over.
-		pending := paidDeal(e, p, 500_000, 500_000, 500_000)
+		pending := paidTransaction(e, p, 500_000, 500_000, 500_000)
 		e.Must(201, "POST", "/api/v1/subsidy-applications", p.buyer.Token, quoteReq(pending, pid))
 		v := e.Must(201, "POST", base+pid+"/versions", p.gov.Token, map[string]any{"rate_bp": 300}).JSON()
 		vid := v["id"].(string)
@@ -224,7 +224,7 @@ func TestSubsidyPolicyEditsAndVersions(t *testing.T) {
 		}
 		e.Must(409, "POST", base+pid+"/versions", p.gov.Token, "{}")
 		e.Must(409, "PATCH", base+pid, p.gov.Token, map[string]any{"name": "旧版"})
-		third := paidDeal(e, p, 500_000, 500_000, 500_000)
+		third := paidTransaction(e, p, 500_000, 500_000, 500_000)
 		r = e.Must(409, "POST", "/api/v1/subsidy-applications", p.buyer.Token, quoteReq(third, pid))
 		if !strings.Contains(r.Str("detail"), vid) {
 			t.Fatalf("superseded refusal does not name the version: %s", r.Body)
@@ -248,7 +248,7 @@ func TestSubsidyStatsTotals(t *testing.T) {
 		p := newParties(e)
 		pid := newPolicy(e, p.gov, flatRate(100), func(m map[string]any) { m["budget_fen"] = 9_000_000 })
 		app := e.Must(201, "POST", "/api/v1/subsidy-applications", p.buyer.Token,
-			quoteReq(paidDeal(e, p, 1_000_000, 1_000_000, 1_000_000), pid)).Str("id")
+			quoteReq(paidTransaction(e, p, 1_000_000, 1_000_000, 1_000_000), pid)).Str("id")
 		e.Must(200, "POST", "/api/v1/subsidy-applications/"+app+"/review", p.gov.Token, map[string]string{"decision": "approve"})
 		s := e.Must(200, "GET", "/api/v1/stats/overview?year=2025", p.gov.Token, nil).JSON()["subsidies"].(map[string]any)
 		if s["budget_fen"] != float64(9_000_000) || s["approved_fen"] != float64(10_000) || s["disbursed_fen"] != float64(0) {

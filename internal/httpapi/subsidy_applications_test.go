@@ -30,7 +30,7 @@ func TestSubsidyApplicationLifecycle(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		pid := newPolicy(e, p.gov)
-		deal := paidDeal(e, p, 10_000_000, 10_000_000, 10_000_000) // 10万元 at 1% = 100 000 fen
+		deal := paidTransaction(e, p, 10_000_000, 10_000_000, 10_000_000) // 10万元 at 1% = 100 000 fen
 		body := quoteReq(deal, pid)
 
 		// Only the buyer applies.
@@ -142,7 +142,7 @@ func TestSubsidyRejectAndDisburseRules(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		pid := newPolicy(e, p.gov, flatRate(100))
-		deal := paidDeal(e, p, 1_000_000, 1_000_000, 1_000_000)
+		deal := paidTransaction(e, p, 1_000_000, 1_000_000, 1_000_000)
 		id := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(deal, pid)).Str("id")
 		e.Must(422, "POST", subsidyApps+"/"+id+"/review", p.gov.Token, reviewBody("reject", ""))
 		a := asApplication(t, e.Must(200, "POST", subsidyApps+"/"+id+"/review", p.gov.Token, reviewBody("reject", "合同与申报不符")))
@@ -160,7 +160,7 @@ func TestSubsidyRejectAndDisburseRules(t *testing.T) {
 
 		// A rejection frees the deal; a voucher is booked once.
 		again := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(deal, pid)).Str("id")
-		other := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(paidDeal(e, p, 1_000_000, 1_000_000, 1_000_000), pid)).Str("id")
+		other := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(paidTransaction(e, p, 1_000_000, 1_000_000, 1_000_000), pid)).Str("id")
 		for _, id := range []string{again, other} {
 			e.Must(200, "POST", subsidyApps+"/"+id+"/review", p.gov.Token, reviewBody("approve", ""))
 		}
@@ -180,12 +180,12 @@ func TestSubsidyApprovalRechecks(t *testing.T) {
 
 		// The deal was cancelled after the application without rejecting
 		// it (data from before cancelling did that; see
-		// TestCancelDealRejectsSubsidy): approval is refused with the
+		// TestCancelTransactionRejectsSubsidy): approval is refused with the
 		// reason, and the application stays submitted.
 		loose := newPolicy(e, p.gov, flatRate(100), func(m map[string]any) {
 			m["base"], m["require_registered"] = "tech_amount", false
 		})
-		deal := signedDeal(e, p, 1_000_000, 1_000_000)
+		deal := signedTransaction(e, p, 1_000_000, 1_000_000)
 		id := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(deal, loose)).Str("id")
 		if _, err := e.Sys.DB.SQL().Exec("UPDATE transactions SET status = 'cancelled' WHERE id = ?", deal); err != nil {
 			t.Fatal(err)
@@ -203,7 +203,7 @@ func TestSubsidyApprovalRechecks(t *testing.T) {
 
 		// An ineligible deal cannot apply: 422 with every reason.
 		strict := newPolicy(e, p.gov, flatRate(100), func(m map[string]any) { m["budget_fen"] = 15_000 })
-		r = e.Must(422, "POST", subsidyApps, p.buyer.Token, quoteReq(signedDeal(e, p, 1_000_000, 1_000_000), strict))
+		r = e.Must(422, "POST", subsidyApps, p.buyer.Token, quoteReq(signedTransaction(e, p, 1_000_000, 1_000_000), strict))
 		if codes := reasonCodes(r); !reflect.DeepEqual(codes, []string{"not_registered", "not_paid"}) {
 			t.Fatalf("reasons %v: %s", codes, r.Body)
 		}
@@ -213,8 +213,8 @@ func TestSubsidyApprovalRechecks(t *testing.T) {
 
 		// Two applications of 10 000 fen against a budget of 15 000: the
 		// second approval gets what is left, and both amounts are kept.
-		a1 := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(paidDeal(e, p, 1_000_000, 1_000_000, 1_000_000), strict)).Str("id")
-		a2 := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(paidDeal(e, p, 1_000_000, 1_000_000, 1_000_000), strict)).Str("id")
+		a1 := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(paidTransaction(e, p, 1_000_000, 1_000_000, 1_000_000), strict)).Str("id")
+		a2 := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(paidTransaction(e, p, 1_000_000, 1_000_000, 1_000_000), strict)).Str("id")
 		e.Must(200, "POST", subsidyApps+"/"+a1+"/review", p.gov.Token, reviewBody("approve", ""))
 		got := asApplication(t, e.Must(200, "POST", subsidyApps+"/"+a2+"/review", p.gov.Token, reviewBody("approve", "")))
 		if got.AmountFen != 10_000 || got.ApprovedAmountFen != 5_000 {
@@ -224,7 +224,7 @@ func TestSubsidyApprovalRechecks(t *testing.T) {
 			t.Fatalf("approved %d of %d", approved, budget)
 		}
 		// Nothing is left: a new application is refused with the reason.
-		r = e.Must(422, "POST", subsidyApps, p.buyer.Token, quoteReq(paidDeal(e, p, 1_000_000, 1_000_000, 1_000_000), strict))
+		r = e.Must(422, "POST", subsidyApps, p.buyer.Token, quoteReq(paidTransaction(e, p, 1_000_000, 1_000_000, 1_000_000), strict))
 		if codes := reasonCodes(r); !reflect.DeepEqual(codes, []string{"budget_exhausted"}) {
 			t.Fatalf("reasons %v: %s", codes, r.Body)
 		}
@@ -239,7 +239,7 @@ func TestSubsidyAutoApply(t *testing.T) {
 		newPolicy(e, p.gov) // not auto-applied
 		auto := newPolicy(e, p.gov, flatRate(100), func(m map[string]any) { m["auto_apply"] = true })
 
-		deal := signedDeal(e, p, 1_000_000, 1_000_000)
+		deal := signedTransaction(e, p, 1_000_000, 1_000_000)
 		e.Must(200, "POST", "/api/v1/transactions/"+deal+"/register", p.opL.Token, registration(uniqueNo("DJ"), nil))
 		if n := count(t, e, "subsidy_applications", "transaction_id = ?", deal); n != 0 {
 			t.Fatalf("%d applications before the deal is paid", n)
@@ -263,21 +263,21 @@ func TestSubsidyAutoApply(t *testing.T) {
 
 		// A buyer outside Liuzhou is not eligible: no application.
 		far := e.NewOrg(market.OrgEnterprise, true, func(m map[string]any) { m["region_code"] = "440305" })
-		farDeal := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) {
+		farTransaction := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) {
 			m["buyer_org_id"], m["signed_at"], m["contract_amount_fen"], m["tech_amount_fen"] = far.ID, subsidySignedAt, 1_000_000, 1_000_000
 		})
-		e.Must(201, "POST", "/api/v1/transactions/"+farDeal+"/payments", p.opL.Token, payment(1_000_000, "AUTO-2"))
-		if d := asDeal(t, e.Must(200, "POST", "/api/v1/transactions/"+farDeal+"/register", p.opL.Token, registration(uniqueNo("DJ"), nil))); d.Status != "paid" {
+		e.Must(201, "POST", "/api/v1/transactions/"+farTransaction+"/payments", p.opL.Token, payment(1_000_000, "AUTO-2"))
+		if d := asTransaction(t, e.Must(200, "POST", "/api/v1/transactions/"+farTransaction+"/register", p.opL.Token, registration(uniqueNo("DJ"), nil))); d.Status != "paid" {
 			t.Fatalf("far deal: %+v", d)
 		}
-		if n := count(t, e, "subsidy_applications", "transaction_id = ?", farDeal); n != 0 {
+		if n := count(t, e, "subsidy_applications", "transaction_id = ?", farTransaction); n != 0 {
 			t.Fatalf("%d applications for an ineligible deal", n)
 		}
 
 		// Two auto_apply policies cover the deal: one application, under
 		// the one that took effect last.
 		later := newPolicy(e, p.gov, flatRate(200), func(m map[string]any) { m["auto_apply"], m["effective_from"] = true, "2025-03-01" })
-		both := paidDeal(e, p, 1_000_000, 1_000_000, 1_000_000)
+		both := paidTransaction(e, p, 1_000_000, 1_000_000, 1_000_000)
 		list = e.Must(200, "GET", subsidyApps+"?transaction_id="+both, p.buyer.Token, nil).Items()
 		if len(list) != 1 || list[0]["policy_id"] != later || list[0]["amount_fen"] != float64(20_000) {
 			t.Fatalf("with two auto policies: %v", list)

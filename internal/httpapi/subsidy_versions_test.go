@@ -13,7 +13,7 @@ func TestVersionFullyCommittedPolicy(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		pid := loosePolicy(e, p, 0, func(m map[string]any) { m["budget_fen"] = 10_000 })
-		id := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(signedDeal(e, p, 1_000_000, 1_000_000), pid)).Str("id")
+		id := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(signedTransaction(e, p, 1_000_000, 1_000_000), pid)).Str("id")
 		e.Must(200, "POST", subsidyApps+"/"+id+"/review", p.gov.Token, reviewBody("approve", ""))
 		policies := count(t, e, "subsidy_policies", "")
 		r := e.Must(422, "POST", "/api/v1/subsidy-policies/"+pid+"/versions", p.gov.Token, map[string]any{"rate_bp": 200})

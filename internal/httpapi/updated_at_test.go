@@ -50,7 +50,7 @@ func TestChangesStoreWhatTheyAnswer(t *testing.T) {
 		same("intent accept", updatedAt(t, r.Body), lastAuditUpdatedAt(t, e, "intent", iid),
 			e.Must(200, "GET", "/api/v1/intents/"+iid, p.buyer.Token, nil).Body)
 
-		deal := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+		deal := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline)
 		r = e.Must(201, "POST", "/api/v1/transactions/"+deal+"/payments", p.opL.Token, payment(1_000, uniqueNo("PZ")))
 		same("payment", updatedAt(t, r.Body), lastAuditUpdatedAt(t, e, "transaction", deal),
 			e.Must(200, "GET", "/api/v1/transactions/"+deal, p.opL.Token, nil).Body)
@@ -63,7 +63,7 @@ func TestChangesStoreWhatTheyAnswer(t *testing.T) {
 		same("policy update", updatedAt(t, r.Body), lastAuditUpdatedAt(t, e, "subsidy_policy", pid),
 			e.Must(200, "GET", "/api/v1/subsidy-policies/"+pid, "", nil).Body)
 
-		app := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(signedDeal(e, p, 1_000_000, 1_000_000), pid)).Str("id")
+		app := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(signedTransaction(e, p, 1_000_000, 1_000_000), pid)).Str("id")
 		r = e.Must(200, "POST", subsidyApps+"/"+app+"/review", p.gov.Token, reviewBody("approve", ""))
 		same("application approve", updatedAt(t, r.Body), lastAuditUpdatedAt(t, e, "subsidy_application", app),
 			e.Must(200, "GET", subsidyApps+"/"+app, p.gov.Token, nil).Body)

@@ -314,7 +314,7 @@ func TestMatchFeedbackRefusals(t *testing.T) {
 // MatchSignals links the pairs that an accepted intent and a signed deal
 // made through the API join, from both sides, with the feedback given on
 // them; a pending intent and a cancelled deal link nothing.
-func TestMatchSignalsFromIntentsAndDeals(t *testing.T) {
+func TestMatchSignalsFromIntentsAndTransactions(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		w := newMatchWorld(e)
 		bought := e.Publish("achievements", w.univ, w.op, apptest.Achievement())

@@ -68,8 +68,8 @@ type Breakdown struct {
 	TechAmountFen int64  `json:"tech_amount_fen"`
 }
 
-// DealTotals sums deals.
-type DealTotals struct {
+// TransactionCounts sums transactions (the "deals" block of the statistics).
+type TransactionCounts struct {
 	Count             int64 `json:"count"`
 	ContractAmountFen int64 `json:"contract_amount_fen"`
 	TechAmountFen     int64 `json:"tech_amount_fen"`
@@ -90,16 +90,16 @@ type SubsidyTotals struct {
 
 // Stats is the answer of GET /stats/overview. Cancelled deals never count.
 type Stats struct {
-	Year                    int           `json:"year"`
-	Market                  string        `json:"market"` // "" = both
-	Deals                   DealTotals    `json:"deals"`
-	ByMarket                []Breakdown   `json:"by_market"`
-	ByChannel               []Breakdown   `json:"by_channel"`
-	ByContractType          []Breakdown   `json:"by_contract_type"`
-	ByIndustry              []Breakdown   `json:"by_industry"`
-	AchievementsTransferred Transferred   `json:"achievements_transferred"`
-	Subsidies               SubsidyTotals `json:"subsidies"`
-	Sharing                 SharingTotals `json:"sharing"`
+	Year                    int               `json:"year"`
+	Market                  string            `json:"market"` // "" = both
+	Deals                   TransactionCounts `json:"deals"`
+	ByMarket                []Breakdown       `json:"by_market"`
+	ByChannel               []Breakdown       `json:"by_channel"`
+	ByContractType          []Breakdown       `json:"by_contract_type"`
+	ByIndustry              []Breakdown       `json:"by_industry"`
+	AchievementsTransferred Transferred       `json:"achievements_transferred"`
+	Subsidies               SubsidyTotals     `json:"subsidies"`
+	Sharing                 SharingTotals     `json:"sharing"`
 }
 
 // SharingTotals sums instrument sharing and testing services of the year:

@@ -334,13 +334,13 @@ func (app *SubsidyApplication) UsedFen() int64 {
 	return 0
 }
 
-// RejectForCancelledDeal rejects the live application of a deal that is
+// RejectForCancelledTransaction rejects the live application of a deal that is
 // being cancelled: no subsidy is owed on a contract that did not happen.
 // A submitted or approved application is rejected (what it reserved is the
 // caller's to release: ReservedFen before the call); a disbursed one makes
 // the cancellation a conflict, since public money has already been paid
 // for the deal.
-func (app *SubsidyApplication) RejectForCancelledDeal(t *Transaction, now time.Time) error {
+func (app *SubsidyApplication) RejectForCancelledTransaction(t *Transaction, now time.Time) error {
 	if app.Status == ApplicationDisbursed {
 		return Conflict("transaction %s cannot be cancelled: its subsidy application %s is disbursed: "+
 			"public money has already been paid out for this deal (voucher %s)", t.ID, app.ID, app.VoucherNo)

@@ -138,10 +138,10 @@ func (k ItemKind) Other() ItemKind {
 	return KindDemand
 }
 
-// DealSignalStatuses are the states in which a deal counts as signed for
+// TransactionSignalStatuses are the states in which a deal counts as signed for
 // matching: signed or any later state, never cancelled (nor a deal still
 // waiting for the other party to confirm it).
-var DealSignalStatuses = []string{DealSigned, DealRegistered, DealPaid, DealCompleted}
+var TransactionSignalStatuses = []string{TransactionSigned, TransactionRegistered, TransactionPaid, TransactionCompleted}
 
 // CanGiveMatchFeedback says whether the actor may judge the matches of
 // source: members of the org that owns it, and verified market operators.

@@ -359,9 +359,9 @@ func weighByPool(concepts []concept, hits []search.Hit) {
 // intent, a signed deal. What two parties did together outweighs what one
 // said.
 const (
-	feedbackStep = 0.08
-	intentBoost  = 0.10
-	dealBoost    = 0.15
+	feedbackStep     = 0.08
+	intentBoost      = 0.10
+	transactionBoost = 0.15
 )
 
 // withSignal moves a scored candidate by what the market said of its pair
@@ -380,7 +380,7 @@ func withSignal(it Item, sig market.PairSignal) Item {
 		it.Reasons = append(it.Reasons, "已有接受的合作意向")
 	}
 	if sig.SignedDeal {
-		delta += dealBoost
+		delta += transactionBoost
 		it.Reasons = append(it.Reasons, "双方已签约")
 	}
 	it.Score = math.Round(max(0, min(1, it.Score+delta))*1000) / 1000

@@ -57,7 +57,7 @@ func (s *EvidenceStore) AddEvidence(ctx context.Context, id string, up market.Ev
 	if err := up.Validate(); err != nil {
 		return nil, err
 	}
-	t, err := findDeal(ctx, s.db.gorm.WithContext(ctx), id, false, false)
+	t, err := findTransaction(ctx, s.db.gorm.WithContext(ctx), id, false, false)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (s *EvidenceStore) AddEvidence(ctx context.Context, id string, up market.Ev
 // ListEvidence lists a deal's files, oldest first, to whoever sees the deal.
 func (s *EvidenceStore) ListEvidence(ctx context.Context, id string) ([]market.Evidence, error) {
 	q := s.db.gorm.WithContext(ctx)
-	if _, err := findDeal(ctx, q, id, false, false); err != nil {
+	if _, err := findTransaction(ctx, q, id, false, false); err != nil {
 		return nil, err
 	}
 	var rows []evidenceRow
@@ -110,7 +110,7 @@ func (s *EvidenceStore) ListEvidence(ctx context.Context, id string) ([]market.E
 // OpenEvidence returns one file of a deal to whoever sees the deal.
 func (s *EvidenceStore) OpenEvidence(ctx context.Context, id, eid string) (*market.Evidence, io.ReadCloser, error) {
 	q := s.db.gorm.WithContext(ctx)
-	if _, err := findDeal(ctx, q, id, false, false); err != nil {
+	if _, err := findTransaction(ctx, q, id, false, false); err != nil {
 		return nil, nil, err
 	}
 	var row evidenceRow

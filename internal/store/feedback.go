@@ -171,7 +171,7 @@ func (s *FeedbackService) MatchSignals(ctx context.Context, kind market.ItemKind
 		SUM(CASE WHEN useful THEN 0 ELSE 1 END) AS not_useful, 0 AS intents, 0 AS deals
 		FROM match_feedback WHERE source_kind = ? AND %s = ? GROUP BY %s`
 	feedback := fmt.Sprintf(fb, "target_id", "source_id", "target_id") + " UNION ALL " + fmt.Sprintf(fb, "source_id", "target_id", "source_id")
-	signed := market.DealSignalStatuses
+	signed := market.TransactionSignalStatuses
 	if kind == market.KindDemand {
 		// D's pairs: the achievements (1) O's accepted intents name, (2)
 		// of the orgs whose intents on D were accepted, (3) of deals

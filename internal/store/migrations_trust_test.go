@@ -45,8 +45,8 @@ func TestMigrationTrustKeepsPaymentsConfirmed(t *testing.T) {
 				VALUES (?, 'liuzhou', 'online', 'transfer', ?, '技术转让合同', ?, ?, 1000000, 800000, 800000, ?, ?, ?, ?, '', ?, ?, ?)`,
 				id, "HT-"+id, buyer, seller, paidFen, status, now.Add(-time.Hour), regNo, buyer, now, now)
 		}
-		deal(paid, market.DealPaid, 800_000, "DJ-OLD-1")
-		deal(signed, market.DealSigned, 100_000, nil)
+		deal(paid, market.TransactionPaid, 800_000, "DJ-OLD-1")
+		deal(signed, market.TransactionSigned, 100_000, nil)
 		pay := func(id, deal, user string, amount int64) {
 			exec(`INSERT INTO payments (id, transaction_id, amount_fen, paid_at, voucher_no, created_by_user_id, created_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?)`, id, deal, amount, now, "PZ-"+id, user, now)
@@ -77,8 +77,8 @@ func TestMigrationTrustKeepsPaymentsConfirmed(t *testing.T) {
 			addedBy       []string
 			confirmedAtOK bool
 		}{
-			{paid, market.DealPaid, 800_000, 800_000, []string{buyer, ""}, true},
-			{signed, market.DealSigned, 100_000, 100_000, []string{buyer}, true},
+			{paid, market.TransactionPaid, 800_000, 800_000, []string{buyer, ""}, true},
+			{signed, market.TransactionSigned, 100_000, 100_000, []string{buyer}, true},
 		} {
 			d, err := store.NewTransactionService(db).FindTransaction(bureau, want.id)
 			if err != nil {

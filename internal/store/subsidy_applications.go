@@ -183,7 +183,7 @@ func (s *SubsidyService) QuoteSubsidy(ctx context.Context, in market.SubsidyRequ
 	}
 	var q subsidy.Quote
 	err = s.db.snapshot(ctx, func(tx *gorm.DB) error {
-		t, err := findDeal(ctx, tx, in.TransactionID, false, false)
+		t, err := findTransaction(ctx, tx, in.TransactionID, false, false)
 		if err != nil {
 			return err
 		}
@@ -238,7 +238,7 @@ func (s *SubsidyService) ApplyForSubsidy(ctx context.Context, in market.SubsidyR
 	a := market.ActorFrom(ctx)
 	var app *market.SubsidyApplication
 	err = s.db.tx(ctx, func(tx *gorm.DB) error {
-		t, err := findDeal(ctx, tx, in.TransactionID, true, false)
+		t, err := findTransaction(ctx, tx, in.TransactionID, true, false)
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
-type dealRow struct {
+type transactionRow struct {
 	ID                     string `gorm:"primaryKey"`
 	Market                 string
 	Channel                string
@@ -49,9 +49,9 @@ type dealRow struct {
 	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
-func (dealRow) TableName() string { return "transactions" }
+func (transactionRow) TableName() string { return "transactions" }
 
-func (r *dealRow) deal() *market.Transaction {
+func (r *transactionRow) deal() *market.Transaction {
 	t := &market.Transaction{
 		ID: r.ID, Market: r.Market, Channel: r.Channel, ContractType: r.ContractType, ContractNo: r.ContractNo,
 		Title: r.Title, BuyerOrgID: r.BuyerOrgID, SellerOrgID: r.SellerOrgID, AchievementID: r.AchievementID,
@@ -68,8 +68,8 @@ func (r *dealRow) deal() *market.Transaction {
 	return t
 }
 
-func rowFromDeal(t *market.Transaction) dealRow {
-	r := dealRow{
+func rowFromTransaction(t *market.Transaction) transactionRow {
+	r := transactionRow{
 		ID: t.ID, Market: t.Market, Channel: t.Channel, ContractType: t.ContractType, ContractNo: t.ContractNo,
 		Title: t.Title, BuyerOrgID: t.BuyerOrgID, SellerOrgID: t.SellerOrgID, AchievementID: t.AchievementID,
 		DemandID: t.DemandID, IntentID: t.IntentID, NoticeID: t.NoticeID, AuctionID: t.AuctionID,
@@ -128,7 +128,7 @@ func auditView(t *market.Transaction) *market.Transaction {
 	return &c
 }
 
-func dealNotFound(id string) error {
+func transactionNotFound(id string) error {
 	return market.Errorf(market.ENOTFOUND, "transaction %s not found", id)
 }
 
@@ -183,16 +183,16 @@ func (s *TransactionService) CreateTransaction(ctx context.Context, n market.New
 			}
 		}
 		// A deal after a notice or an auction takes its buyer and floor.
-		if err := checkPricedDeal(tx, t); err != nil {
+		if err := checkPricedTransaction(tx, t); err != nil {
 			return err
 		}
 		if err := market.CanBeParty(a, t); err != nil {
 			return err
 		}
-		if err := checkDealRefs(tx, t); err != nil {
+		if err := checkTransactionRefs(tx, t); err != nil {
 			return err
 		}
-		row := rowFromDeal(t)
+		row := rowFromTransaction(t)
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
@@ -215,7 +215,7 @@ func (s *TransactionService) CreateTransaction(ctx context.Context, n market.New
 // intentTaken is a conflict naming the deal an intent already became, nil
 // when it became none.
 func intentTaken(q *gorm.DB, intentID string) error {
-	var row dealRow
+	var row transactionRow
 	err := q.Select("id, status").First(&row, "intent_key = ?", intentID).Error
 	if errors.Is(err, errNotFound) {
 		return nil
@@ -227,9 +227,9 @@ func intentTaken(q *gorm.DB, intentID string) error {
 		On("intent_id", "already became transaction "+row.ID)
 }
 
-// checkDealRefs checks that the parties are verified trading orgs and that
+// checkTransactionRefs checks that the parties are verified trading orgs and that
 // a named achievement is the seller's and a named demand the buyer's.
-func checkDealRefs(tx *gorm.DB, t *market.Transaction) error {
+func checkTransactionRefs(tx *gorm.DB, t *market.Transaction) error {
 	var p market.Problems
 	var orgs []orgRow
 	if err := tx.Where("id IN ?", []string{t.BuyerOrgID, t.SellerOrgID}).Find(&orgs).Error; err != nil {
@@ -282,7 +282,7 @@ func indexOf[T any](s []T, f func(T) bool) int {
 // is taken, not which deal of which market took it.
 func (s *TransactionService) contractConflict(ctx context.Context, contractNo string) error {
 	e := market.Conflict("contract_no %s is already logged", contractNo).On("contract_no", "already logged")
-	var row dealRow
+	var row transactionRow
 	err := s.db.gorm.WithContext(ctx).Select("id, market, channel, buyer_org_id, seller_org_id").
 		First(&row, "contract_key = ?", market.FoldNo(contractNo)).Error
 	if err == nil && market.CanSeeTransaction(market.ActorFrom(ctx), row.deal()) {
@@ -291,16 +291,16 @@ func (s *TransactionService) contractConflict(ctx context.Context, contractNo st
 	return e
 }
 
-// findDeal reads a deal and checks that the caller may see it; withPayments
+// findTransaction reads a deal and checks that the caller may see it; withPayments
 // reads its payments too. lock takes the row lock that serialises every
 // change of the deal.
-func findDeal(ctx context.Context, q *gorm.DB, id string, lock, withPayments bool) (*market.Transaction, error) {
-	t, err := readDeal(q, id, lock)
+func findTransaction(ctx context.Context, q *gorm.DB, id string, lock, withPayments bool) (*market.Transaction, error) {
+	t, err := readTransaction(q, id, lock)
 	if err != nil {
 		return nil, err
 	}
 	if !market.CanSeeTransaction(market.ActorFrom(ctx), t) {
-		return nil, dealNotFound(id)
+		return nil, transactionNotFound(id)
 	}
 	if !withPayments {
 		return t, nil
@@ -315,53 +315,53 @@ func findDeal(ctx context.Context, q *gorm.DB, id string, lock, withPayments boo
 	return t, nil
 }
 
-// readDeal reads a deal whoever asks; lock takes its row lock.
-func readDeal(q *gorm.DB, id string, lock bool) (*market.Transaction, error) {
+// readTransaction reads a deal whoever asks; lock takes its row lock.
+func readTransaction(q *gorm.DB, id string, lock bool) (*market.Transaction, error) {
 	if lock {
 		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	var row dealRow
-	if err := translate(q.First(&row, "id = ?", id).Error, func() error { return dealNotFound(id) }); err != nil {
+	var row transactionRow
+	if err := translate(q.First(&row, "id = ?", id).Error, func() error { return transactionNotFound(id) }); err != nil {
 		return nil, err
 	}
 	return row.deal(), nil
 }
 
-// changeDeal runs one action on a deal through run: the deal's row lock
+// changeTransaction runs one action on a deal through run: the deal's row lock
 // (SELECT ... FOR UPDATE, so concurrent changes on any number of server
 // instances queue here), visibility, allowed, then mutate applies the
 // action. A deal that has just become paid gets its 免申即享 subsidy
 // application from an auto_apply policy, in the same transaction. The
 // answer is read after the commit, outside the row lock.
-func (s *TransactionService) changeDeal(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
+func (s *TransactionService) changeTransaction(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
 	mutate func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error)) (*market.Transaction, error) {
-	return s.changeDealAfter(ctx, id, action, allowed, nil, mutate)
+	return s.changeTransactionAfter(ctx, id, action, allowed, nil, mutate)
 }
 
-// changeDealAfter is changeDeal with prelock run first in the transaction,
+// changeTransactionAfter is changeTransaction with prelock run first in the transaction,
 // to take the locks that the store's lock order puts before the deal's.
-func (s *TransactionService) changeDealAfter(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
+func (s *TransactionService) changeTransactionAfter(ctx context.Context, id, action string, allowed func(*market.Actor, *market.Transaction) error,
 	prelock func(tx *gorm.DB) error,
 	mutate func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error)) (*market.Transaction, error) {
 	_, err := run(ctx, s.db, change[market.Transaction]{
 		entity: "transaction", id: id, action: action,
 		prelock: prelock,
 		lock: func(tx *gorm.DB) (*market.Transaction, error) {
-			return readDeal(tx.Session(&gorm.Session{NewDB: true}), id, true)
+			return readTransaction(tx.Session(&gorm.Session{NewDB: true}), id, true)
 		},
 		visible:  market.CanSeeTransaction,
-		notFound: func() error { return dealNotFound(id) },
+		notFound: func() error { return transactionNotFound(id) },
 		allowed:  allowed,
 		apply:    mutate,
 		save: func(tx *gorm.DB, t *market.Transaction) error {
-			row := rowFromDeal(t)
+			row := rowFromTransaction(t)
 			// intent_key is written once, by CreateTransaction: a deal that
 			// shares its intent with an older one (logged before the key
 			// existed, 00006) holds no key, and saving it must not claim one.
 			return tx.Select("*").Omit("IntentKey").Save(&row).Error
 		},
 		settle: func(tx *gorm.DB, before, t *market.Transaction) ([]auditEntry, error) {
-			if before.Status == market.DealPaid || t.Status != market.DealPaid {
+			if before.Status == market.TransactionPaid || t.Status != market.TransactionPaid {
 				return nil, nil
 			}
 			return s.db.autoApplySubsidies(ctx, tx, t)
@@ -381,7 +381,7 @@ func (s *TransactionService) RegisterTransaction(ctx context.Context, id string,
 	if err := r.Validate(s.db.now()); err != nil {
 		return nil, err
 	}
-	t, err := s.changeDeal(ctx, id, market.ActionRegister, market.CanOperateTransaction,
+	t, err := s.changeTransaction(ctx, id, market.ActionRegister, market.CanOperateTransaction,
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Register(r, now)
 		})
@@ -401,7 +401,7 @@ func (s *TransactionService) AddPayment(ctx context.Context, id string, n market
 		return nil, err
 	}
 	a := market.ActorFrom(ctx)
-	t, err := s.changeDeal(ctx, id, market.ActionPay, market.CanAddPayment,
+	t, err := s.changeTransaction(ctx, id, market.ActionPay, market.CanAddPayment,
 		func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			p.ID, p.TransactionID, p.CreatedAt = ulid.Make().String(), t.ID, now
 			p.BookedBy(a, t, now)
@@ -425,7 +425,7 @@ func (s *TransactionService) AddPayment(ctx context.Context, id string, n market
 // CompleteTransaction closes a paid deal.
 func (s *TransactionService) CompleteTransaction(ctx context.Context, id string) (_ *market.Transaction, err error) {
 	defer wrap(&err, "store.CompleteTransaction(%q)", id)
-	return s.changeDeal(ctx, id, market.ActionComplete, market.CanOperateTransaction,
+	return s.changeTransaction(ctx, id, market.ActionComplete, market.CanOperateTransaction,
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Complete(now)
 		})
@@ -435,7 +435,7 @@ func (s *TransactionService) CompleteTransaction(ctx context.Context, id string)
 // deal: it becomes signed.
 func (s *TransactionService) ConfirmTransaction(ctx context.Context, id string) (_ *market.Transaction, err error) {
 	defer wrap(&err, "store.ConfirmTransaction(%q)", id)
-	return s.changeDeal(ctx, id, market.ActionConfirm, market.CanConfirmTransaction,
+	return s.changeTransaction(ctx, id, market.ActionConfirm, market.CanConfirmTransaction,
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Confirm(now)
 		})
@@ -450,7 +450,7 @@ func (s *TransactionService) DeclineTransaction(ctx context.Context, id string, 
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	return s.changeDeal(ctx, id, market.ActionDecline, market.CanConfirmTransaction,
+	return s.changeTransaction(ctx, id, market.ActionDecline, market.CanConfirmTransaction,
 		func(_ *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			return nil, t.Decline(c, now)
 		})
@@ -458,7 +458,7 @@ func (s *TransactionService) DeclineTransaction(ctx context.Context, id string, 
 
 // ConfirmPayment confirms a payment a party booked: its amount joins
 // paid_fen, which may make the deal paid (and file its 免申即享
-// application, in changeDeal). The deal's row lock serialises it with
+// application, in changeTransaction). The deal's row lock serialises it with
 // every other change of the deal, so concurrent confirmations of one
 // payment count it once: the first confirms, the others find it
 // confirmed (409).
@@ -466,10 +466,10 @@ func (s *TransactionService) ConfirmPayment(ctx context.Context, id, paymentID s
 	defer wrap(&err, "store.ConfirmPayment(%q, %q)", id, paymentID)
 	a := market.ActorFrom(ctx)
 	// Who may confirm depends on who booked the payment, read under the
-	// deal's lock: findDeal has checked that the caller sees the deal,
+	// deal's lock: findTransaction has checked that the caller sees the deal,
 	// mutate checks the rest.
 	seen := func(*market.Actor, *market.Transaction) error { return nil }
-	return s.changeDeal(ctx, id, market.ActionConfirmPayment, seen,
+	return s.changeTransaction(ctx, id, market.ActionConfirmPayment, seen,
 		func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			var row paymentRow
 			err := tx.Session(&gorm.Session{NewDB: true}).First(&row, "id = ? AND transaction_id = ?", paymentID, t.ID).Error

@@ -35,7 +35,7 @@ func (s *TransactionService) CancelTransaction(ctx context.Context, id string, c
 	var policy *market.SubsidyPolicy
 	prelock := func(tx *gorm.DB) error {
 		// Only who may cancel the deal gets to lock its subsidy's rows.
-		t, err := findDeal(ctx, tx.Session(&gorm.Session{NewDB: true}), id, false, false)
+		t, err := findTransaction(ctx, tx.Session(&gorm.Session{NewDB: true}), id, false, false)
 		if err != nil {
 			return err
 		}
@@ -52,7 +52,7 @@ func (s *TransactionService) CancelTransaction(ctx context.Context, id string, c
 		_, err = liveApplication(tx, id, true)
 		return err
 	}
-	return s.changeDealAfter(ctx, id, market.ActionCancel, market.CanOperateTransaction, prelock,
+	return s.changeTransactionAfter(ctx, id, market.ActionCancel, market.CanOperateTransaction, prelock,
 		func(tx *gorm.DB, t *market.Transaction, now time.Time) ([]auditEntry, error) {
 			if err := t.Cancel(c, now); err != nil {
 				return nil, err
@@ -72,7 +72,7 @@ func (s *TransactionService) CancelTransaction(ctx context.Context, id string, c
 				}
 			}
 			before, held := *app, app.ReservedFen()
-			if err := app.RejectForCancelledDeal(t, now); err != nil {
+			if err := app.RejectForCancelledTransaction(t, now); err != nil {
 				return nil, err
 			}
 			row := rowFromApplication(app)

@@ -8,9 +8,9 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
-// checkPricedDeal binds a deal that names a notice or an auction to its
+// checkPricedTransaction binds a deal that names a notice or an auction to its
 // outcome (market.Transaction.FollowPrice).
-func checkPricedDeal(tx *gorm.DB, t *market.Transaction) error {
+func checkPricedTransaction(tx *gorm.DB, t *market.Transaction) error {
 	var o market.PriceOutcome
 	switch {
 	case t.NoticeID != "":

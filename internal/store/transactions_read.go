@@ -32,7 +32,7 @@ func (s *TransactionService) FindTransaction(ctx context.Context, id string) (_ 
 	var out *market.Transaction
 	err = s.db.snapshot(ctx, func(tx *gorm.DB) error {
 		var err error
-		out, err = findDeal(ctx, tx, id, false, true)
+		out, err = findTransaction(ctx, tx, id, false, true)
 		return err
 	})
 	return out, err
@@ -63,7 +63,7 @@ func (s *TransactionService) ListTransactions(ctx context.Context, f market.Tran
 	// One snapshot, so the totals and the page describe the same moment.
 	err = s.db.snapshot(ctx, func(tx *gorm.DB) error {
 		filtered := func() *gorm.DB {
-			q := tx.Session(&gorm.Session{NewDB: true}).Model(&dealRow{})
+			q := tx.Session(&gorm.Session{NewDB: true}).Model(&transactionRow{})
 			switch {
 			case scope.All:
 			case scope.Market != "":
@@ -86,7 +86,7 @@ func (s *TransactionService) ListTransactions(ctx context.Context, f market.Tran
 			Scan(&out.Totals).Error; err != nil {
 			return err
 		}
-		rows, next, err := fetchPage(filtered(), f.Page, true, func(r *dealRow) string { return r.ID })
+		rows, next, err := fetchPage(filtered(), f.Page, true, func(r *transactionRow) string { return r.ID })
 		if err != nil {
 			return err
 		}

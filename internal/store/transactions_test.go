@@ -48,7 +48,7 @@ func TestDuplicateContractRace(t *testing.T) {
 		no := storetest.UniqueNo("HT")
 		forms := []string{no, "  " + no + " ", toFullWidth(no)}
 		got := race(20, func(i int) error {
-			n := storetest.NewDeal(p, 1_000_000, 1_000_000)
+			n := storetest.NewTransaction(p, 1_000_000, 1_000_000)
 			n.ContractNo = forms[i%len(forms)]
 			_, err := store.NewTransactionService(db).CreateTransaction(p.Operator.Ctx, n)
 			return err
@@ -60,11 +60,11 @@ func TestDuplicateContractRace(t *testing.T) {
 			t.Fatalf("%d deals stored, want 1", n)
 		}
 		// The conflict names the field, and the deal to whoever may see it.
-		_, err := store.NewTransactionService(db).CreateTransaction(p.Operator.Ctx, storetest.NewDeal(p, 1, 1))
+		_, err := store.NewTransactionService(db).CreateTransaction(p.Operator.Ctx, storetest.NewTransaction(p, 1, 1))
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := storetest.NewDeal(p, 1_000_000, 1_000_000)
+		n := storetest.NewTransaction(p, 1_000_000, 1_000_000)
 		n.ContractNo = no
 		_, err = store.NewTransactionService(db).CreateTransaction(p.Operator.Ctx, n)
 		if fields := market.FieldNames(err); market.ErrorCode(err) != market.ECONFLICT || len(fields) != 1 || fields[0] != "contract_no" {
@@ -92,7 +92,7 @@ func TestPaymentRace(t *testing.T) {
 		db := storetest.Open(t, dialect)
 		p := storetest.MustCreateParties(t, db)
 		const contract, each = 1_000_000, 100_000
-		d := storetest.MustCreateDeal(t, db, p, storetest.NewDeal(p, contract, contract), false)
+		d := storetest.MustCreateTransaction(t, db, p, storetest.NewTransaction(p, contract, contract), false)
 		got := race(30, func(i int) error {
 			_, err := store.NewTransactionService(db).AddPayment(p.Operator.Ctx, d.ID, market.NewPayment{AmountFen: each,
 				PaidAt: "2025-07-01T10:00:00+08:00", VoucherNo: storetest.UniqueNo("PZ")})
@@ -127,7 +127,7 @@ func TestSubsidyBudgetRace(t *testing.T) {
 		pol := storetest.MustCreatePolicy(t, db, p, 100, fit*each)
 		ids := make([]string, total)
 		for i := range ids {
-			d := storetest.MustCreateDeal(t, db, p, storetest.NewDeal(p, 1_000_000, 1_000_000), true)
+			d := storetest.MustCreateTransaction(t, db, p, storetest.NewTransaction(p, 1_000_000, 1_000_000), true)
 			app := storetest.MustApply(t, db, p, d.ID, pol.ID)
 			if app.AmountFen != each {
 				t.Fatalf("application %s: %d fen, want %d", app.ID, app.AmountFen, each)

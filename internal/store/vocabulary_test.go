@@ -330,7 +330,7 @@ func TestMatchFeedbackRefusals(t *testing.T) {
 
 // Accepted intents and signed deals link the right pairs, from both
 // sides; pending intents and cancelled deals link none.
-func TestMatchSignalsIntentsAndDeals(t *testing.T) {
+func TestMatchSignalsIntentsAndTransactions(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
 		db := storetest.Open(t, dialect)
 		w := newFeedbackWorld(t, db)

@@ -211,7 +211,7 @@ func recheck(ctx context.Context, tx *gorm.DB, p *market.SubsidyPolicy, app *mar
 		}
 		return quoteVoucherSubject(tx, p, s, own)
 	}
-	t, err := findDeal(ctx, tx.Session(&gorm.Session{NewDB: true}), app.TransactionID, true, false)
+	t, err := findTransaction(ctx, tx.Session(&gorm.Session{NewDB: true}), app.TransactionID, true, false)
 	if err != nil {
 		return subsidy.Quote{}, err
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/subsidy"
 )
 
-func TestRulesOfAndDealOf(t *testing.T) {
+func TestRulesOfAndTransactionOf(t *testing.T) {
 	top := int64(10_000_000)
 	p := &market.SubsidyPolicy{Year: 2026, Tiers: []market.SubsidyTier{{UpToFen: &top, RateBP: 100}, {RateBP: 10}},
 		BudgetFen: 1000, Base: subsidy.BaseLesser, EffectiveFrom: "2026-01-01", EffectiveTo: "2026-12-31",
@@ -24,7 +24,7 @@ func TestRulesOfAndDealOf(t *testing.T) {
 		t.Fatalf("rules: %+v", r)
 	}
 	regAt := time.Now()
-	d := subsidy.DealOf(&market.Transaction{Status: market.DealCancelled, RegisteredAt: &regAt, ContractType: "transfer",
+	d := subsidy.DealOf(&market.Transaction{Status: market.TransactionCancelled, RegisteredAt: &regAt, ContractType: "transfer",
 		TechAmountFen: 5, PaidFen: 3}, "450206")
 	if !d.Registered || d.Status != "cancelled" || d.BuyerRegionCode != "450206" || d.PaidFen != 3 {
 		t.Fatalf("deal: %+v", d)

@@ -64,7 +64,7 @@ func postChecks(ctx context.Context, c *blackbox.Client, w *world, t *target, tl
 		out = append(out,
 			within("items created (POST /demands, /achievements → 201)", tl.items.Load(), tl.itemsUnknown.Load(), after.items-before.items),
 			within("items published (review approve → 200)", tl.published.Load(), tl.publishedUnknown.Load(), after.published-before.published),
-			within("transactions (POST /transactions → 201, replays not counted)", tl.deals.Load(), tl.dealsUnknown.Load(), after.deals-before.deals),
+			within("transactions (POST /transactions → 201, replays not counted)", tl.deals.Load(), tl.transactionsUnknown.Load(), after.deals-before.deals),
 			within("payments (POST …/payments → 201)", tl.payments.Load(), tl.paymentsUnknown.Load(), after.payments-before.payments),
 			within("registrations (POST …/register → 200)", tl.registered.Load(), tl.registeredUnknown.Load(), after.registered-before.registered),
 		)

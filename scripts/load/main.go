@@ -106,7 +106,7 @@ func main() {
 const (
 	classBrowse = iota
 	classPublish
-	classDeals
+	classTransactions
 	classSubsidy
 	nClasses
 )

@@ -58,8 +58,8 @@ func runLoad(ctx context.Context, c *blackbox.Client, w *world, tl *tally, o opt
 					wk.browse()
 				case classPublish:
 					wk.publishOp()
-				case classDeals:
-					wk.dealOp()
+				case classTransactions:
+					wk.transactionOp()
 				case classSubsidy:
 					wk.subsidyOp()
 				}

@@ -208,7 +208,7 @@ func (wk *worker) publishOp() {
 	_, _ = wk.w.publish(wk.ctx, wk.c, wk.tl, kind, int(wk.w.seq.Add(1))+wk.w.setupItems, wk)
 }
 
-func (wk *worker) dealOp() {
+func (wk *worker) transactionOp() {
 	w, rnd, tl := wk.w, wk.rnd, wk.tl
 	mkt := pickOne(rnd, []string{market.MarketLiuzhou, market.MarketGuizhong})
 	buyer, seller := pickOne(rnd, w.enterprises), pickOne(rnd, w.universities)
@@ -218,30 +218,30 @@ func (wk *worker) dealOp() {
 	}
 	n := w.seq.Add(1)
 	no := fmt.Sprintf("LOAD-%s-%d-%d", w.tag, wk.id, n)
-	body, _ := json.Marshal(blackbox.DealBody(mkt, channel, no, buyer.ID, seller.ID, 1_000_000, 800_000, w.signedAt))
+	body, _ := json.Marshal(blackbox.TransactionBody(mkt, channel, no, buyer.ID, seller.ID, 1_000_000, 800_000, w.signedAt))
 	var first any = body
 	key := ""
 	if rnd.IntN(10) == 0 {
 		key = "load-" + blackbox.RandHex(8)
 		first = headerBody{body, []string{"Idempotency-Key", key}}
 	}
-	r := wk.call(classDeals, "POST /transactions", "POST", "/api/v1/transactions", creator, first, 201)
+	r := wk.call(classTransactions, "POST /transactions", "POST", "/api/v1/transactions", creator, first, 201)
 	switch {
 	case r.Err != nil:
-		tl.dealsUnknown.Add(1)
+		tl.transactionsUnknown.Add(1)
 		return
 	case r.Status != 201:
 		return
 	}
 	tl.deals.Add(1)
 	id := r.Str("id")
-	if r.Str("status") == market.DealPending {
+	if r.Str("status") == market.TransactionPending {
 		// The seller confirms the deal the buyer logged.
-		wk.call(classDeals, "POST /transactions/{id}/confirm", "POST", "/api/v1/transactions/"+id+"/confirm", seller.Token, nil, 200)
+		wk.call(classTransactions, "POST /transactions/{id}/confirm", "POST", "/api/v1/transactions/"+id+"/confirm", seller.Token, nil, 200)
 	}
 	if key != "" {
 		// The client retries as if the answer had been lost.
-		r2 := wk.call(classDeals, "POST /transactions (replay)", "POST", "/api/v1/transactions", creator, headerBody{body, []string{"Idempotency-Key", key}}, 201)
+		r2 := wk.call(classTransactions, "POST /transactions (replay)", "POST", "/api/v1/transactions", creator, headerBody{body, []string{"Idempotency-Key", key}}, 201)
 		switch {
 		case r2.Err != nil, r2.Status == 429, r2.Status >= 500:
 			// Not answered: says nothing about idempotency.
@@ -256,7 +256,7 @@ func (wk *worker) dealOp() {
 	}
 	for j := range 1 + rnd.IntN(3) {
 		const amount = 300_000
-		r := wk.call(classDeals, "POST /transactions/{id}/payments", "POST", "/api/v1/transactions/"+id+"/payments", creator,
+		r := wk.call(classTransactions, "POST /transactions/{id}/payments", "POST", "/api/v1/transactions/"+id+"/payments", creator,
 			payment(amount, fmt.Sprintf("V-%d-%d", n, j), w.signedAt), 201)
 		switch {
 		case r.Err != nil:
@@ -267,13 +267,13 @@ func (wk *worker) dealOp() {
 			// The buyer's payment counts once the seller confirms it.
 			if ps := r.JSON()["payments"].([]any); channel == market.ChannelOnline && len(ps) > 0 {
 				pid, _ := ps[len(ps)-1].(map[string]any)["id"].(string)
-				wk.call(classDeals, "POST /transactions/{id}/payments/{payment_id}/confirm", "POST",
+				wk.call(classTransactions, "POST /transactions/{id}/payments/{payment_id}/confirm", "POST",
 					"/api/v1/transactions/"+id+"/payments/"+pid+"/confirm", seller.Token, nil, 200)
 			}
 		}
 	}
 	if rnd.IntN(10) < 7 {
-		r := wk.call(classDeals, "POST /transactions/{id}/register", "POST", "/api/v1/transactions/"+id+"/register", w.operator(mkt).Token,
+		r := wk.call(classTransactions, "POST /transactions/{id}/register", "POST", "/api/v1/transactions/"+id+"/register", w.operator(mkt).Token,
 			registration(fmt.Sprintf("REG-%s-%d-%d", w.tag, wk.id, n)), 200)
 		switch {
 		case r.Err != nil:
@@ -283,14 +283,14 @@ func (wk *worker) dealOp() {
 		}
 	}
 	if rnd.IntN(2) == 0 {
-		wk.call(classDeals, "GET /transactions/{id}", "GET", "/api/v1/transactions/"+id, creator, nil, 200)
+		wk.call(classTransactions, "GET /transactions/{id}", "GET", "/api/v1/transactions/"+id, creator, nil, 200)
 	}
 	if rnd.IntN(5) == 0 {
-		wk.call(classDeals, "GET /transactions", "GET", "/api/v1/transactions?limit=20&market="+mkt, w.operator(mkt).Token, nil, 200)
+		wk.call(classTransactions, "GET /transactions", "GET", "/api/v1/transactions?limit=20&market="+mkt, w.operator(mkt).Token, nil, 200)
 	}
 	w.mu.Lock()
-	if len(w.quoteDeals) < 5000 {
-		w.quoteDeals = append(w.quoteDeals, dealRef{id, mkt, buyer})
+	if len(w.quoteTransactions) < 5000 {
+		w.quoteTransactions = append(w.quoteTransactions, transactionRef{id, mkt, buyer})
 	}
 	w.mu.Unlock()
 }
@@ -298,7 +298,7 @@ func (wk *worker) dealOp() {
 func (wk *worker) subsidyOp() {
 	w := wk.w
 	w.mu.RLock()
-	d := pickOne(wk.rnd, w.quoteDeals)
+	d := pickOne(wk.rnd, w.quoteTransactions)
 	w.mu.RUnlock()
 	tok := d.buyer.Token
 	if wk.rnd.IntN(2) == 0 {

@@ -19,7 +19,7 @@ type itemRef struct {
 	owner blackbox.Org
 }
 
-type dealRef struct {
+type transactionRef struct {
 	id, market string
 	buyer      blackbox.Org
 }
@@ -36,7 +36,7 @@ type world struct {
 	policyID                  string
 	mu                        sync.RWMutex
 	achievements, demands     []itemRef
-	quoteDeals                []dealRef
+	quoteTransactions         []transactionRef
 	seq                       atomic.Int64
 	setupItems                int
 }
@@ -54,7 +54,7 @@ func (w *world) operator(mkt string) blackbox.Org {
 type tally struct {
 	items, itemsUnknown           atomic.Int64
 	published, publishedUnknown   atomic.Int64
-	deals, dealsUnknown           atomic.Int64
+	deals, transactionsUnknown    atomic.Int64
 	payments, paymentsUnknown     atomic.Int64
 	paidFen                       atomic.Int64
 	registered, registeredUnknown atomic.Int64
@@ -220,7 +220,7 @@ func (w *world) setupSubsidy(ctx context.Context, c *blackbox.Client, tl *tally)
 			mkt = market.MarketGuizhong
 		}
 		no := fmt.Sprintf("LOAD-%s-Q%03d", w.tag, i)
-		r := c.Do(ctx, "POST", "/api/v1/transactions", buyer.Token, blackbox.DealBody(mkt, market.ChannelOnline, no, buyer.ID, seller.ID, 2_000_000*int64(i+1), 1_500_000*int64(i+1), w.signedAt))
+		r := c.Do(ctx, "POST", "/api/v1/transactions", buyer.Token, blackbox.TransactionBody(mkt, market.ChannelOnline, no, buyer.ID, seller.ID, 2_000_000*int64(i+1), 1_500_000*int64(i+1), w.signedAt))
 		if err := r.Expect(201); err != nil {
 			return err
 		}
@@ -244,9 +244,9 @@ func (w *world) setupSubsidy(ctx context.Context, c *blackbox.Client, tl *tally)
 			return err
 		}
 		tl.registered.Add(1)
-		w.quoteDeals = append(w.quoteDeals, dealRef{id, mkt, buyer})
+		w.quoteTransactions = append(w.quoteTransactions, transactionRef{id, mkt, buyer})
 	}
-	q := c.Do(ctx, "POST", "/api/v1/subsidies/quote", w.gov.Token, map[string]string{"transaction_id": w.quoteDeals[0].id, "policy_id": w.policyID})
+	q := c.Do(ctx, "POST", "/api/v1/subsidies/quote", w.gov.Token, map[string]string{"transaction_id": w.quoteTransactions[0].id, "policy_id": w.policyID})
 	switch {
 	case q.NoRoute():
 		w.subsidyNote = "subsidy quotes skipped: POST /subsidies/quote is not routed by this build"

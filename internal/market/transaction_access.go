@@ -181,7 +181,7 @@ func (f *TransactionFilter) Validate() error {
 	if f.ContractType != "" && !HasCode(ContractTypes, f.ContractType) {
 		p.Add("contract_type", "must be one of development, transfer, license, consulting, service")
 	}
-	if f.Status != "" && !hasString(DealStatuses, f.Status) {
+	if f.Status != "" && !hasString(TransactionStatuses, f.Status) {
 		p.Add("status", "must be one of pending_confirmation, signed, registered, paid, completed, cancelled")
 	}
 	for field, id := range map[string]string{"buyer_org_id": f.BuyerOrgID, "seller_org_id": f.SellerOrgID} {

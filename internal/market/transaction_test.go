@@ -8,8 +8,8 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
-func TestDealTransitions(t *testing.T) {
-	states := market.DealStatuses
+func TestTransactionTransitions(t *testing.T) {
+	states := market.TransactionStatuses
 	// Every move the table allows; everything else is a conflict.
 	allowed := map[string]map[string]string{
 		market.ActionConfirm:  {"pending_confirmation": "signed"},
@@ -24,7 +24,7 @@ func TestDealTransitions(t *testing.T) {
 	}
 	for action, moves := range allowed {
 		for _, from := range states {
-			to, err := market.DealTransition(from, action)
+			to, err := market.TransactionTransition(from, action)
 			want, ok := moves[from]
 			switch {
 			case ok && (err != nil || to != want):
@@ -36,12 +36,12 @@ func TestDealTransitions(t *testing.T) {
 			}
 		}
 	}
-	if _, err := market.DealTransition("signed", "approve"); market.ErrorCode(err) != market.ECONFLICT {
+	if _, err := market.TransactionTransition("signed", "approve"); market.ErrorCode(err) != market.ECONFLICT {
 		t.Errorf("unknown action: %v", err)
 	}
 }
 
-func newDeal(t *testing.T) *market.Transaction {
+func newTransaction(t *testing.T) *market.Transaction {
 	t.Helper()
 	now := time.Now()
 	n := market.NewTransaction{Market: "liuzhou", Channel: "offline", ContractType: "transfer", ContractNo: "ht-1",
@@ -75,9 +75,9 @@ func register(t *testing.T, d *market.Transaction, certified *int64) error {
 	return d.Register(r, time.Now())
 }
 
-func TestDealSettlesInEitherOrder(t *testing.T) {
+func TestTransactionSettlesInEitherOrder(t *testing.T) {
 	// Registered, then paid in two steps.
-	d := newDeal(t)
+	d := newTransaction(t)
 	if d.ContractNo != "ht-1" || d.Status != "signed" || d.DeclaredTechAmountFen != 800 {
 		t.Fatalf("new deal: %+v", d)
 	}
@@ -95,7 +95,7 @@ func TestDealSettlesInEitherOrder(t *testing.T) {
 	}
 
 	// Paid first; a certified amount below what is paid settles at once.
-	d = newDeal(t)
+	d = newTransaction(t)
 	if err := pay(t, d, 700, "A"); err != nil || d.Status != "signed" {
 		t.Fatalf("payment: %v %s", err, d.Status)
 	}
@@ -105,8 +105,8 @@ func TestDealSettlesInEitherOrder(t *testing.T) {
 	}
 }
 
-func TestDealPaymentChecks(t *testing.T) {
-	d := newDeal(t)
+func TestTransactionPaymentChecks(t *testing.T) {
+	d := newTransaction(t)
 	if err := pay(t, d, 900, "A"); err != nil {
 		t.Fatal(err)
 	}
@@ -207,8 +207,8 @@ func hasField(e *market.Error, field string) bool {
 	return false
 }
 
-func TestDealFromIntent(t *testing.T) {
-	d := newDeal(t)
+func TestTransactionFromIntent(t *testing.T) {
+	d := newTransaction(t)
 	d.BuyerOrgID, d.SellerOrgID = "", ""
 	in := &market.Intent{ID: "I", FromOrgID: "ENT", ToOrgID: "UNI", AchievementID: "A", Status: market.IntentPending}
 	if err := d.FromIntent(in); market.ErrorCode(err) != market.EINVALID {
@@ -219,19 +219,19 @@ func TestDealFromIntent(t *testing.T) {
 		t.Fatalf("achievement intent: %v %+v", err, d)
 	}
 	// On a demand the owner buys and the interested org sells.
-	d = newDeal(t)
+	d = newTransaction(t)
 	d.BuyerOrgID, d.SellerOrgID = "", ""
 	in = &market.Intent{ID: "J", FromOrgID: "UNI", ToOrgID: "ENT", DemandID: "D", Status: market.IntentAccepted}
 	if err := d.FromIntent(in); err != nil || d.BuyerOrgID != "ENT" || d.SellerOrgID != "UNI" || d.DemandID != "D" {
 		t.Fatalf("demand intent: %v %+v", err, d)
 	}
-	d = newDeal(t) // names B and S, which the intent contradicts
+	d = newTransaction(t) // names B and S, which the intent contradicts
 	if err := d.FromIntent(in); market.ErrorCode(err) != market.EINVALID {
 		t.Fatalf("contradicting parties: %v", err)
 	}
 }
 
-func TestDealVisibility(t *testing.T) {
+func TestTransactionVisibility(t *testing.T) {
 	d := &market.Transaction{Market: "liuzhou", Channel: "offline", BuyerOrgID: "B", SellerOrgID: "S"}
 	cases := []struct {
 		name  string
@@ -322,15 +322,15 @@ func TestIntentRules(t *testing.T) {
 	}
 }
 
-// TestPendingDeal: an online deal without an intent waits for the other
+// TestPendingTransaction: an online deal without an intent waits for the other
 // party; one from an intent, and an offline one, are signed at once.
-func TestPendingDeal(t *testing.T) {
+func TestPendingTransaction(t *testing.T) {
 	now := time.Now()
 	n := market.NewTransaction{Market: "liuzhou", Channel: "online", ContractType: "transfer", ContractNo: "ht-2",
 		Title: "技术转让", BuyerOrgID: "B", SellerOrgID: "S", ContractAmountFen: 1000, TechAmountFen: 800,
 		SignedAt: now.Add(-time.Hour).Format(time.RFC3339)}
 	d, err := n.Transaction(now)
-	if err != nil || d.Status != market.DealPending {
+	if err != nil || d.Status != market.TransactionPending {
 		t.Fatalf("online deal without an intent: %v %+v", err, d)
 	}
 	d.CreatedByOrgID = "B"
@@ -351,7 +351,7 @@ func TestPendingDeal(t *testing.T) {
 	if err := register(t, d, nil); market.ErrorCode(err) != market.ECONFLICT {
 		t.Fatalf("register a pending deal: %v", err)
 	}
-	if err := d.Confirm(now); err != nil || d.Status != market.DealSigned {
+	if err := d.Confirm(now); err != nil || d.Status != market.TransactionSigned {
 		t.Fatalf("confirm: %v %s", err, d.Status)
 	}
 	if err := d.Decline(market.Cancellation{Reason: "x"}, now); market.ErrorCode(err) != market.ECONFLICT {
@@ -359,11 +359,11 @@ func TestPendingDeal(t *testing.T) {
 	}
 
 	n.IntentID, n.BuyerOrgID, n.SellerOrgID = "I", "", ""
-	if d, err := n.Transaction(now); err != nil || d.Status != market.DealSigned {
+	if d, err := n.Transaction(now); err != nil || d.Status != market.TransactionSigned {
 		t.Fatalf("online deal from an intent: %v %+v", err, d)
 	}
 	n.IntentID, n.Channel, n.BuyerOrgID, n.SellerOrgID = "", "offline", "B", "S"
-	if d, err := n.Transaction(now); err != nil || d.Status != market.DealSigned {
+	if d, err := n.Transaction(now); err != nil || d.Status != market.TransactionSigned {
 		t.Fatalf("offline deal: %v %+v", err, d)
 	}
 }
@@ -373,7 +373,7 @@ func TestPendingDeal(t *testing.T) {
 // operator, and only once.
 func TestPaymentConfirmationRules(t *testing.T) {
 	now := time.Now()
-	d := newDeal(t) // signed, contract 1000, tech 800
+	d := newTransaction(t) // signed, contract 1000, tech 800
 	d.Channel = "online"
 	buyer := &market.Actor{OrgID: "B", OrgKind: market.OrgEnterprise, OrgVerified: true}
 	seller := &market.Actor{OrgID: "S", OrgKind: market.OrgUniversity, OrgVerified: true}
@@ -392,7 +392,7 @@ func TestPaymentConfirmationRules(t *testing.T) {
 	if err := d.AddPayment(p, now); err != nil || d.PaidFen != 0 || d.BookedFen != 800 {
 		t.Fatalf("unconfirmed payment: %v paid %d booked %d", err, d.PaidFen, d.BookedFen)
 	}
-	if err := register(t, d, nil); err != nil || d.Status != market.DealRegistered {
+	if err := register(t, d, nil); err != nil || d.Status != market.TransactionRegistered {
 		t.Fatalf("register: %v %s", err, d.Status)
 	}
 	// The bound counts the unconfirmed payment.
@@ -409,7 +409,7 @@ func TestPaymentConfirmationRules(t *testing.T) {
 			t.Errorf("%+v may not confirm: %v", a, err)
 		}
 	}
-	if err := d.ConfirmPayment(&d.Payments[0], "S", now); err != nil || d.PaidFen != 800 || d.Status != market.DealPaid {
+	if err := d.ConfirmPayment(&d.Payments[0], "S", now); err != nil || d.PaidFen != 800 || d.Status != market.TransactionPaid {
 		t.Fatalf("confirm: %v paid %d %s", err, d.PaidFen, d.Status)
 	}
 	if err := d.ConfirmPayment(&d.Payments[0], "O", now); market.ErrorCode(err) != market.ECONFLICT || d.PaidFen != 800 {
@@ -423,7 +423,7 @@ func TestPaymentConfirmationRules(t *testing.T) {
 		t.Fatalf("operator's payment: %+v", q)
 	}
 	// Nothing is confirmed on a cancelled deal.
-	c := newDeal(t)
+	c := newTransaction(t)
 	u := market.Payment{ID: "P3", AmountFen: 1}
 	if err := c.Cancel(market.Cancellation{Reason: "x"}, now); err != nil {
 		t.Fatal(err)

@@ -11,18 +11,18 @@ import (
 
 // Transaction (技术交易) lifecycle states.
 const (
-	// DealPending is an online deal one party logged and the other has
+	// TransactionPending is an online deal one party logged and the other has
 	// not confirmed yet: nothing but confirm, decline or cancel moves it.
-	DealPending    = "pending_confirmation"
-	DealSigned     = "signed"
-	DealRegistered = "registered"
-	DealPaid       = "paid"
-	DealCompleted  = "completed"
-	DealCancelled  = "cancelled"
+	TransactionPending    = "pending_confirmation"
+	TransactionSigned     = "signed"
+	TransactionRegistered = "registered"
+	TransactionPaid       = "paid"
+	TransactionCompleted  = "completed"
+	TransactionCancelled  = "cancelled"
 )
 
-// DealStatuses lists every state, for validating filters.
-var DealStatuses = []string{DealPending, DealSigned, DealRegistered, DealPaid, DealCompleted, DealCancelled}
+// TransactionStatuses lists every state, for validating filters.
+var TransactionStatuses = []string{TransactionPending, TransactionSigned, TransactionRegistered, TransactionPaid, TransactionCompleted, TransactionCancelled}
 
 // Channels of a deal.
 const (
@@ -46,27 +46,27 @@ const (
 	ActionConfirmPayment = "confirm_payment"
 )
 
-// dealTransitions is the one lifecycle table of transactions: action →
+// transactionTransitions is the one lifecycle table of transactions: action →
 // from states → to state. A payment keeps the state; settling moves a
 // registered deal whose tech amount is paid to paid, whichever of
 // registration and payment came last.
-var dealTransitions = map[string]map[string]string{
-	ActionConfirm:  {DealPending: DealSigned},
-	ActionDecline:  {DealPending: DealCancelled},
-	ActionRegister: {DealSigned: DealRegistered},
-	ActionPay:      {DealSigned: DealSigned, DealRegistered: DealRegistered},
-	ActionSettle:   {DealRegistered: DealPaid},
-	ActionComplete: {DealPaid: DealCompleted},
-	ActionCancel:   {DealPending: DealCancelled, DealSigned: DealCancelled, DealRegistered: DealCancelled},
+var transactionTransitions = map[string]map[string]string{
+	ActionConfirm:  {TransactionPending: TransactionSigned},
+	ActionDecline:  {TransactionPending: TransactionCancelled},
+	ActionRegister: {TransactionSigned: TransactionRegistered},
+	ActionPay:      {TransactionSigned: TransactionSigned, TransactionRegistered: TransactionRegistered},
+	ActionSettle:   {TransactionRegistered: TransactionPaid},
+	ActionComplete: {TransactionPaid: TransactionCompleted},
+	ActionCancel:   {TransactionPending: TransactionCancelled, TransactionSigned: TransactionCancelled, TransactionRegistered: TransactionCancelled},
 	// A payment booked before the deal became paid may be confirmed after:
 	// it is a fact about money that moved, whatever the deal's state.
-	ActionConfirmPayment: {DealSigned: DealSigned, DealRegistered: DealRegistered, DealPaid: DealPaid, DealCompleted: DealCompleted},
+	ActionConfirmPayment: {TransactionSigned: TransactionSigned, TransactionRegistered: TransactionRegistered, TransactionPaid: TransactionPaid, TransactionCompleted: TransactionCompleted},
 }
 
-// DealTransition returns the state an action moves a transaction to, or a
+// TransactionTransition returns the state an action moves a transaction to, or a
 // conflict naming the current state.
-func DealTransition(from, action string) (string, error) {
-	to, ok := dealTransitions[action][from]
+func TransactionTransition(from, action string) (string, error) {
+	to, ok := transactionTransitions[action][from]
 	if !ok {
 		return "", Conflict("cannot %s a transaction that is %s", action, from)
 	}
@@ -155,7 +155,7 @@ func (t *Transaction) settle() {
 	if t.PaidFen < t.TechAmountFen {
 		return
 	}
-	if to, err := DealTransition(t.Status, ActionSettle); err == nil {
+	if to, err := TransactionTransition(t.Status, ActionSettle); err == nil {
 		t.Status = to
 	}
 }
@@ -164,7 +164,7 @@ func (t *Transaction) settle() {
 // tech amount replaces the declared one; a deal already fully paid moves
 // straight on to paid.
 func (t *Transaction) Register(r TransactionRegistration, now time.Time) error {
-	to, err := DealTransition(t.Status, ActionRegister)
+	to, err := TransactionTransition(t.Status, ActionRegister)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (t *Transaction) Register(r TransactionRegistration, now time.Time) error {
 // payments in t.Payments are checked here, and storage must refuse a
 // voucher booked before too (it need not load them all).
 func (t *Transaction) AddPayment(p Payment, now time.Time) error {
-	to, err := DealTransition(t.Status, ActionPay)
+	to, err := TransactionTransition(t.Status, ActionPay)
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func (t *Transaction) AddPayment(p Payment, now time.Time) error {
 // amount now counts in PaidFen, which may settle the deal. A payment is
 // confirmed once; a second confirmation is a conflict.
 func (t *Transaction) ConfirmPayment(p *Payment, orgID string, now time.Time) error {
-	to, err := DealTransition(t.Status, ActionConfirmPayment)
+	to, err := TransactionTransition(t.Status, ActionConfirmPayment)
 	if err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func (t *Transaction) ConfirmPayment(p *Payment, orgID string, now time.Time) er
 // Confirm is the other party's agreement to a deal logged by one party:
 // it becomes signed.
 func (t *Transaction) Confirm(now time.Time) error {
-	to, err := DealTransition(t.Status, ActionConfirm)
+	to, err := TransactionTransition(t.Status, ActionConfirm)
 	if err != nil {
 		return err
 	}
@@ -251,7 +251,7 @@ func (t *Transaction) Confirm(now time.Time) error {
 // Decline is the other party's refusal of a deal logged by one party: it
 // is cancelled with the reason given.
 func (t *Transaction) Decline(c Cancellation, now time.Time) error {
-	to, err := DealTransition(t.Status, ActionDecline)
+	to, err := TransactionTransition(t.Status, ActionDecline)
 	if err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func (t *Transaction) Decline(c Cancellation, now time.Time) error {
 
 // Complete closes a paid deal.
 func (t *Transaction) Complete(now time.Time) error {
-	to, err := DealTransition(t.Status, ActionComplete)
+	to, err := TransactionTransition(t.Status, ActionComplete)
 	if err != nil {
 		return err
 	}
@@ -271,7 +271,7 @@ func (t *Transaction) Complete(now time.Time) error {
 
 // Cancel cancels a deal that is not yet paid.
 func (t *Transaction) Cancel(c Cancellation, now time.Time) error {
-	to, err := DealTransition(t.Status, ActionCancel)
+	to, err := TransactionTransition(t.Status, ActionCancel)
 	if err != nil {
 		return err
 	}
@@ -381,9 +381,9 @@ func (n *NewTransaction) Transaction(now time.Time) (*Transaction, error) {
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	status := DealSigned
+	status := TransactionSigned
 	if n.Channel == ChannelOnline && n.IntentID == "" {
-		status = DealPending
+		status = TransactionPending
 	}
 	return &Transaction{
 		Market: n.Market, Channel: n.Channel, ContractType: n.ContractType, ContractNo: n.ContractNo,

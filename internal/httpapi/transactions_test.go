@@ -9,16 +9,16 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
-func TestDealLifecycle(t *testing.T) {
+func TestTransactionLifecycle(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		base := "/api/v1/transactions/"
 
 		// The liuzhou operator logs an offline deal.
-		body := dealBody(p, market.MarketLiuzhou, market.ChannelOffline)
+		body := transactionBody(p, market.MarketLiuzhou, market.ChannelOffline)
 		body["contract_no"] = " ht-2026 0001 "
 		r := e.Must(201, "POST", "/api/v1/transactions", p.opL.Token, body)
-		d := asDeal(t, r)
+		d := asTransaction(t, r)
 		// The number shows as entered (trimmed); it is compared folded.
 		if d.Status != "signed" || d.Channel != "offline" || d.ContractNo != "ht-2026 0001" || d.PaidFen != 0 ||
 			d.Payments == nil || len(d.Payments) != 0 || r.JSON()["created_at"] == nil {
@@ -27,17 +27,17 @@ func TestDealLifecycle(t *testing.T) {
 		id := d.ID
 
 		// A first payment keeps it signed.
-		d = asDeal(t, e.Must(201, "POST", base+id+"/payments", p.opL.Token, payment(300_000, "PZ-1")))
+		d = asTransaction(t, e.Must(201, "POST", base+id+"/payments", p.opL.Token, payment(300_000, "PZ-1")))
 		if d.Status != "signed" || d.PaidFen != 300_000 || len(d.Payments) != 1 || d.Payments[0].VoucherNo != "PZ-1" {
 			t.Fatalf("after payment: %+v", d)
 		}
 		// Registration with a certified amount below what is declared.
-		d = asDeal(t, e.Must(200, "POST", base+id+"/register", p.opL.Token, registration("DJ-2026-1", 600_000)))
+		d = asTransaction(t, e.Must(200, "POST", base+id+"/register", p.opL.Token, registration("DJ-2026-1", 600_000)))
 		if d.Status != "registered" || d.TechAmount != 600_000 || d.RegistrationNo != "DJ-2026-1" {
 			t.Fatalf("registered: %+v", d)
 		}
 		// Paying the certified amount settles it: registered + paid.
-		d = asDeal(t, e.Must(201, "POST", base+id+"/payments", p.opL.Token, payment(300_000, "PZ-2")))
+		d = asTransaction(t, e.Must(201, "POST", base+id+"/payments", p.opL.Token, payment(300_000, "PZ-2")))
 		if d.Status != "paid" || d.PaidFen != 600_000 || len(d.Payments) != 2 {
 			t.Fatalf("paid: %+v", d)
 		}
@@ -48,7 +48,7 @@ func TestDealLifecycle(t *testing.T) {
 		}
 		e.Must(409, "POST", base+id+"/cancel", p.opL.Token, map[string]string{"reason": "晚了"})
 		e.Must(409, "POST", base+id+"/register", p.opL.Token, registration("DJ-2026-X", nil))
-		d = asDeal(t, e.Must(200, "POST", base+id+"/complete", p.opL.Token, "{}"))
+		d = asTransaction(t, e.Must(200, "POST", base+id+"/complete", p.opL.Token, "{}"))
 		if d.Status != "completed" {
 			t.Fatalf("completed: %+v", d)
 		}
@@ -63,18 +63,18 @@ func TestDealLifecycle(t *testing.T) {
 		}
 
 		// The other order: paid in full first, registration then settles it.
-		id2 := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+		id2 := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline)
 		e.Must(201, "POST", base+id2+"/payments", p.opL.Token, payment(800_000, "A-1"))
-		d = asDeal(t, e.Must(200, "POST", base+id2+"/register", p.opL.Token, registration("DJ-2026-2", nil)))
+		d = asTransaction(t, e.Must(200, "POST", base+id2+"/register", p.opL.Token, registration("DJ-2026-2", nil)))
 		if d.Status != "paid" || d.TechAmount != 800_000 {
 			t.Fatalf("register after payment: %+v", d)
 		}
 
 		// Cancel from registered; nothing moves a cancelled deal.
-		id3 := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+		id3 := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline)
 		e.Must(200, "POST", base+id3+"/register", p.opL.Token, registration("DJ-2026-3", nil))
 		e.Must(422, "POST", base+id3+"/cancel", p.opL.Token, "{}")
-		d = asDeal(t, e.Must(200, "POST", base+id3+"/cancel", p.opL.Token, map[string]string{"reason": "买方放弃"}))
+		d = asTransaction(t, e.Must(200, "POST", base+id3+"/cancel", p.opL.Token, map[string]string{"reason": "买方放弃"}))
 		if d.Status != "cancelled" || d.CancelReason != "买方放弃" {
 			t.Fatalf("cancelled: %+v", d)
 		}
@@ -111,12 +111,12 @@ func TestDealLifecycle(t *testing.T) {
 	})
 }
 
-func TestDealFromIntent(t *testing.T) {
+func TestTransactionFromIntent(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		aid := e.Publish("achievements", p.seller, p.opL, apptest.Achievement())
 		iid := e.Must(201, "POST", "/api/v1/intents", p.buyer.Token, map[string]any{"achievement_id": aid, "message": "希望洽谈许可"}).Str("id")
-		body := dealBody(p, market.MarketGuizhong, market.ChannelOnline)
+		body := transactionBody(p, market.MarketGuizhong, market.ChannelOnline)
 		delete(body, "buyer_org_id")
 		delete(body, "seller_org_id")
 		body["intent_id"] = iid
@@ -130,11 +130,11 @@ func TestDealFromIntent(t *testing.T) {
 		// Not a party of the intent: it does not exist for the outsider.
 		e.Must(422, "POST", "/api/v1/transactions", p.outsider.Token, body)
 		// Parties that contradict the intent are refused.
-		bad := dealBody(p, market.MarketGuizhong, market.ChannelOnline)
+		bad := transactionBody(p, market.MarketGuizhong, market.ChannelOnline)
 		bad["intent_id"], bad["buyer_org_id"], bad["seller_org_id"] = iid, p.seller.ID, p.buyer.ID
 		e.Must(422, "POST", "/api/v1/transactions", p.buyer.Token, bad)
 
-		d := asDeal(t, e.Must(201, "POST", "/api/v1/transactions", p.seller.Token, body))
+		d := asTransaction(t, e.Must(201, "POST", "/api/v1/transactions", p.seller.Token, body))
 		if d.BuyerOrgID != p.buyer.ID || d.SellerOrgID != p.seller.ID || d.AchievementID != aid || d.IntentID != iid ||
 			d.Channel != "online" || d.Market != "guizhong" {
 			t.Fatalf("deal from intent: %+v", d)
@@ -145,22 +145,22 @@ func TestDealFromIntent(t *testing.T) {
 		}
 		// Parties add payments to their online deal, the other party
 		// confirms them; the operator registers.
-		d = asDeal(t, e.Must(201, "POST", "/api/v1/transactions/"+d.ID+"/payments", p.buyer.Token, payment(800_000, "WX-1")))
-		d = asDeal(t, e.Must(200, "POST", "/api/v1/transactions/"+d.ID+"/register", p.opG.Token, registration(uniqueNo("DJ"), nil)))
+		d = asTransaction(t, e.Must(201, "POST", "/api/v1/transactions/"+d.ID+"/payments", p.buyer.Token, payment(800_000, "WX-1")))
+		d = asTransaction(t, e.Must(200, "POST", "/api/v1/transactions/"+d.ID+"/register", p.opG.Token, registration(uniqueNo("DJ"), nil)))
 		if d.Status != "registered" || d.PaidFen != 0 || d.BookedFen != 800_000 {
 			t.Fatalf("registered with an unconfirmed payment: %+v", d)
 		}
-		d = asDeal(t, e.Must(200, "POST", "/api/v1/transactions/"+d.ID+"/payments/"+d.Payments[0].ID+"/confirm", p.seller.Token, nil))
+		d = asTransaction(t, e.Must(200, "POST", "/api/v1/transactions/"+d.ID+"/payments/"+d.Payments[0].ID+"/confirm", p.seller.Token, nil))
 		if d.Status != "paid" || d.PaidFen != 800_000 || !d.Payments[0].Confirmed {
 			t.Fatalf("online deal: %+v", d)
 		}
 	})
 }
 
-func TestDealDuplicateContractAcrossMarkets(t *testing.T) {
+func TestTransactionDuplicateContractAcrossMarkets(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
-		body := dealBody(p, market.MarketLiuzhou, market.ChannelOffline)
+		body := transactionBody(p, market.MarketLiuzhou, market.ChannelOffline)
 		body["contract_no"] = "LZ-2026-0042"
 		id := e.Must(201, "POST", "/api/v1/transactions", p.opL.Token, body).Str("id")
 		audits := count(t, e, "audit_events", "")
@@ -200,10 +200,10 @@ func TestDealDuplicateContractAcrossMarkets(t *testing.T) {
 	})
 }
 
-func TestDealPaymentRules(t *testing.T) {
+func TestTransactionPaymentRules(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
-		id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+		id := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline)
 		pay := "/api/v1/transactions/" + id + "/payments"
 		e.Must(201, "POST", pay, p.opL.Token, payment(600_000, "V-1"))
 
@@ -212,7 +212,7 @@ func TestDealPaymentRules(t *testing.T) {
 		if !strings.Contains(string(r.Body), `"field":"amount_fen"`) {
 			t.Fatalf("overflow does not name amount_fen: %s", r.Body)
 		}
-		if status, paid, n := dealState(t, e, id); status != "signed" || paid != 600_000 || n != 1 {
+		if status, paid, n := transactionState(t, e, id); status != "signed" || paid != 600_000 || n != 1 {
 			t.Fatalf("after overflow: %s %d %d", status, paid, n)
 		}
 		// Exactly the rest is fine; a deal may be paid past its tech amount
@@ -221,13 +221,13 @@ func TestDealPaymentRules(t *testing.T) {
 		e.Must(422, "POST", pay, p.opL.Token, payment(1, "V-3"))
 
 		// A voucher is booked once per deal, whatever its case or spacing.
-		other := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+		other := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline)
 		e.Must(201, "POST", "/api/v1/transactions/"+other+"/payments", p.opL.Token, payment(1, "V-1"))
 		r = e.Must(409, "POST", "/api/v1/transactions/"+other+"/payments", p.opL.Token, payment(1, " v-1 "))
 		if !strings.Contains(string(r.Body), `"field":"voucher_no"`) {
 			t.Fatalf("duplicate voucher: %s", r.Body)
 		}
-		if _, paid, n := dealState(t, e, other); paid != 1 || n != 1 {
+		if _, paid, n := transactionState(t, e, other); paid != 1 || n != 1 {
 			t.Fatalf("after duplicate voucher: paid %d, %d payments", paid, n)
 		}
 
@@ -237,17 +237,17 @@ func TestDealPaymentRules(t *testing.T) {
 		if !strings.Contains(string(r.Body), `"field":"registration_no"`) {
 			t.Fatalf("duplicate registration: %s", r.Body)
 		}
-		if status, _, _ := dealState(t, e, other); status != "signed" {
+		if status, _, _ := transactionState(t, e, other); status != "signed" {
 			t.Fatalf("other deal is %s after a refused registration", status)
 		}
 		// A certified amount above the contract amount is refused.
-		third := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+		third := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline)
 		e.Must(422, "POST", "/api/v1/transactions/"+third+"/register", p.opL.Token, registration("DJ-3", 1_000_001))
 		e.Must(422, "POST", "/api/v1/transactions/"+third+"/register", p.opL.Token, registration("DJ-3", 0))
 	})
 }
 
-func TestDealBadInput(t *testing.T) {
+func TestTransactionBadInput(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		deals, audits := count(t, e, "transactions", ""), count(t, e, "audit_events", "")
@@ -278,7 +278,7 @@ func TestDealBadInput(t *testing.T) {
 			{"intent on an offline deal", func(m map[string]any) { m["intent_id"] = "01HZZZZZZZZZZZZZZZZZZZZZZZ" }, "intent_id"},
 		}
 		for _, c := range cases {
-			body := dealBody(p, market.MarketLiuzhou, market.ChannelOffline)
+			body := transactionBody(p, market.MarketLiuzhou, market.ChannelOffline)
 			c.edit(body)
 			r := e.Do("POST", "/api/v1/transactions", p.opL.Token, body)
 			if r.Status != 422 || r.Header.Get("Content-Type") != "application/problem+json" {
@@ -296,7 +296,7 @@ func TestDealBadInput(t *testing.T) {
 		}
 
 		// Bad action bodies.
-		id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+		id := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline)
 		deals++
 		audits = count(t, e, "audit_events", "")
 		actions := []struct {
@@ -327,7 +327,7 @@ func TestDealBadInput(t *testing.T) {
 			"signed_from=yesterday", "signed_to=2026-13-01", "limit=101", "signed_from=2026-02-01&signed_to=2026-01-01"} {
 			e.Must(422, "GET", "/api/v1/transactions?"+q, p.opL.Token, nil)
 		}
-		if status, paid, n := dealState(t, e, id); status != "signed" || paid != 0 || n != 0 {
+		if status, paid, n := transactionState(t, e, id); status != "signed" || paid != 0 || n != 0 {
 			t.Fatalf("bad input changed the deal: %s %d %d", status, paid, n)
 		}
 		if n := count(t, e, "transactions", ""); n != deals {
@@ -339,12 +339,12 @@ func TestDealBadInput(t *testing.T) {
 	})
 }
 
-func TestDealListTotals(t *testing.T) {
+func TestTransactionListTotals(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		var ids []string
 		for i := range 5 {
-			ids = append(ids, newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) {
+			ids = append(ids, newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) {
 				m["contract_amount_fen"], m["tech_amount_fen"] = 1000*(i+1), 500*(i+1)
 				if i%2 == 1 {
 					m["contract_type"] = "development"
@@ -355,8 +355,8 @@ func TestDealListTotals(t *testing.T) {
 			}))
 		}
 		e.Must(201, "POST", "/api/v1/transactions/"+ids[0]+"/payments", p.opL.Token, payment(300, "P"))
-		newDeal(e, p, market.MarketGuizhong, market.ChannelOffline)
-		newDeal(e, p, market.MarketLiuzhou, market.ChannelOnline)
+		newTransaction(e, p, market.MarketGuizhong, market.ChannelOffline)
+		newTransaction(e, p, market.MarketLiuzhou, market.ChannelOnline)
 
 		type totals struct {
 			Count, Contract, Tech, Paid float64

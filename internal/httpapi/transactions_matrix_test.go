@@ -9,19 +9,19 @@ import (
 
 // The four kinds of deal of the matrix, in the order of its columns. The
 // buyer and the seller are the parties of all four.
-var matrixDeals = []struct{ name, market, channel string }{
+var matrixTransactions = []struct{ name, market, channel string }{
 	{"online-liuzhou", market.MarketLiuzhou, market.ChannelOnline},
 	{"online-guizhong", market.MarketGuizhong, market.ChannelOnline},
 	{"offline-liuzhou", market.MarketLiuzhou, market.ChannelOffline},
 	{"offline-guizhong", market.MarketGuizhong, market.ChannelOffline},
 }
 
-// dealMatrix is who may do what to which deal: role → action → the status
-// expected on each kind of deal of matrixDeals. 404 means the deal does not
+// transactionMatrix is who may do what to which deal: role → action → the status
+// expected on each kind of deal of matrixTransactions. 404 means the deal does not
 // exist for the caller; 403 that it does but the action is not theirs;
 // 409 that the action is theirs but the deal (signed) is in the wrong
 // state for it. For list, 200 means listed and 404 absent.
-var dealMatrix = map[string]map[string][4]int{
+var transactionMatrix = map[string]map[string][4]int{
 	"buyer": {
 		"get": {200, 200, 200, 200}, "list": {200, 200, 200, 200}, "evidence-list": {200, 200, 200, 200},
 		"register": {403, 403, 403, 403}, "pay": {201, 201, 403, 403}, "complete": {403, 403, 403, 403},
@@ -76,7 +76,7 @@ var createMatrix = map[string][4]int{
 	"anonymous":         {401, 401, 401, 401},
 }
 
-func TestDealPermissionMatrix(t *testing.T) {
+func TestTransactionPermissionMatrix(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		tokens := map[string]string{
@@ -85,20 +85,20 @@ func TestDealPermissionMatrix(t *testing.T) {
 			"platform-admin": e.AdminToken, "anonymous": "",
 		}
 		// Deals that refused actions must leave untouched.
-		shared := make([]string, len(matrixDeals))
-		for i, d := range matrixDeals {
-			shared[i] = newDeal(e, p, d.market, d.channel)
+		shared := make([]string, len(matrixTransactions))
+		for i, d := range matrixTransactions {
+			shared[i] = newTransaction(e, p, d.market, d.channel)
 		}
 		n := 0
-		for role, actions := range dealMatrix {
+		for role, actions := range transactionMatrix {
 			for action, wants := range actions {
-				for i, d := range matrixDeals {
+				for i, d := range matrixTransactions {
 					want := wants[i]
 					id := shared[i]
 					if action != "list" && action != "get" && action != "evidence-list" && want/100 == 2 {
-						id = newDeal(e, p, d.market, d.channel) // this one will change
+						id = newTransaction(e, p, d.market, d.channel) // this one will change
 					}
-					got := dealAction(e, tokens[role], action, id)
+					got := transactionAction(e, tokens[role], action, id)
 					if got != want {
 						t.Errorf("%s %s %s: %d, want %d", role, action, d.name, got, want)
 					}
@@ -107,8 +107,8 @@ func TestDealPermissionMatrix(t *testing.T) {
 			}
 		}
 		for role, wants := range createMatrix {
-			for i, d := range matrixDeals {
-				r := e.Do("POST", "/api/v1/transactions", tokens[role], dealBody(p, d.market, d.channel))
+			for i, d := range matrixTransactions {
+				r := e.Do("POST", "/api/v1/transactions", tokens[role], transactionBody(p, d.market, d.channel))
 				if r.Status != wants[i] {
 					t.Errorf("%s create %s: %d, want %d: %s", role, d.name, r.Status, wants[i], r.Body)
 				}
@@ -119,24 +119,24 @@ func TestDealPermissionMatrix(t *testing.T) {
 
 		// Nothing that was refused changed the shared deals.
 		for i, id := range shared {
-			status, paid, payments := dealState(t, e, id)
+			status, paid, payments := transactionState(t, e, id)
 			if status != "signed" || paid != 0 || payments != 0 || count(t, e, "transaction_evidence", "transaction_id = ?", id) != 0 {
-				t.Errorf("%s deal changed: %s, paid %d, %d payments", matrixDeals[i].name, status, paid, payments)
+				t.Errorf("%s deal changed: %s, paid %d, %d payments", matrixTransactions[i].name, status, paid, payments)
 			}
 			// create, and for an online deal the seller's confirmation.
 			want := 1
-			if matrixDeals[i].channel == market.ChannelOnline {
+			if matrixTransactions[i].channel == market.ChannelOnline {
 				want = 2
 			}
 			if k := count(t, e, "audit_events", "entity_id = ?", id); k != want {
-				t.Errorf("%s deal has %d audit events, want %d", matrixDeals[i].name, k, want)
+				t.Errorf("%s deal has %d audit events, want %d", matrixTransactions[i].name, k, want)
 			}
 		}
 	})
 }
 
-// dealAction performs one action of the matrix and returns the status.
-func dealAction(e *apptest.Env, token, action, id string) int {
+// transactionAction performs one action of the matrix and returns the status.
+func transactionAction(e *apptest.Env, token, action, id string) int {
 	e.T.Helper()
 	base := "/api/v1/transactions/" + id
 	switch action {

@@ -19,16 +19,16 @@ func acceptedIntent(e *apptest.Env, p parties) (string, map[string]any) {
 	aid := e.Publish("achievements", p.seller, p.opL, apptest.Achievement())
 	iid := e.Must(201, "POST", "/api/v1/intents", p.buyer.Token, map[string]any{"achievement_id": aid, "message": "希望洽谈许可"}).Str("id")
 	e.Must(200, "POST", "/api/v1/intents/"+iid+"/accept", p.seller.Token, nil)
-	body := dealBody(p, market.MarketLiuzhou, market.ChannelOnline)
+	body := transactionBody(p, market.MarketLiuzhou, market.ChannelOnline)
 	delete(body, "buyer_org_id")
 	delete(body, "seller_org_id")
 	body["intent_id"] = iid
 	return iid, body
 }
 
-// TestIntentBecomesOneDeal: an accepted intent becomes at most one
+// TestIntentBecomesOneTransaction: an accepted intent becomes at most one
 // transaction; a second is a 409 naming the first.
-func TestIntentBecomesOneDeal(t *testing.T) {
+func TestIntentBecomesOneTransaction(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		iid, body := acceptedIntent(e, p)
@@ -50,14 +50,14 @@ func TestIntentBecomesOneDeal(t *testing.T) {
 			t.Fatalf("refused deals wrote %d audit events", n-audits-1)
 		}
 		// Deals without an intent are not held by the index.
-		newDeal(e, p, market.MarketLiuzhou, market.ChannelOnline)
-		newDeal(e, p, market.MarketLiuzhou, market.ChannelOnline)
+		newTransaction(e, p, market.MarketLiuzhou, market.ChannelOnline)
+		newTransaction(e, p, market.MarketLiuzhou, market.ChannelOnline)
 	})
 }
 
-// TestConcurrentDealsFromOneIntent: many requests at once turn one intent
+// TestConcurrentTransactionsFromOneIntent: many requests at once turn one intent
 // into deals; exactly one deal exists afterwards and every refusal names it.
-func TestConcurrentDealsFromOneIntent(t *testing.T) {
+func TestConcurrentTransactionsFromOneIntent(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		iid, body := acceptedIntent(e, p)
@@ -84,19 +84,19 @@ func TestConcurrentDealsFromOneIntent(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		oneDealWon(t, res)
+		oneTransactionWon(t, res)
 		if k := count(t, e, "transactions", "intent_id = ?", iid); k != 1 {
 			t.Fatalf("%d deals from the intent, want 1", k)
 		}
 	})
 }
 
-// TestDealsSharingAnOldIntent: deals logged before the unique intent key
+// TestTransactionsSharingAnOldIntent: deals logged before the unique intent key
 // (migration 00006) may share an intent; only the first holds the key.
 // The others can still be paid, registered and cancelled: saving a deal
 // never claims the key it does not hold (it used to: a 500 on the unique
 // index).
-func TestDealsSharingAnOldIntent(t *testing.T) {
+func TestTransactionsSharingAnOldIntent(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		iid, body := acceptedIntent(e, p)
@@ -117,7 +117,7 @@ func TestDealsSharingAnOldIntent(t *testing.T) {
 		}
 		base := "/api/v1/transactions/"
 		e.Must(201, "POST", base+second+"/payments", p.opL.Token, payment(800_000, uniqueNo("PZ")))
-		if d := asDeal(t, e.Must(200, "POST", base+second+"/register", p.opL.Token, registration(uniqueNo("DJ"), nil))); d.Status != market.DealPaid {
+		if d := asTransaction(t, e.Must(200, "POST", base+second+"/register", p.opL.Token, registration(uniqueNo("DJ"), nil))); d.Status != market.TransactionPaid {
 			t.Fatalf("second deal of the intent: %+v", d)
 		}
 		e.Must(200, "POST", base+second+"/complete", p.opL.Token, nil)

@@ -7,9 +7,9 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
-// TestOpenAPIDealsConform checks the intent and transaction routes'
+// TestOpenAPITransactionsConform checks the intent and transaction routes'
 // answers against api/openapi.yaml.
-func TestOpenAPIDealsConform(t *testing.T) {
+func TestOpenAPITransactionsConform(t *testing.T) {
 	e := apptest.New(t, "sqlite", nil)
 	c := newConformer(t, e)
 	p := newParties(e)
@@ -36,29 +36,29 @@ func TestOpenAPIDealsConform(t *testing.T) {
 	c.do(200, "GET", "/api/v1/intents/"+rid, p.buyer.Token, nil)
 
 	// An online deal from the intent, an offline one by the operator.
-	online := dealBody(p, market.MarketLiuzhou, market.ChannelOnline)
+	online := transactionBody(p, market.MarketLiuzhou, market.ChannelOnline)
 	delete(online, "buyer_org_id")
 	delete(online, "seller_org_id")
 	online["intent_id"] = iid
 	on := c.do(201, "POST", "/api/v1/transactions", p.buyer.Token, online, "Idempotency-Key", "oa-deal").Str("id")
 	c.do(201, "POST", "/api/v1/transactions", p.buyer.Token, online, "Idempotency-Key", "oa-deal")
-	c.do(422, "POST", "/api/v1/transactions", p.buyer.Token, dealBody(p, market.MarketLiuzhou, market.ChannelOnline), "Idempotency-Key", "oa-deal")
+	c.do(422, "POST", "/api/v1/transactions", p.buyer.Token, transactionBody(p, market.MarketLiuzhou, market.ChannelOnline), "Idempotency-Key", "oa-deal")
 	c.do(409, "POST", "/api/v1/transactions", p.buyer.Token, online)
-	off := c.do(201, "POST", "/api/v1/transactions", p.opL.Token, dealBody(p, market.MarketLiuzhou, market.ChannelOffline)).Str("id")
-	c.do(403, "POST", "/api/v1/transactions", p.opG.Token, dealBody(p, market.MarketLiuzhou, market.ChannelOffline))
-	bad := dealBody(p, market.MarketLiuzhou, market.ChannelOffline)
+	off := c.do(201, "POST", "/api/v1/transactions", p.opL.Token, transactionBody(p, market.MarketLiuzhou, market.ChannelOffline)).Str("id")
+	c.do(403, "POST", "/api/v1/transactions", p.opG.Token, transactionBody(p, market.MarketLiuzhou, market.ChannelOffline))
+	bad := transactionBody(p, market.MarketLiuzhou, market.ChannelOffline)
 	bad["tech_amount_fen"] = 2_000_000
 	c.do(422, "POST", "/api/v1/transactions", p.opL.Token, bad)
 	c.do(400, "POST", "/api/v1/transactions", p.opL.Token, "{")
 
 	// A deal the buyer logs alone waits for the seller.
-	pend := c.do(201, "POST", "/api/v1/transactions", p.buyer.Token, dealBody(p, market.MarketLiuzhou, market.ChannelOnline)).Str("id")
+	pend := c.do(201, "POST", "/api/v1/transactions", p.buyer.Token, transactionBody(p, market.MarketLiuzhou, market.ChannelOnline)).Str("id")
 	c.do(403, "POST", "/api/v1/transactions/"+pend+"/confirm", p.buyer.Token, nil)
 	c.do(409, "POST", "/api/v1/transactions/"+pend+"/payments", p.buyer.Token, payment(1, "OA-P"))
 	c.do(422, "POST", "/api/v1/transactions/"+pend+"/decline", p.seller.Token, "{}")
 	c.do(200, "POST", "/api/v1/transactions/"+pend+"/confirm", p.seller.Token, "{}")
 	c.do(409, "POST", "/api/v1/transactions/"+pend+"/decline", p.seller.Token, map[string]string{"reason": "晚了"})
-	pend = c.do(201, "POST", "/api/v1/transactions", p.buyer.Token, dealBody(p, market.MarketLiuzhou, market.ChannelOnline)).Str("id")
+	pend = c.do(201, "POST", "/api/v1/transactions", p.buyer.Token, transactionBody(p, market.MarketLiuzhou, market.ChannelOnline)).Str("id")
 	c.do(200, "POST", "/api/v1/transactions/"+pend+"/decline", p.seller.Token, map[string]string{"reason": "未曾签约"})
 
 	pr := c.do(201, "POST", "/api/v1/transactions/"+on+"/payments", p.buyer.Token, payment(500_000, "OA-1"))

@@ -42,8 +42,8 @@ func uniqueNo(prefix string) string {
 // instant formats a time the way clients send it.
 func instant(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// dealBody returns a valid body for a deal between buyer and seller.
-func dealBody(p parties, mkt, channel string) map[string]any {
+// transactionBody returns a valid body for a deal between buyer and seller.
+func transactionBody(p parties, mkt, channel string) map[string]any {
 	return map[string]any{
 		"market": mkt, "channel": channel, "contract_type": "transfer", "contract_no": uniqueNo("HT"),
 		"title": "碳纤维车身轻量化技术转让合同", "buyer_org_id": p.buyer.ID, "seller_org_id": p.seller.ID,
@@ -52,30 +52,30 @@ func dealBody(p parties, mkt, channel string) map[string]any {
 	}
 }
 
-// newDeal creates a signed deal of the channel in the market with its
+// newTransaction creates a signed deal of the channel in the market with its
 // proper creator (the buyer online, the market's operator offline) and
 // returns its id. An online deal without an intent starts
 // pending_confirmation: the seller confirms it here.
-func newDeal(e *apptest.Env, p parties, mkt, channel string, edit ...func(map[string]any)) string {
+func newTransaction(e *apptest.Env, p parties, mkt, channel string, edit ...func(map[string]any)) string {
 	e.T.Helper()
-	body := dealBody(p, mkt, channel)
+	body := transactionBody(p, mkt, channel)
 	for _, f := range edit {
 		f(body)
 	}
 	r := e.Must(201, "POST", "/api/v1/transactions", creator(p, mkt, channel).Token, body)
 	id := r.Str("id")
-	if r.Str("status") == market.DealPending {
+	if r.Str("status") == market.TransactionPending {
 		e.Must(200, "POST", "/api/v1/transactions/"+id+"/confirm", p.seller.Token, nil)
 	}
 	return id
 }
 
-// pendingDeal creates an online deal of the market by the buyer alone,
+// pendingTransaction creates an online deal of the market by the buyer alone,
 // left pending_confirmation, and returns its id.
-func pendingDeal(e *apptest.Env, p parties, mkt string) string {
+func pendingTransaction(e *apptest.Env, p parties, mkt string) string {
 	e.T.Helper()
-	r := e.Must(201, "POST", "/api/v1/transactions", p.buyer.Token, dealBody(p, mkt, market.ChannelOnline))
-	if r.Str("status") != market.DealPending {
+	r := e.Must(201, "POST", "/api/v1/transactions", p.buyer.Token, transactionBody(p, mkt, market.ChannelOnline))
+	if r.Str("status") != market.TransactionPending {
 		e.T.Fatalf("an online deal without an intent: %s", r.Body)
 	}
 	return r.Str("id")
@@ -130,7 +130,7 @@ type deal struct {
 	} `json:"payments"`
 }
 
-func asDeal(t *testing.T, r *apptest.Response) deal {
+func asTransaction(t *testing.T, r *apptest.Response) deal {
 	t.Helper()
 	var d deal
 	if err := json.Unmarshal(r.Body, &d); err != nil {
@@ -140,7 +140,7 @@ func asDeal(t *testing.T, r *apptest.Response) deal {
 }
 
 // upload sends a file as evidence.
-func upload(e *apptest.Env, token, dealID, kind, filename string, content []byte) *apptest.Response {
+func upload(e *apptest.Env, token, transactionID, kind, filename string, content []byte) *apptest.Response {
 	e.T.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -155,14 +155,14 @@ func upload(e *apptest.Env, token, dealID, kind, filename string, content []byte
 		_, _ = fw.Write(content)
 	}
 	_ = mw.Close()
-	return e.Do("POST", "/api/v1/transactions/"+dealID+"/evidence", token, buf.Bytes(), "Content-Type", mw.FormDataContentType())
+	return e.Do("POST", "/api/v1/transactions/"+transactionID+"/evidence", token, buf.Bytes(), "Content-Type", mw.FormDataContentType())
 }
 
 // pdf returns a small file that reads as a PDF.
 func pdf(text string) []byte { return []byte("%PDF-1.4\n% " + text + "\n%%EOF\n") }
 
-// dealState reads what the database holds about a deal.
-func dealState(t *testing.T, e *apptest.Env, id string) (status string, paid int64, payments int) {
+// transactionState reads what the database holds about a deal.
+func transactionState(t *testing.T, e *apptest.Env, id string) (status string, paid int64, payments int) {
 	t.Helper()
 	if err := e.Sys.DB.SQL().QueryRow("SELECT status, paid_fen FROM transactions WHERE id = ?", id).Scan(&status, &paid); err != nil {
 		t.Fatal(err)
@@ -170,9 +170,9 @@ func dealState(t *testing.T, e *apptest.Env, id string) (status string, paid int
 	return status, paid, count(t, e, "payments", "transaction_id = ?", id)
 }
 
-// oneDealWon checks a race of deal creations: exactly one answered 201,
+// oneTransactionWon checks a race of deal creations: exactly one answered 201,
 // and every other attempt is a 409 naming that deal. It returns its id.
-func oneDealWon(t *testing.T, res []*apptest.Response) string {
+func oneTransactionWon(t *testing.T, res []*apptest.Response) string {
 	t.Helper()
 	var winner string
 	for _, r := range res {

@@ -34,18 +34,18 @@ func UniqueNo(prefix string) string { return fmt.Sprintf("%s-%d", prefix, seq.Ad
 // MustCreatePolicy's policies, and in the past.
 const SignedAt = "2025-06-01T10:00:00+08:00"
 
-// NewDeal returns an offline deal of the liuzhou market between p's buyer
+// NewTransaction returns an offline deal of the liuzhou market between p's buyer
 // and seller, for the operator to log.
-func NewDeal(p Parties, contractFen, techFen int64) market.NewTransaction {
+func NewTransaction(p Parties, contractFen, techFen int64) market.NewTransaction {
 	return market.NewTransaction{Market: market.MarketLiuzhou, Channel: market.ChannelOffline, ContractType: "transfer",
 		ContractNo: UniqueNo("HT"), Title: "技术转让合同", BuyerOrgID: p.Buyer.ID, SellerOrgID: p.Seller.ID,
 		ContractAmountFen: contractFen, TechAmountFen: techFen, SignedAt: SignedAt}
 }
 
-// MustCreateDeal logs n through p's operator; paid registers it and books
+// MustCreateTransaction logs n through p's operator; paid registers it and books
 // the whole contract amount (confirmed, as the operator books it), which
 // makes it paid.
-func MustCreateDeal(tb testing.TB, db *store.DB, p Parties, n market.NewTransaction, paid bool) *market.Transaction {
+func MustCreateTransaction(tb testing.TB, db *store.DB, p Parties, n market.NewTransaction, paid bool) *market.Transaction {
 	tb.Helper()
 	deals := store.NewTransactionService(db)
 	t, err := deals.CreateTransaction(p.Operator.Ctx, n)
@@ -62,7 +62,7 @@ func MustCreateDeal(tb testing.TB, db *store.DB, p Parties, n market.NewTransact
 	if t, err = deals.AddPayment(p.Operator.Ctx, t.ID, market.NewPayment{AmountFen: n.ContractAmountFen, PaidAt: at, VoucherNo: UniqueNo("PZ")}); err != nil {
 		tb.Fatalf("pay %s: %v", t.ID, err)
 	}
-	if t.Status != market.DealPaid {
+	if t.Status != market.TransactionPaid {
 		tb.Fatalf("deal %s is %s after full payment, want paid", t.ID, t.Status)
 	}
 	return t
@@ -87,11 +87,11 @@ func MustCreatePolicy(tb testing.TB, db *store.DB, p Parties, rateBP, budgetFen 
 }
 
 // MustApply files the buyer's application for deal under policy.
-func MustApply(tb testing.TB, db *store.DB, p Parties, dealID, policyID string) *market.SubsidyApplication {
+func MustApply(tb testing.TB, db *store.DB, p Parties, transactionID, policyID string) *market.SubsidyApplication {
 	tb.Helper()
-	app, err := store.NewSubsidyService(db).ApplyForSubsidy(p.Buyer.Ctx, market.SubsidyRequest{TransactionID: dealID, PolicyID: policyID})
+	app, err := store.NewSubsidyService(db).ApplyForSubsidy(p.Buyer.Ctx, market.SubsidyRequest{TransactionID: transactionID, PolicyID: policyID})
 	if err != nil {
-		tb.Fatalf("apply for %s under %s: %v", dealID, policyID, err)
+		tb.Fatalf("apply for %s under %s: %v", transactionID, policyID, err)
 	}
 	return app
 }

@@ -24,7 +24,7 @@ func TestAutoApplyRacesBuyerApplication(t *testing.T) {
 	// eligible before and after the payment.
 	pid := loosePolicy(e, p, 0, func(m map[string]any) { m["auto_apply"] = true })
 	const n = 40
-	deals := insertDeals(t, e, p.buyer.ID, p.seller.ID, p.opL.ID, n, 1_000_000, 0, market.DealRegistered)
+	deals := insertTransactions(t, e, p.buyer.ID, p.seller.ID, p.opL.ID, n, 1_000_000, 0, market.TransactionRegistered)
 
 	pays, applies := make([]*apptest.Response, n), make([]*apptest.Response, n)
 	var wg sync.WaitGroup
@@ -47,7 +47,7 @@ func TestAutoApplyRacesBuyerApplication(t *testing.T) {
 
 	auto, byHand := 0, 0
 	for i, d := range deals {
-		if r := pays[i]; r.Status != 201 || asDeal(t, r).Status != "paid" {
+		if r := pays[i]; r.Status != 201 || asTransaction(t, r).Status != "paid" {
 			t.Errorf("final payment of %s: %d %s", d, r.Status, r.Body)
 		}
 		switch r := applies[i]; r.Status {

@@ -6,13 +6,13 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/apptest"
 )
 
-// TestPartiesSeeOfflineDeals: the buyer and the seller of an offline deal
+// TestPartiesSeeOfflineTransactions: the buyer and the seller of an offline deal
 // see it (the buyer quotes and applies for its subsidy); nobody else does.
-func TestPartiesSeeOfflineDeals(t *testing.T) {
+func TestPartiesSeeOfflineTransactions(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		pid := loosePolicy(e, p, 0)
-		deal := signedDeal(e, p, 1_000_000, 1_000_000)
+		deal := signedTransaction(e, p, 1_000_000, 1_000_000)
 		listed := func(token string) bool {
 			for _, it := range e.Must(200, "GET", "/api/v1/transactions?channel=offline&limit=100", token, nil).Items() {
 				if it["id"] == deal {

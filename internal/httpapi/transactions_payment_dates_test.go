@@ -15,7 +15,7 @@ func TestPaymentBeforeSigning(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		signed := time.Now().Add(-48 * time.Hour).UTC().Truncate(time.Second)
-		id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) { m["signed_at"] = instant(signed) })
+		id := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) { m["signed_at"] = instant(signed) })
 		audits := count(t, e, "audit_events", "")
 		for name, at := range map[string]time.Time{
 			"a second before signing": signed.Add(-time.Second),
@@ -29,7 +29,7 @@ func TestPaymentBeforeSigning(t *testing.T) {
 				t.Errorf("%s: %d %s, want 422 naming paid_at", name, r.Status, r.Body)
 			}
 		}
-		if status, paid, n := dealState(t, e, id); status != "signed" || paid != 0 || n != 0 {
+		if status, paid, n := transactionState(t, e, id); status != "signed" || paid != 0 || n != 0 {
 			t.Fatalf("refused payments changed the deal: %s, paid %d, %d payments", status, paid, n)
 		}
 		if n := count(t, e, "audit_events", ""); n != audits {

@@ -9,9 +9,9 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
-// fuzzDealFields are the fields an EINVALID error of NewTransaction may
+// fuzzTransactionFields are the fields an EINVALID error of NewTransaction may
 // name.
-var fuzzDealFields = []string{"market", "channel", "contract_type", "contract_no", "title", "buyer_org_id",
+var fuzzTransactionFields = []string{"market", "channel", "contract_type", "contract_no", "title", "buyer_org_id",
 	"seller_org_id", "achievement_id", "demand_id", "intent_id", "contract_amount_fen", "tech_amount_fen", "signed_at"}
 
 // FuzzNewTransaction decodes arbitrary bytes as the body of POST
@@ -75,16 +75,16 @@ func FuzzNewTransaction(f *testing.F) {
 			if d != nil {
 				t.Fatalf("a deal and an error: %+v, %v", d, err)
 			}
-			fuzzCheckInvalid(t, err, fuzzDealFields...)
+			fuzzCheckInvalid(t, err, fuzzTransactionFields...)
 			return
 		}
 		fail := func(format string, args ...any) {
 			t.Helper()
 			t.Fatalf("Transaction accepted %s as %+v: "+format, append([]any{body, *d}, args...)...)
 		}
-		wantStatus := market.DealSigned
+		wantStatus := market.TransactionSigned
 		if d.Channel == market.ChannelOnline && d.IntentID == "" {
-			wantStatus = market.DealPending // the other party confirms it
+			wantStatus = market.TransactionPending // the other party confirms it
 		}
 		if d.Status != wantStatus || d.Payments == nil || len(d.Payments) != 0 || d.PaidFen != 0 {
 			fail("not a fresh signed deal")

@@ -14,16 +14,16 @@ import (
 // The forged-deal tests (SPEC "Trust between parties"): an org cannot make
 // a deal, or a payment, that the other party never agreed to.
 
-// dealSnapshot is what a refused request must leave as it was.
-type dealSnapshot struct {
+// transactionSnapshot is what a refused request must leave as it was.
+type transactionSnapshot struct {
 	status          string
 	paid, booked    int64
 	payments, audit int
 }
 
-func snapshot(t *testing.T, e *apptest.Env, id string) dealSnapshot {
+func snapshot(t *testing.T, e *apptest.Env, id string) transactionSnapshot {
 	t.Helper()
-	var s dealSnapshot
+	var s transactionSnapshot
 	if err := e.Sys.DB.SQL().QueryRow("SELECT status, paid_fen, booked_fen FROM transactions WHERE id = ?", id).
 		Scan(&s.status, &s.paid, &s.booked); err != nil {
 		t.Fatal(err)
@@ -33,17 +33,17 @@ func snapshot(t *testing.T, e *apptest.Env, id string) dealSnapshot {
 	return s
 }
 
-// TestPendingDealConfirmation: an online deal one party logs without an
+// TestPendingTransactionConfirmation: an online deal one party logs without an
 // accepted intent waits for the other party, who alone confirms or
 // declines it; nothing else moves it, and it does not count anywhere.
-func TestPendingDealConfirmation(t *testing.T) {
+func TestPendingTransactionConfirmation(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		base := "/api/v1/transactions/"
 		// The statistics as the database has them now (GET /stats/overview
 		// serves a cached figure for half a minute).
 		bureau := market.WithActor(context.Background(), &market.Actor{OrgID: p.gov.ID, OrgKind: market.OrgGovernment, OrgVerified: true})
-		st := func() market.DealTotals {
+		st := func() market.TransactionCounts {
 			s, err := e.Sys.Stats.Overview(bureau, market.StatsQuery{Year: 2025})
 			if err != nil {
 				t.Fatal(err)
@@ -53,11 +53,11 @@ func TestPendingDealConfirmation(t *testing.T) {
 		statsBefore := st()
 
 		// The buyer logs a deal naming the seller, who never agreed.
-		body := dealBody(p, market.MarketLiuzhou, market.ChannelOnline)
+		body := transactionBody(p, market.MarketLiuzhou, market.ChannelOnline)
 		body["signed_at"] = subsidySignedAt
 		r := e.Must(201, "POST", "/api/v1/transactions", p.buyer.Token, body)
-		d := asDeal(t, r)
-		if d.Status != market.DealPending || r.Str("created_by_org_id") != p.buyer.ID {
+		d := asTransaction(t, r)
+		if d.Status != market.TransactionPending || r.Str("created_by_org_id") != p.buyer.ID {
 			t.Fatalf("created: %s", r.Body)
 		}
 		id := d.ID
@@ -95,7 +95,7 @@ func TestPendingDealConfirmation(t *testing.T) {
 			{422, p.seller, "decline", base + id + "/decline", "{}"},
 		} {
 			r := e.Must(c.want, "POST", c.path, c.who.Token, c.body)
-			if c.want == 409 && !strings.Contains(r.Str("detail"), market.DealPending) {
+			if c.want == 409 && !strings.Contains(r.Str("detail"), market.TransactionPending) {
 				t.Errorf("%s: the conflict does not name the state: %s", c.action, r.Body)
 			}
 			if c.want == 422 && !hasField(r, "reason") {
@@ -122,8 +122,8 @@ func TestPendingDealConfirmation(t *testing.T) {
 		}
 
 		// The seller confirms: signed, counted, audited.
-		d = asDeal(t, e.Must(200, "POST", base+id+"/confirm", p.seller.Token, "{}"))
-		if d.Status != market.DealSigned {
+		d = asTransaction(t, e.Must(200, "POST", base+id+"/confirm", p.seller.Token, "{}"))
+		if d.Status != market.TransactionSigned {
 			t.Fatalf("confirmed: %+v", d)
 		}
 		if got := st(); got.Count != statsBefore.Count+1 || got.TechAmountFen != statsBefore.TechAmountFen+800_000 {
@@ -136,10 +136,10 @@ func TestPendingDealConfirmation(t *testing.T) {
 		}
 
 		// The other way round: the seller logs, the buyer declines.
-		id2 := e.Must(201, "POST", "/api/v1/transactions", p.seller.Token, dealBody(p, market.MarketGuizhong, market.ChannelOnline)).Str("id")
+		id2 := e.Must(201, "POST", "/api/v1/transactions", p.seller.Token, transactionBody(p, market.MarketGuizhong, market.ChannelOnline)).Str("id")
 		e.Must(403, "POST", base+id2+"/decline", p.seller.Token, map[string]string{"reason": "自己拒绝"})
-		d = asDeal(t, e.Must(200, "POST", base+id2+"/decline", p.buyer.Token, map[string]string{"reason": "从未签订此合同"}))
-		if d.Status != market.DealCancelled || d.CancelReason != "从未签订此合同" {
+		d = asTransaction(t, e.Must(200, "POST", base+id2+"/decline", p.buyer.Token, map[string]string{"reason": "从未签订此合同"}))
+		if d.Status != market.TransactionCancelled || d.CancelReason != "从未签订此合同" {
 			t.Fatalf("declined: %+v", d)
 		}
 		e.Must(409, "POST", base+id2+"/confirm", p.buyer.Token, nil)
@@ -148,14 +148,14 @@ func TestPendingDealConfirmation(t *testing.T) {
 		}
 
 		// The operator may still cancel a pending deal of its market.
-		id3 := pendingDeal(e, p, market.MarketLiuzhou)
-		if d := asDeal(t, e.Must(200, "POST", base+id3+"/cancel", p.opL.Token, map[string]string{"reason": "重复登记"})); d.Status != market.DealCancelled {
+		id3 := pendingTransaction(e, p, market.MarketLiuzhou)
+		if d := asTransaction(t, e.Must(200, "POST", base+id3+"/cancel", p.opL.Token, map[string]string{"reason": "重复登记"})); d.Status != market.TransactionCancelled {
 			t.Fatalf("cancelled: %+v", d)
 		}
 
 		// A deal from an accepted intent between the two is signed at once.
 		_, fromIntent := acceptedIntent(e, p)
-		if s := e.Must(201, "POST", "/api/v1/transactions", p.buyer.Token, fromIntent).Str("status"); s != market.DealSigned {
+		if s := e.Must(201, "POST", "/api/v1/transactions", p.buyer.Token, fromIntent).Str("status"); s != market.TransactionSigned {
 			t.Fatalf("deal from an accepted intent: %s", s)
 		}
 		if v := e.Must(200, "GET", "/api/v1/audit/verify", e.AdminToken, nil).JSON(); v["ok"] != true {
@@ -173,18 +173,18 @@ func TestPaymentConfirmation(t *testing.T) {
 		p := newParties(e)
 		base := "/api/v1/transactions/"
 		paidBase := newPolicy(e, p.gov, flatRate(100), func(m map[string]any) { m["base"] = "paid" })
-		id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOnline, func(m map[string]any) {
+		id := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOnline, func(m map[string]any) {
 			m["contract_amount_fen"], m["tech_amount_fen"], m["signed_at"] = 1_000_000, 800_000, subsidySignedAt
 		})
 
-		d := asDeal(t, e.Must(201, "POST", base+id+"/payments", p.buyer.Token, payment(800_000, "BUY-1")))
+		d := asTransaction(t, e.Must(201, "POST", base+id+"/payments", p.buyer.Token, payment(800_000, "BUY-1")))
 		if d.PaidFen != 0 || d.BookedFen != 800_000 || len(d.Payments) != 1 || d.Payments[0].Confirmed ||
 			d.Payments[0].AddedByOrgID != p.buyer.ID {
 			t.Fatalf("after the buyer's payment: %+v", d)
 		}
 		pid := d.Payments[0].ID
-		d = asDeal(t, e.Must(200, "POST", base+id+"/register", p.opL.Token, registration(uniqueNo("DJ"), nil)))
-		if d.Status != market.DealRegistered || d.PaidFen != 0 {
+		d = asTransaction(t, e.Must(200, "POST", base+id+"/register", p.opL.Token, registration(uniqueNo("DJ"), nil)))
+		if d.Status != market.TransactionRegistered || d.PaidFen != 0 {
 			t.Fatalf("registered with an unconfirmed payment: %+v", d)
 		}
 		// Nothing paid yet for the subsidy either.
@@ -211,8 +211,8 @@ func TestPaymentConfirmation(t *testing.T) {
 		}
 
 		auto := newPolicy(e, p.gov, flatRate(100), func(m map[string]any) { m["auto_apply"] = true })
-		d = asDeal(t, e.Must(200, "POST", base+id+"/payments/"+pid+"/confirm", p.seller.Token, nil))
-		if d.Status != market.DealPaid || d.PaidFen != 800_000 || !d.Payments[0].Confirmed {
+		d = asTransaction(t, e.Must(200, "POST", base+id+"/payments/"+pid+"/confirm", p.seller.Token, nil))
+		if d.Status != market.TransactionPaid || d.PaidFen != 800_000 || !d.Payments[0].Confirmed {
 			t.Fatalf("after confirmation: %+v", d)
 		}
 		got := e.Must(200, "GET", base+id, p.buyer.Token, nil).JSON()["payments"].([]any)[0].(map[string]any)
@@ -233,19 +233,19 @@ func TestPaymentConfirmation(t *testing.T) {
 
 		// The operator's payments are confirmed at once; a seller's payment
 		// is confirmed by the buyer or the operator.
-		id2 := newDeal(e, p, market.MarketLiuzhou, market.ChannelOnline)
-		d = asDeal(t, e.Must(201, "POST", base+id2+"/payments", p.opL.Token, payment(100_000, "OP-1")))
+		id2 := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOnline)
+		d = asTransaction(t, e.Must(201, "POST", base+id2+"/payments", p.opL.Token, payment(100_000, "OP-1")))
 		if !d.Payments[0].Confirmed || d.PaidFen != 100_000 || d.Payments[0].AddedByOrgID != p.opL.ID {
 			t.Fatalf("operator's payment: %+v", d)
 		}
-		d = asDeal(t, e.Must(201, "POST", base+id2+"/payments", p.seller.Token, payment(200_000, "SEL-2")))
+		d = asTransaction(t, e.Must(201, "POST", base+id2+"/payments", p.seller.Token, payment(200_000, "SEL-2")))
 		e.Must(403, "POST", base+id2+"/payments/"+d.Payments[1].ID+"/confirm", p.seller.Token, nil)
-		d = asDeal(t, e.Must(200, "POST", base+id2+"/payments/"+d.Payments[1].ID+"/confirm", p.buyer.Token, nil))
+		d = asTransaction(t, e.Must(200, "POST", base+id2+"/payments/"+d.Payments[1].ID+"/confirm", p.buyer.Token, nil))
 		if d.PaidFen != 300_000 || d.BookedFen != 300_000 {
 			t.Fatalf("after the buyer confirmed the seller's payment: %+v", d)
 		}
-		d = asDeal(t, e.Must(201, "POST", base+id2+"/payments", p.buyer.Token, payment(50_000, "BUY-2")))
-		d = asDeal(t, e.Must(200, "POST", base+id2+"/payments/"+d.Payments[2].ID+"/confirm", p.opL.Token, nil))
+		d = asTransaction(t, e.Must(201, "POST", base+id2+"/payments", p.buyer.Token, payment(50_000, "BUY-2")))
+		d = asTransaction(t, e.Must(200, "POST", base+id2+"/payments/"+d.Payments[2].ID+"/confirm", p.opL.Token, nil))
 		if d.PaidFen != 350_000 {
 			t.Fatalf("after the operator confirmed the buyer's payment: %+v", d)
 		}
@@ -267,8 +267,8 @@ func TestPaymentConfirmation(t *testing.T) {
 func TestConcurrentPaymentConfirmations(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
-		id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOnline)
-		d := asDeal(t, e.Must(201, "POST", "/api/v1/transactions/"+id+"/payments", p.buyer.Token, payment(300_000, "RACE-1")))
+		id := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOnline)
+		d := asTransaction(t, e.Must(201, "POST", "/api/v1/transactions/"+id+"/payments", p.buyer.Token, payment(300_000, "RACE-1")))
 		pid := d.Payments[0].ID
 		const n = 40
 		res := make([]*apptest.Response, n)
@@ -332,7 +332,7 @@ func TestSubsidyNewYearInBeijing(t *testing.T) {
 		}
 		p2025, p2026 := yearPolicy(2025), yearPolicy(2026)
 		deal := func(signedAt string) string {
-			id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) {
+			id := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) {
 				m["contract_amount_fen"], m["tech_amount_fen"], m["signed_at"] = 1_000_000, 1_000_000, signedAt
 			})
 			e.Must(201, "POST", "/api/v1/transactions/"+id+"/payments", p.opL.Token, payment(1_000_000, uniqueNo("PZ")))
@@ -345,8 +345,8 @@ func TestSubsidyNewYearInBeijing(t *testing.T) {
 
 		newYear := deal("2026-01-01T02:00:00+08:00") // 2025-12-31T18:00:00Z
 		lastMinute := deal("2025-12-31T23:59:00+08:00")
-		quote := func(dealID, policyID string) map[string]any {
-			return e.Must(200, "POST", "/api/v1/subsidies/quote", p.buyer.Token, quoteReq(dealID, policyID)).JSON()
+		quote := func(transactionID, policyID string) map[string]any {
+			return e.Must(200, "POST", "/api/v1/subsidies/quote", p.buyer.Token, quoteReq(transactionID, policyID)).JSON()
 		}
 		codes := func(q map[string]any) string {
 			var out []string
@@ -389,14 +389,14 @@ func TestNumbersFoldedWithNFKC(t *testing.T) {
 			}, s)
 		}
 		first := fw("HT-" + tag)
-		id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) { m["contract_no"] = " " + first + " " })
-		d := asDeal(t, e.Must(200, "GET", base+id, p.opL.Token, nil))
+		id := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) { m["contract_no"] = " " + first + " " })
+		d := asTransaction(t, e.Must(200, "GET", base+id, p.opL.Token, nil))
 		if d.ContractNo != first {
 			t.Fatalf("contract_no shown as %q, want %q as entered", d.ContractNo, first)
 		}
 		for _, again := range []string{"HT-" + tag, "ht-" + strings.ToLower(tag), fw("ht-" + strings.ToLower(tag))} {
 			r := e.Must(409, "POST", "/api/v1/transactions", p.opL.Token, func() map[string]any {
-				b := dealBody(p, market.MarketLiuzhou, market.ChannelOffline)
+				b := transactionBody(p, market.MarketLiuzhou, market.ChannelOffline)
 				b["contract_no"] = again
 				return b
 			}())
@@ -406,17 +406,17 @@ func TestNumbersFoldedWithNFKC(t *testing.T) {
 		}
 
 		reg := "DJ " + tag
-		d = asDeal(t, e.Must(200, "POST", base+id+"/register", p.opL.Token, registration(fw(reg), nil)))
+		d = asTransaction(t, e.Must(200, "POST", base+id+"/register", p.opL.Token, registration(fw(reg), nil)))
 		if d.RegistrationNo != fw(reg) {
 			t.Fatalf("registration_no shown as %q", d.RegistrationNo)
 		}
-		other := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline)
+		other := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline)
 		r := e.Must(409, "POST", base+other+"/register", p.opL.Token, registration("dj   "+strings.ToLower(tag), nil))
 		if !hasField(r, "registration_no") {
 			t.Fatalf("folded registration_no: %s", r.Body)
 		}
 
-		d = asDeal(t, e.Must(201, "POST", base+id+"/payments", p.opL.Token, payment(1000, fw("pz-1"))))
+		d = asTransaction(t, e.Must(201, "POST", base+id+"/payments", p.opL.Token, payment(1000, fw("pz-1"))))
 		if d.Payments[0].VoucherNo != fw("pz-1") {
 			t.Fatalf("voucher_no shown as %q", d.Payments[0].VoucherNo)
 		}

@@ -25,30 +25,30 @@ func orgQuotaLeft(t *testing.T, e *apptest.Env, p parties, policy string) int64 
 	var q struct {
 		Left *int64 `json:"remaining_org_quota_fen"`
 	}
-	r := e.Must(200, "POST", "/api/v1/subsidies/quote", p.buyer.Token, quoteReq(signedDeal(e, p, 1_000_000, 1_000_000), policy))
+	r := e.Must(200, "POST", "/api/v1/subsidies/quote", p.buyer.Token, quoteReq(signedTransaction(e, p, 1_000_000, 1_000_000), policy))
 	if err := json.Unmarshal(r.Body, &q); err != nil || q.Left == nil {
 		t.Fatalf("quote: %v %s", err, r.Body)
 	}
 	return *q.Left
 }
 
-func cancelDeal(e *apptest.Env, p parties, id string) *apptest.Response {
+func cancelTransaction(e *apptest.Env, p parties, id string) *apptest.Response {
 	e.T.Helper()
 	return e.Do("POST", "/api/v1/transactions/"+id+"/cancel", p.opL.Token, map[string]string{"reason": "合同解除"})
 }
 
-// TestCancelDealRejectsSubsidy: cancelling a deal rejects its live subsidy
+// TestCancelTransactionRejectsSubsidy: cancelling a deal rejects its live subsidy
 // application and gives back what an approved one reserved, in the same
 // transaction; the subsidy of a cancelled deal is never paid; a deal whose
 // subsidy is paid out cannot be cancelled.
-func TestCancelDealRejectsSubsidy(t *testing.T) {
+func TestCancelTransactionRejectsSubsidy(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		pid := loosePolicy(e, p, 15_000)
 
 		// The audit's reproduction: applied on a signed deal, approved,
 		// cancelled, disbursed.
-		deal := signedDeal(e, p, 1_000_000, 1_000_000) // 1% = 10 000 fen
+		deal := signedTransaction(e, p, 1_000_000, 1_000_000) // 1% = 10 000 fen
 		id := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(deal, pid)).Str("id")
 		e.Must(200, "POST", subsidyApps+"/"+id+"/review", p.gov.Token, reviewBody("approve", ""))
 		if _, approved, _ := policyMoney(t, e, pid); approved != 10_000 {
@@ -57,7 +57,7 @@ func TestCancelDealRejectsSubsidy(t *testing.T) {
 		if left := orgQuotaLeft(t, e, p, pid); left != 5_000 {
 			t.Fatalf("quota left after approval: %d", left)
 		}
-		if d := asDeal(t, e.Must(200, "POST", "/api/v1/transactions/"+deal+"/cancel", p.opL.Token,
+		if d := asTransaction(t, e.Must(200, "POST", "/api/v1/transactions/"+deal+"/cancel", p.opL.Token,
 			map[string]string{"reason": "合同解除"})); d.Status != "cancelled" {
 			t.Fatalf("cancelled: %+v", d)
 		}
@@ -89,9 +89,9 @@ func TestCancelDealRejectsSubsidy(t *testing.T) {
 		}
 
 		// A submitted application is rejected too; nothing was reserved.
-		deal = signedDeal(e, p, 1_000_000, 1_000_000)
+		deal = signedTransaction(e, p, 1_000_000, 1_000_000)
 		id = e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(deal, pid)).Str("id")
-		if r := cancelDeal(e, p, deal); r.Status != 200 {
+		if r := cancelTransaction(e, p, deal); r.Status != 200 {
 			t.Fatalf("cancel: %d %s", r.Status, r.Body)
 		}
 		if a := asApplication(t, e.Must(200, "GET", subsidyApps+"/"+id, p.buyer.Token, nil)); a.Status != "rejected" {
@@ -108,17 +108,17 @@ func TestCancelDealRejectsSubsidy(t *testing.T) {
 		}
 
 		// Disbursed: public money is out; the deal stays as it is.
-		deal = signedDeal(e, p, 1_000_000, 1_000_000)
+		deal = signedTransaction(e, p, 1_000_000, 1_000_000)
 		id = e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(deal, pid)).Str("id")
 		e.Must(200, "POST", subsidyApps+"/"+id+"/review", p.gov.Token, reviewBody("approve", ""))
 		e.Must(200, "POST", subsidyApps+"/"+id+"/disburse", p.gov.Token, map[string]string{"voucher_no": uniqueNo("BZ")})
 		audits := count(t, e, "audit_events", "")
-		r = cancelDeal(e, p, deal)
+		r = cancelTransaction(e, p, deal)
 		if r.Status != 409 || !strings.Contains(r.Str("detail"), "disbursed") || !strings.Contains(r.Str("detail"), "public money") ||
 			!strings.Contains(r.Str("detail"), id) {
 			t.Fatalf("cancelling a deal with a disbursed subsidy: %d %s", r.Status, r.Body)
 		}
-		if status, _, _ := dealState(t, e, deal); status != "signed" {
+		if status, _, _ := transactionState(t, e, deal); status != "signed" {
 			t.Fatalf("deal after the refused cancel: %s", status)
 		}
 		if a := asApplication(t, e.Must(200, "GET", subsidyApps+"/"+id, p.gov.Token, nil)); a.Status != "disbursed" {
@@ -136,16 +136,16 @@ func TestCancelDealRejectsSubsidy(t *testing.T) {
 	})
 }
 
-// TestDisburseRechecksDeal: disbursement looks at the deal as it is; the
+// TestDisburseRechecksTransaction: disbursement looks at the deal as it is; the
 // bureau may reject an approved application, which releases it.
-func TestDisburseRechecksDeal(t *testing.T) {
+func TestDisburseRechecksTransaction(t *testing.T) {
 	apptest.ForEach(t, func(t *testing.T, e *apptest.Env) {
 		p := newParties(e)
 		pid := loosePolicy(e, p, 0)
 
 		// A deal cancelled without its application being rejected (data
 		// from before cancelling did that): disbursement refuses.
-		deal := signedDeal(e, p, 1_000_000, 1_000_000)
+		deal := signedTransaction(e, p, 1_000_000, 1_000_000)
 		id := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(deal, pid)).Str("id")
 		e.Must(200, "POST", subsidyApps+"/"+id+"/review", p.gov.Token, reviewBody("approve", ""))
 		if _, err := e.Sys.DB.SQL().Exec("UPDATE transactions SET status = 'cancelled' WHERE id = ?", deal); err != nil {
@@ -181,7 +181,7 @@ func TestDisburseFollowsCertifiedAmount(t *testing.T) {
 		p := newParties(e)
 		pid := loosePolicy(e, p, 50_000)
 
-		deal := signedDeal(e, p, 1_000_000, 1_000_000)
+		deal := signedTransaction(e, p, 1_000_000, 1_000_000)
 		id := e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(deal, pid)).Str("id")
 		e.Must(200, "POST", subsidyApps+"/"+id+"/review", p.gov.Token, reviewBody("approve", ""))
 		e.Must(200, "POST", "/api/v1/transactions/"+deal+"/register", p.opL.Token, registration(uniqueNo("DJ"), 600_000))
@@ -215,7 +215,7 @@ func TestDisburseFollowsCertifiedAmount(t *testing.T) {
 		// A certified amount below the policy's minimum: nothing to pay, a
 		// 409 with the reason, and the application stays approved.
 		strict := loosePolicy(e, p, 0, func(m map[string]any) { m["min_tech_amount_fen"] = 800_000 })
-		deal = signedDeal(e, p, 1_000_000, 1_000_000)
+		deal = signedTransaction(e, p, 1_000_000, 1_000_000)
 		id = e.Must(201, "POST", subsidyApps, p.buyer.Token, quoteReq(deal, strict)).Str("id")
 		e.Must(200, "POST", subsidyApps+"/"+id+"/review", p.gov.Token, reviewBody("approve", ""))
 		e.Must(200, "POST", "/api/v1/transactions/"+deal+"/register", p.opL.Token, registration(uniqueNo("DJ"), 600_000))

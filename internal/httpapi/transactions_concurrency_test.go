@@ -76,7 +76,7 @@ func TestConcurrentPaymentsNeverOverflow(t *testing.T) {
 	requireMySQL(t)
 	e := apptest.New(t, store.DialectMySQL, nil)
 	p := newParties(e)
-	id := newDeal(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) {
+	id := newTransaction(e, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) {
 		m["contract_amount_fen"], m["tech_amount_fen"] = 50_000, 50_000
 	})
 	racePayments(t, []*apptest.Env{e}, p.opL.Token, id, 100, 1_000, 50_000)
@@ -91,7 +91,7 @@ func TestConcurrentPaymentsTwoInstances(t *testing.T) {
 	e1 := apptest.NewWithConfig(t, cfg)
 	e2 := apptest.NewWithConfig(t, cfg)
 	p := newParties(e1)
-	id := newDeal(e1, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) {
+	id := newTransaction(e1, p, market.MarketLiuzhou, market.ChannelOffline, func(m map[string]any) {
 		m["contract_amount_fen"], m["tech_amount_fen"] = 77_000, 60_000
 	})
 	// The second instance serves the same deal to the same token.
@@ -120,7 +120,7 @@ func TestConcurrentContractNo(t *testing.T) {
 			if i%2 == 1 {
 				mkt, op, e = market.MarketGuizhong, p.opG, e2
 			}
-			body := dealBody(p, mkt, market.ChannelOffline)
+			body := transactionBody(p, mkt, market.ChannelOffline)
 			body["contract_no"] = "RACE-2026-0001"
 			res[i] = e.Do("POST", "/api/v1/transactions", op.Token, body)
 		}()
