@@ -24,9 +24,6 @@ func (s *Server) listAuctions(c *fiber.Ctx) (any, error) {
 		return nil, err
 	}
 	f := market.AuctionFilter{Status: c.Query("status"), AchievementID: c.Query("achievement_id"), Page: pr}
-	if f.Status != "" && !market.HasCode(market.AuctionStatuses, f.Status) {
-		return nil, market.Invalid("status", "must be scheduled, open, sold, unsold or cancelled")
-	}
 	return s.deps.Auctions.ListAuctions(c.UserContext(), f)
 }
 

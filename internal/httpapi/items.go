@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"slices"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
@@ -67,17 +65,7 @@ func (h itemHandlers) list(c *fiber.Ctx) error {
 	}
 	f := market.ItemFilter{Kind: h.kind, Industry: c.Query("industry"), Status: c.Query("status"),
 		OrgID: c.Query("org_id"), RegionCode: c.Query("region_code"), Page: pr}
-	var p market.Problems
-	if f.Industry != "" && !market.HasCode(market.Industries, f.Industry) {
-		p.Add("industry", "must be an industry code of GET /meta")
-	}
-	if f.Status != "" && !slices.Contains(market.ItemStatuses, f.Status) {
-		p.Add("status", "must be one of draft, pending_review, published, rejected, closed")
-	}
-	if f.RegionCode != "" && !market.ValidRegionCode(f.RegionCode) {
-		p.Add("region_code", "must be a 6-digit administrative division code")
-	}
-	if err := p.Err(); err != nil {
+	if err := f.Validate(); err != nil {
 		return err
 	}
 	if done, err := h.cachedList(c, f); done {

@@ -23,16 +23,6 @@ func (s *Server) listNotices(c *fiber.Ctx) (any, error) {
 		return nil, err
 	}
 	f := market.NoticeFilter{Status: c.Query("status"), Kind: c.Query("kind"), AchievementID: c.Query("achievement_id"), Page: pr}
-	var p market.Problems
-	if f.Status != "" && !market.HasCode(market.NoticeStatuses, f.Status) {
-		p.Add("status", "must be active, completed or cancelled")
-	}
-	if f.Kind != "" && !market.HasCode(market.NoticeKinds, f.Kind) {
-		p.Add("kind", "must be agreed_price or listing")
-	}
-	if err := p.Err(); err != nil {
-		return nil, err
-	}
 	return s.deps.Notices.ListNotices(c.UserContext(), f)
 }
 

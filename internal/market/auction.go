@@ -450,6 +450,14 @@ type AuctionFilter struct {
 	Page          PageRequest
 }
 
+// Validate checks the filter's codes.
+func (f AuctionFilter) Validate() error {
+	if f.Status != "" && !HasCode(AuctionStatuses, f.Status) {
+		return Invalid("status", "must be scheduled, open, sold, unsold or cancelled")
+	}
+	return nil
+}
+
 // AuctionService runs auctions. Every method reads the actor from the
 // context.
 type AuctionService interface {

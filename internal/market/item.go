@@ -3,6 +3,7 @@ package market
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -486,6 +487,22 @@ type ItemFilter struct {
 	OrgID      string
 	RegionCode string
 	Page       PageRequest
+}
+
+// Validate checks the filter's codes. The list handler calls it before
+// the read cache, so a bad filter never reaches a cache key or the store.
+func (f ItemFilter) Validate() error {
+	var p Problems
+	if f.Industry != "" && !HasCode(Industries, f.Industry) {
+		p.Add("industry", "must be an industry code of GET /meta")
+	}
+	if f.Status != "" && !slices.Contains(ItemStatuses, f.Status) {
+		p.Add("status", "must be one of draft, pending_review, published, rejected, closed")
+	}
+	if f.RegionCode != "" && !ValidRegionCode(f.RegionCode) {
+		p.Add("region_code", "must be a 6-digit administrative division code")
+	}
+	return p.Err()
 }
 
 // ItemService manages demands and achievements. Every method reads the

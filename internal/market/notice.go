@@ -349,6 +349,18 @@ type NoticeFilter struct {
 	Page          PageRequest
 }
 
+// Validate checks the filter's codes.
+func (f NoticeFilter) Validate() error {
+	var p Problems
+	if f.Status != "" && !HasCode(NoticeStatuses, f.Status) {
+		p.Add("status", "must be active, completed or cancelled")
+	}
+	if f.Kind != "" && !HasCode(NoticeKinds, f.Kind) {
+		p.Add("kind", "must be agreed_price or listing")
+	}
+	return p.Err()
+}
+
 // NoticeService runs notices, their objections and applications. Every
 // method reads the actor from the context.
 type NoticeService interface {

@@ -315,6 +315,9 @@ func latestBids(q *gorm.DB, a *market.Auction) error {
 func (s *AuctionService) ListAuctions(ctx context.Context, f market.AuctionFilter) (_ market.Page[market.Auction], err error) {
 	defer wrap(&err, "store.ListAuctions")
 	var out market.Page[market.Auction]
+	if err := f.Validate(); err != nil {
+		return out, err
+	}
 	q := whereEq(s.db.gorm.WithContext(ctx).Model(&auctionRow{}), "status", f.Status, "achievement_id", f.AchievementID)
 	rows, next, err := fetchPage(q, f.Page, true, func(r *auctionRow) string { return r.ID })
 	if err != nil {

@@ -210,6 +210,9 @@ func (s *NoticeService) FindNotice(ctx context.Context, id string) (_ *market.No
 func (s *NoticeService) ListNotices(ctx context.Context, f market.NoticeFilter) (_ market.Page[market.Notice], err error) {
 	defer wrap(&err, "store.ListNotices")
 	var out market.Page[market.Notice]
+	if err := f.Validate(); err != nil {
+		return out, err
+	}
 	q := whereEq(s.db.gorm.WithContext(ctx).Model(&noticeRow{}), "status", f.Status, "kind", f.Kind, "achievement_id", f.AchievementID)
 	rows, next, err := fetchPage(q, f.Page, true, func(r *noticeRow) string { return r.ID })
 	if err != nil {
