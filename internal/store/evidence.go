@@ -64,16 +64,9 @@ func (s *EvidenceStore) AddEvidence(ctx context.Context, id string, up market.Ev
 	if err := market.CanOperateTransaction(a, t); err != nil {
 		return nil, err
 	}
-	ct, all, err := files.Sniff(content)
+	ct, key, size, err := putDocument(ctx, s.files, content, "evidence")
 	if err != nil {
-		return nil, market.Errorf(market.EBADREQUEST, "the file could not be read: %v", err)
-	}
-	if !slices.Contains(market.EvidenceContentTypes, ct) {
-		return nil, market.Invalid("file", "must be a PDF, JPEG or PNG file; this one reads as %s", ct)
-	}
-	key, size, err := s.files.Put(ctx, all)
-	if err != nil {
-		return nil, fmt.Errorf("store evidence file: %w", err)
+		return nil, err
 	}
 	ev := market.Evidence{ID: ulid.Make().String(), TransactionID: id, Kind: up.Kind, Filename: up.Filename,
 		Size: size, ContentType: ct, SHA256: key, UploadedByUserID: a.UserID, CreatedAt: s.db.now()}
@@ -126,4 +119,22 @@ func (s *EvidenceStore) OpenEvidence(ctx context.Context, id, eid string) (*mark
 	}
 	ev := row.evidence()
 	return &ev, rc, nil
+}
+
+// putDocument reads an uploaded document (deal evidence, a service
+// report), checks that its content is one of the accepted types and keeps
+// it in the files store: its sniffed content type, key and size.
+func putDocument(ctx context.Context, fs files.Store, content io.Reader, what string) (ct, key string, size int64, err error) {
+	ct, all, err := files.Sniff(content)
+	if err != nil {
+		return "", "", 0, market.Errorf(market.EBADREQUEST, "the file could not be read: %v", err)
+	}
+	if !slices.Contains(market.EvidenceContentTypes, ct) {
+		return "", "", 0, market.Invalid("file", "must be a PDF, JPEG or PNG file; this one reads as %s", ct)
+	}
+	key, size, err = fs.Put(ctx, all)
+	if err != nil {
+		return "", "", 0, fmt.Errorf("store %s file: %w", what, err)
+	}
+	return ct, key, size, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -252,16 +251,9 @@ func (s *ServiceOrderService) DeliverServiceOrder(ctx context.Context, id, filen
 	if _, err := market.OrderTransition(o.Status, market.ActionDeliverOrder); err != nil {
 		return nil, err
 	}
-	ct, all, err := files.Sniff(content)
+	ct, key, size, err := putDocument(ctx, s.files, content, "report")
 	if err != nil {
-		return nil, market.Errorf(market.EBADREQUEST, "the file could not be read: %v", err)
-	}
-	if !slices.Contains(market.EvidenceContentTypes, ct) {
-		return nil, market.Invalid("file", "must be a PDF, JPEG or PNG file; this one reads as %s", ct)
-	}
-	key, size, err := s.files.Put(ctx, all)
-	if err != nil {
-		return nil, fmt.Errorf("store report file: %w", err)
+		return nil, err
 	}
 	rep := &market.Report{Filename: market.CleanFilename(filename, "report"), Size: size, ContentType: ct, SHA256: key}
 	return s.changeOrder(ctx, id, market.ActionDeliverOrder, func(o *market.ServiceOrder, _ time.Time) error {
