@@ -178,32 +178,53 @@ func (s *SubsidyService) QuoteSubsidy(ctx context.Context, in market.SubsidyRequ
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	if in.IsVoucher() {
-		return s.quoteVoucher(ctx, in)
-	}
 	var q subsidy.Quote
 	err = s.db.snapshot(ctx, func(tx *gorm.DB) error {
-		t, err := findTransaction(ctx, tx, in.TransactionID, false, false)
+		// The subject (a transaction, or a voucher's booking or service
+		// order) as its parties and the bureau may see it; then the policy
+		// must fit its kind.
+		compute, err := quoteSubject(ctx, tx, in)
 		if err != nil {
-			return err
-		}
-		if err := market.CanQuoteSubsidy(market.ActorFrom(ctx), t); err != nil {
 			return err
 		}
 		p, err := findPolicy(tx.Session(&gorm.Session{NewDB: true}), in.PolicyID, false)
 		if err != nil {
 			return err
 		}
-		if err := market.PolicyFits(p, false); err != nil {
+		if err := market.PolicyFits(p, in.IsVoucher()); err != nil {
 			return err
 		}
-		q, err = quote(tx, p, t)
+		q, err = compute(p)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &q, nil
+}
+
+// quoteSubject finds the subject of a quote, checks the actor may quote
+// it, and returns the calculation under a policy.
+func quoteSubject(ctx context.Context, tx *gorm.DB, in market.SubsidyRequest) (func(*market.SubsidyPolicy) (subsidy.Quote, error), error) {
+	a := market.ActorFrom(ctx)
+	if in.IsVoucher() {
+		subj, err := visibleSubject(ctx, tx, in, false)
+		if err != nil {
+			return nil, err
+		}
+		if err := market.CanQuoteVoucher(a, subj); err != nil {
+			return nil, err
+		}
+		return func(p *market.SubsidyPolicy) (subsidy.Quote, error) { return quoteVoucherSubject(tx, p, subj, nil) }, nil
+	}
+	t, err := findTransaction(ctx, tx, in.TransactionID, false, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := market.CanQuoteSubsidy(a, t); err != nil {
+		return nil, err
+	}
+	return func(p *market.SubsidyPolicy) (subsidy.Quote, error) { return quote(tx, p, t) }, nil
 }
 
 // liveConflict names the live application that holds a transaction.

@@ -81,35 +81,6 @@ func quoteVoucherSubject(tx *gorm.DB, p *market.SubsidyPolicy, s *market.Voucher
 	return quoteFor(tx, p, s.ID, s.ClientOrgID, func(region string) subsidy.Deal { return subsidy.VoucherOf(s, region) }, own)
 }
 
-// quoteVoucher computes the voucher of a booking or service order under a
-// service policy for its parties and the bureau; nothing is stored.
-func (s *SubsidyService) quoteVoucher(ctx context.Context, in market.SubsidyRequest) (_ *subsidy.Quote, err error) {
-	defer wrap(&err, "store.quoteVoucher(%q)", in.Subject())
-	var q subsidy.Quote
-	err = s.db.snapshot(ctx, func(tx *gorm.DB) error {
-		subj, err := visibleSubject(ctx, tx, in, false)
-		if err != nil {
-			return err
-		}
-		if err := market.CanQuoteVoucher(market.ActorFrom(ctx), subj); err != nil {
-			return err
-		}
-		p, err := findPolicy(tx.Session(&gorm.Session{NewDB: true}), in.PolicyID, false)
-		if err != nil {
-			return err
-		}
-		if err := market.PolicyFits(p, true); err != nil {
-			return err
-		}
-		q, err = quoteVoucherSubject(tx, p, subj, nil)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &q, nil
-}
-
 // applyForVoucher files the client's voucher application for a completed
 // booking or service order, locking the subject first and the policy
 // next, as ApplyForSubsidy does with a deal.
