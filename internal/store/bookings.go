@@ -195,15 +195,7 @@ func (s *BookingService) ListBookings(ctx context.Context, f market.BookingFilte
 	default:
 		q = q.Where("(booker_org_id = ? OR owner_org_id = ?)", a.OrgID, a.OrgID)
 	}
-	rows, next, err := fetchPage(q, f.Page, true, func(r *bookingRow) string { return r.ID })
-	if err != nil {
-		return out, err
-	}
-	out.Items, out.NextCursor = make([]market.Booking, len(rows)), next
-	for i := range rows {
-		out.Items[i] = *rows[i].booking()
-	}
-	return out, nil
+	return listPage(q, f.Page, true, func(r *bookingRow) string { return r.ID }, (*bookingRow).booking)
 }
 
 // changeBooking runs one action on a booking through run. The lock order

@@ -188,13 +188,5 @@ func (s *InstrumentService) ListInstruments(ctx context.Context, f market.Instru
 		p := likePattern(strings.ToLower(f.Q))
 		q = q.Where("(LOWER(name) LIKE ? ESCAPE '!' OR LOWER(model) LIKE ? ESCAPE '!' OR LOWER(description) LIKE ? ESCAPE '!')", p, p, p)
 	}
-	rows, next, err := fetchPage(q, f.Page, true, func(r *instrumentRow) string { return r.ID })
-	if err != nil {
-		return out, err
-	}
-	out.Items, out.NextCursor = make([]market.Instrument, len(rows)), next
-	for i := range rows {
-		out.Items[i] = *rows[i].instrument()
-	}
-	return out, nil
+	return listPage(q, f.Page, true, func(r *instrumentRow) string { return r.ID }, (*instrumentRow).instrument)
 }

@@ -29,6 +29,20 @@ func fetchPage[R any](q *gorm.DB, pr market.PageRequest, desc bool, id func(*R) 
 	return rows, market.EncodeCursor(id(&rows[pr.Limit-1])), nil
 }
 
+// listPage is fetchPage answered as the domain's page: each row becomes
+// its domain value through conv.
+func listPage[R, T any](q *gorm.DB, pr market.PageRequest, desc bool, id func(*R) string, conv func(*R) *T) (market.Page[T], error) {
+	rows, next, err := fetchPage(q, pr, desc, id)
+	if err != nil {
+		return market.Page[T]{}, err
+	}
+	out := market.Page[T]{Items: make([]T, len(rows)), NextCursor: next}
+	for i := range rows {
+		out.Items[i] = *conv(&rows[i])
+	}
+	return out, nil
+}
+
 // whereEq adds "column = value" for every pair whose value is not empty:
 // the optional equality filters of list endpoints. Columns come from the
 // code, never from the request.

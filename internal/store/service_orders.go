@@ -168,15 +168,7 @@ func (s *ServiceOrderService) ListServiceOrders(ctx context.Context, f market.Se
 	default:
 		q = q.Where("(client_org_id = ? OR provider_org_id = ?)", a.OrgID, a.OrgID)
 	}
-	rows, next, err := fetchPage(q, f.Page, true, func(r *serviceOrderRow) string { return r.ID })
-	if err != nil {
-		return out, err
-	}
-	out.Items, out.NextCursor = make([]market.ServiceOrder, len(rows)), next
-	for i := range rows {
-		out.Items[i] = *rows[i].order()
-	}
-	return out, nil
+	return listPage(q, f.Page, true, func(r *serviceOrderRow) string { return r.ID }, (*serviceOrderRow).order)
 }
 
 // changeOrder runs one action on an order through run: its row lock,

@@ -89,13 +89,5 @@ func (s *ServiceService) ListServices(ctx context.Context, f market.ServiceFilte
 		return out, err
 	}
 	q := whereEq(s.db.gorm.WithContext(ctx).Model(&serviceRow{}), "kind", f.Kind, "org_id", f.OrgID)
-	rows, next, err := fetchPage(q, f.Page, true, func(r *serviceRow) string { return r.ID })
-	if err != nil {
-		return out, err
-	}
-	out.Items, out.NextCursor = make([]market.Service, len(rows)), next
-	for i := range rows {
-		out.Items[i] = *rows[i].service()
-	}
-	return out, nil
+	return listPage(q, f.Page, true, func(r *serviceRow) string { return r.ID }, (*serviceRow).service)
 }

@@ -419,13 +419,5 @@ func (s *SubsidyService) ListSubsidyApplications(ctx context.Context, f market.S
 	}
 	q := whereEq(s.db.gorm.WithContext(ctx).Model(&applicationRow{}), "buyer_org_id", scope, "status", f.Status,
 		"policy_id", f.PolicyID, "transaction_id", f.TransactionID, "buyer_org_id", f.BuyerOrgID)
-	rows, next, err := fetchPage(q, f.Page, true, func(r *applicationRow) string { return r.ID })
-	if err != nil {
-		return out, err
-	}
-	out.Items, out.NextCursor = make([]market.SubsidyApplication, len(rows)), next
-	for i := range rows {
-		out.Items[i] = *rows[i].application()
-	}
-	return out, nil
+	return listPage(q, f.Page, true, func(r *applicationRow) string { return r.ID }, (*applicationRow).application)
 }

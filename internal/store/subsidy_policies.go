@@ -178,15 +178,7 @@ func (s *SubsidyService) ListSubsidyPolicies(ctx context.Context, f market.Subsi
 	if f.EffectiveOn != "" {
 		q = q.Where("effective_from <= ? AND effective_to >= ?", f.EffectiveOn, f.EffectiveOn)
 	}
-	rows, next, err := fetchPage(q, f.Page, true, func(r *policyRow) string { return r.ID })
-	if err != nil {
-		return out, err
-	}
-	out.Items, out.NextCursor = make([]market.SubsidyPolicy, len(rows)), next
-	for i := range rows {
-		out.Items[i] = *rows[i].policy()
-	}
-	return out, nil
+	return listPage(q, f.Page, true, func(r *policyRow) string { return r.ID }, (*policyRow).policy)
 }
 
 // UpdateSubsidyPolicy edits an active policy in place. Its name and
