@@ -387,16 +387,27 @@ func TestWithSignal(t *testing.T) {
 	}
 }
 
-// A candidate that ranks the source first among its own matches gains on
-// one that would serve another demand first, and says so.
+// Asked for, a candidate that ranks the source first among its own
+// matches gains on one that would serve another demand first, and says
+// so. Not asked for (the default), nothing of it shows.
 func TestReciprocalRank(t *testing.T) {
 	d1 := demand("d1")
-	items, err := Match(context.Background(), fixtureEngine(t), d1, 10)
+	recip := Options{Reciprocal: true}
+	items, err := MatchWith(context.Background(), fixtureEngine(t), d1, 10, recip)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(items) == 0 || !slices.Contains(items[0].Reasons, reciprocalReason) {
 		t.Fatalf("Match(d1) = %+v, want a1 first, with d1 its own first match", items)
+	}
+	plainItems, err := Match(context.Background(), fixtureEngine(t), d1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range plainItems {
+		if slices.Contains(it.Reasons, reciprocalReason) {
+			t.Fatalf("the default match used the reciprocal rank: %+v", it)
+		}
 	}
 
 	// mine is a1 again; hub shares d1's words too, but is about what dx
@@ -418,7 +429,7 @@ func TestReciprocalRank(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	after, err := Match(context.Background(), eng, d1, 20)
+	after, err := MatchWith(context.Background(), eng, d1, 20, recip)
 	if err != nil {
 		t.Fatal(err)
 	}
