@@ -349,7 +349,7 @@ func (s *System) Server() *httpapi.Server {
 		Intents: s.Intents, Transactions: s.Transactions, Vocabulary: s.Vocabulary.Notifying(s.Vocab), Feedback: s.Feedback, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
 		Instruments: store.NewInstrumentService(s.DB), Bookings: store.NewBookingService(s.DB),
 		Services: store.NewServiceService(s.DB), ServiceOrders: store.NewServiceOrderService(s.DB, s.Files),
-		Search: &matching.Service{Items: s.Items, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.Feedback}, Registry: reg,
+		Search: &matching.Service{Items: s.Items, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.Feedback, Reciprocal: s.Cfg.MatchReciprocal}, Registry: reg,
 		Notices: s.Notices, Auctions: s.Auctions, Live: s.Live,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},
 			{Name: "search", Check: s.Search.Ping}},

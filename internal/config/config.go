@@ -72,6 +72,11 @@ type Config struct {
 	// calendar days, both ends included (TECHMARKET_NOTICE_MIN_DAYS,
 	// default 15).
 	NoticeMinDays int
+
+	// MatchReciprocal turns on matching's reciprocal rank
+	// (TECHMARKET_MATCH_RECIPROCAL, default false): better rankings for
+	// ten more matches per match (docs/matching.md).
+	MatchReciprocal bool
 	// PriceSweepInterval is how often each instance closes due auctions
 	// and ends due notice periods (TECHMARKET_PRICE_SWEEP_INTERVAL,
 	// default 1s).
@@ -158,6 +163,13 @@ func Load(getenv func(string) string) (Config, error) {
 				c.JWTOldSecrets = append(c.JWTOldSecrets, s)
 			}
 		}
+	}
+	if v := strings.TrimSpace(getenv("TECHMARKET_MATCH_RECIPROCAL")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("TECHMARKET_MATCH_RECIPROCAL=%q: want true or false", v))
+		}
+		c.MatchReciprocal = b
 	}
 	if v := strings.TrimSpace(getenv("TECHMARKET_TRUST_PROXY")); v != "" {
 		list, err := ParseTrustedProxies(v)

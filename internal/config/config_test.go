@@ -25,12 +25,13 @@ func TestOverrides(t *testing.T) {
 		"TECHMARKET_BODY_LIMIT": "2048", "TECHMARKET_RATE_LIMIT": "60", "TECHMARKET_LOGIN_LIMIT": "3",
 		"TECHMARKET_DB_DSN": "root@tcp(db:3306)/x", "TECHMARKET_ACCESS_TTL": "5m",
 		"TECHMARKET_JWT_OLD_SECRETS": "a, b ,", "TECHMARKET_TRUST_PROXY": "true", "TECHMARKET_REGISTER_LIMIT": "5",
+		"TECHMARKET_MATCH_RECIPROCAL": "true",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.BodyLimit != 2048 || c.RateLimit != 60 || c.LoginLimit != 3 || c.DBDSN == "" ||
-		c.AccessTTL != 5*time.Minute || len(c.JWTOldSecrets) != 2 || len(c.TrustedProxies) != len(PrivateNetworks) || c.RegisterLimit != 5 {
+		c.AccessTTL != 5*time.Minute || len(c.JWTOldSecrets) != 2 || len(c.TrustedProxies) != len(PrivateNetworks) || c.RegisterLimit != 5 || !c.MatchReciprocal {
 		t.Fatalf("overrides: %+v", c)
 	}
 }
@@ -39,11 +40,12 @@ func TestBadValues(t *testing.T) {
 	_, err := Load(env(map[string]string{
 		"TECHMARKET_BODY_LIMIT": "1MB", "TECHMARKET_RATE_LIMIT": "-1", "TECHMARKET_ACCESS_TTL": "soon",
 		"TECHMARKET_JWT_SECRET": "short", "TECHMARKET_LOG_LEVEL": "loud", "TECHMARKET_REGISTER_LIMIT": "20/h",
+		"TECHMARKET_MATCH_RECIPROCAL": "sometimes",
 	}))
 	if err == nil {
 		t.Fatal("bad values accepted")
 	}
-	for _, want := range []string{"TECHMARKET_BODY_LIMIT", "TECHMARKET_RATE_LIMIT", "TECHMARKET_ACCESS_TTL", "TECHMARKET_JWT_SECRET", "TECHMARKET_LOG_LEVEL", "TECHMARKET_REGISTER_LIMIT"} {
+	for _, want := range []string{"TECHMARKET_BODY_LIMIT", "TECHMARKET_RATE_LIMIT", "TECHMARKET_ACCESS_TTL", "TECHMARKET_JWT_SECRET", "TECHMARKET_LOG_LEVEL", "TECHMARKET_REGISTER_LIMIT", "TECHMARKET_MATCH_RECIPROCAL"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not name %s: %v", want, err)
 		}

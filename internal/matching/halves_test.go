@@ -99,6 +99,11 @@ func weightVariants() []struct {
 		name string
 		w    weights
 	}{
+		{"no reciprocal rank", with(func(w *weights) { w.mutual = 0 })},
+		{"reciprocal 0.2", with(func(w *weights) { w.mutual = 0.2 })},
+		{"reciprocal 0.5", with(func(w *weights) { w.mutual = 0.5 })},
+		{"reciprocal top 5", with(func(w *weights) { w.mutualTop = 5 })},
+		{"reciprocal top 20", with(func(w *weights) { w.mutualTop = 20 })},
 		{"text 0.20, shared 0.25", with(func(w *weights) { w.text, w.shared = 0.20, 0.25 })},
 		{"text 0.05, shared 0.40", with(func(w *weights) { w.text, w.shared = 0.05, 0.40 })},
 		{"concept 0.40, shared 0.25", with(func(w *weights) { w.concept, w.shared = 0.40, 0.25 })},

@@ -386,3 +386,66 @@ func TestWithSignal(t *testing.T) {
 		}
 	}
 }
+
+// Asked for, a candidate that ranks the source first among its own
+// matches gains on one that would serve another demand first, and says
+// so. Not asked for (the default), nothing of it shows.
+func TestReciprocalRank(t *testing.T) {
+	d1 := demand("d1")
+	recip := Options{Reciprocal: true}
+	items, err := MatchWith(context.Background(), fixtureEngine(t), d1, 10, recip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) == 0 || !slices.Contains(items[0].Reasons, reciprocalReason) {
+		t.Fatalf("Match(d1) = %+v, want a1 first, with d1 its own first match", items)
+	}
+	plainItems, err := Match(context.Background(), fixtureEngine(t), d1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range plainItems {
+		if slices.Contains(it.Reasons, reciprocalReason) {
+			t.Fatalf("the default match used the reciprocal rank: %+v", it)
+		}
+	}
+
+	// mine is a1 again; hub shares d1's words too, but is about what dx
+	// asks for.
+	mine := searchtest.Achievements()[0]
+	mine.ID, mine.OrgID = "r1", "or1"
+	hub := mine
+	hub.ID, hub.OrgID = "r2", "or2"
+	hub.Title = "螺蛳粉酸笋发酵汤料包装减重"
+	hub.Keywords = []string{"螺蛳粉", "酸笋", "发酵", "汤料", "包装减重", "汽车零部件"}
+	hub.Body = "螺蛳粉汤料与酸笋发酵的杀菌包装，包装减重。"
+	dx := d1
+	dx.ID, dx.OrgID = "dx", "odx"
+	dx.Title, dx.Keywords, dx.Body = hub.Title, hub.Keywords, hub.Body
+	eng := fixtureEngine(t, mine, hub, dx)
+	plain := defaultWeights
+	plain.mutual = 0
+	before, err := match(context.Background(), eng, d1, 20, plain, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := MatchWith(context.Background(), eng, d1, 20, recip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := find(before, "r1")
+	b2, _ := find(before, "r2")
+	a1, _ := find(after, "r1")
+	a2, _ := find(after, "r2")
+	if b1.ID == "" || b2.ID == "" || a1.ID == "" || a2.ID == "" {
+		t.Fatalf("both should be listed: %+v", after)
+	}
+	if a1.Score-a2.Score <= b1.Score-b2.Score {
+		t.Errorf("the listing that serves another demand first gained on the one that serves d1: before %v / %v, after %v / %v", b1.Score, b2.Score, a1.Score, a2.Score)
+	}
+	for _, it := range after {
+		if it.Score < 0 || it.Score > 1 {
+			t.Errorf("score %v out of 0..1", it.Score)
+		}
+	}
+}

@@ -16,6 +16,8 @@ type Service struct {
 	// Signals, when set, gives the feedback, accepted intents and signed
 	// deals of each pair, which move later rankings.
 	Signals market.FeedbackService
+	// Reciprocal turns on the reciprocal rank (Options.Reciprocal).
+	Reciprocal bool
 }
 
 // Matches ranks the published items of the other kind for one item. Its
@@ -36,7 +38,7 @@ func (s *Service) Matches(ctx context.Context, kind market.ItemKind, id string, 
 	if it.Status != market.StatusPublished {
 		return nil, market.Conflict("only published items are matched; this one is %s", it.Status)
 	}
-	o := Options{Lexicon: s.Vocabulary.Lexicon()}
+	o := Options{Lexicon: s.Vocabulary.Lexicon(), Reciprocal: s.Reciprocal}
 	if s.Signals != nil {
 		if o.Signals, err = s.Signals.MatchSignals(ctx, kind, id); err != nil {
 			return nil, err
