@@ -216,8 +216,7 @@ func checkNoLivePricing(tx *gorm.DB, achievementID string) error {
 	var n noticeRow
 	err := tx.Select("id").Where("achievement_id = ? AND status = ?", achievementID, market.NoticeActive).Take(&n).Error
 	if err == nil {
-		return &market.Error{Code: market.ECONFLICT, Message: "achievement " + achievementID + " has active notice " + n.ID,
-			Fields: []market.FieldError{{Field: "achievement_id", Message: "has active notice " + n.ID}}}
+		return market.Conflict("achievement %s has active notice %s", achievementID, n.ID).On("achievement_id", "has active notice "+n.ID)
 	}
 	if !errors.Is(err, errNotFound) {
 		return err
@@ -226,8 +225,7 @@ func checkNoLivePricing(tx *gorm.DB, achievementID string) error {
 	err = tx.Select("id").Where("achievement_id = ? AND status IN ?", achievementID,
 		[]string{market.AuctionScheduled, market.AuctionOpen}).Take(&au).Error
 	if err == nil {
-		return &market.Error{Code: market.ECONFLICT, Message: "achievement " + achievementID + " has live auction " + au.ID,
-			Fields: []market.FieldError{{Field: "achievement_id", Message: "has live auction " + au.ID}}}
+		return market.Conflict("achievement %s has live auction %s", achievementID, au.ID).On("achievement_id", "has live auction "+au.ID)
 	}
 	if !errors.Is(err, errNotFound) {
 		return err

@@ -163,9 +163,8 @@ func overlapping(q *gorm.DB, b *market.Booking) error {
 	}
 	c := rows[0]
 	slot := c.StartsAt.UTC().Format(time.RFC3339) + "/" + c.EndsAt.UTC().Format(time.RFC3339)
-	return &market.Error{Code: market.ECONFLICT,
-		Message: "the slot overlaps booking " + c.ID + " (" + c.Status + ") of this instrument, " + slot,
-		Fields:  []market.FieldError{{Field: "starts_at", Message: "overlaps the booked slot " + slot}}}
+	return market.Conflict("the slot overlaps booking %s (%s) of this instrument, %s", c.ID, c.Status, slot).
+		On("starts_at", "overlaps the booked slot "+slot)
 }
 
 // FindBooking returns a booking to its booker and the instrument's owner.

@@ -165,8 +165,7 @@ func voucherConflict(tx *gorm.DB, s *market.VoucherSubject) error {
 		First(&row, "live_transaction_id = ?", s.ID).Error; err == nil {
 		msg += ": " + row.ID + " (" + row.Status + ")"
 	}
-	return &market.Error{Code: market.ECONFLICT, Message: msg,
-		Fields: []market.FieldError{{Field: s.Field, Message: "already has a live subsidy application"}}}
+	return market.Conflict("%s", msg).On(s.Field, "already has a live subsidy application")
 }
 
 // recheck computes an application's quote again inside its change, under
