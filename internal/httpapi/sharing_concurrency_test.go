@@ -8,7 +8,6 @@ import (
 
 	"github.com/liuzhou-techmarket/techmarket/internal/apptest"
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
-	"github.com/liuzhou-techmarket/techmarket/internal/store"
 )
 
 // TestBookingOverlapRaceTwoInstances: 50 concurrent requests through two
@@ -19,9 +18,7 @@ import (
 // 10:00 does not overlap one starting at 10:00. Ten further requests that
 // straddle two slots (09:30–10:30) all lose.
 func TestBookingOverlapRaceTwoInstances(t *testing.T) {
-	requireMySQL(t)
-	cfg := apptest.Config(t, store.DialectMySQL)
-	envs := []*apptest.Env{apptest.NewWithConfig(t, cfg), apptest.NewWithConfig(t, cfg)}
+	envs := twoMySQLInstances(t)
 	e := envs[0]
 	p := newParties(e)
 	id := newInstrument(e, p.seller)

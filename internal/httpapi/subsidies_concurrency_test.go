@@ -85,18 +85,14 @@ func TestConcurrentSubsidyApprovalsBudget(t *testing.T) {
 // app instances on one MariaDB and one Redis: the budget is guarded by the
 // database, not by anything in one process.
 func TestConcurrentSubsidyApprovalsTwoInstances(t *testing.T) {
-	requireMySQL(t)
-	cfg := apptest.Config(t, store.DialectMySQL)
-	raceBudget(t, []*apptest.Env{apptest.NewWithConfig(t, cfg), apptest.NewWithConfig(t, cfg)})
+	raceBudget(t, twoMySQLInstances(t))
 }
 
 // TestConcurrentSubsidyAnnualCap races 30 approvals of one buyer, half
 // under a policy and half under its new version (the annual cap counts
 // across versions), against an annual cap that fits 10, on two instances.
 func TestConcurrentSubsidyAnnualCap(t *testing.T) {
-	requireMySQL(t)
-	cfg := apptest.Config(t, store.DialectMySQL)
-	envs := []*apptest.Env{apptest.NewWithConfig(t, cfg), apptest.NewWithConfig(t, cfg)}
+	envs := twoMySQLInstances(t)
 	e := envs[0]
 	p := newParties(e)
 	const each, cap, total = 10_000, 100_000, 30

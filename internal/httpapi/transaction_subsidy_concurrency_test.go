@@ -7,7 +7,6 @@ import (
 
 	"github.com/liuzhou-techmarket/techmarket/internal/apptest"
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
-	"github.com/liuzhou-techmarket/techmarket/internal/store"
 )
 
 // TestAutoApplyRacesBuyerApplication: each of many registered deals gets
@@ -15,9 +14,7 @@ import (
 // applies by hand, over two instances. Every payment succeeds, no request
 // fails with a 5xx, and each deal ends with exactly one live application.
 func TestAutoApplyRacesBuyerApplication(t *testing.T) {
-	requireMySQL(t)
-	cfg := apptest.Config(t, store.DialectMySQL)
-	envs := []*apptest.Env{apptest.NewWithConfig(t, cfg), apptest.NewWithConfig(t, cfg)}
+	envs := twoMySQLInstances(t)
 	e := envs[0]
 	p := newParties(e)
 	// Registration is not required, so the buyer's own application is

@@ -20,6 +20,16 @@ func requireMySQL(t *testing.T) {
 	}
 }
 
+// twoMySQLInstances returns two app instances on one MariaDB database and
+// one Redis (skipping without MariaDB): what tests of races between
+// instances run on.
+func twoMySQLInstances(t *testing.T) []*apptest.Env {
+	t.Helper()
+	requireMySQL(t)
+	cfg := apptest.Config(t, store.DialectMySQL)
+	return []*apptest.Env{apptest.NewWithConfig(t, cfg), apptest.NewWithConfig(t, cfg)}
+}
+
 // racePayments fires n payments of amount at one deal, spread over the
 // given instances, and checks that the database never holds more than the
 // contract amount and that every 201 stands for exactly one stored payment.

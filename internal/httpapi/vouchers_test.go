@@ -13,7 +13,6 @@ import (
 
 	"github.com/liuzhou-techmarket/techmarket/internal/apptest"
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
-	"github.com/liuzhou-techmarket/techmarket/internal/store"
 )
 
 // voucherPolicyBody is an innovation voucher: half the fee of a local
@@ -259,9 +258,7 @@ func insertCompletedOrders(t *testing.T, e *apptest.Env, client, provider string
 // all at once through two instances on one MariaDB: exactly 50 win, the
 // others are 409 budget_exhausted, and the budget is never passed.
 func TestConcurrentVoucherApprovalsTwoInstances(t *testing.T) {
-	requireMySQL(t)
-	cfg := apptest.Config(t, store.DialectMySQL)
-	envs := []*apptest.Env{apptest.NewWithConfig(t, cfg), apptest.NewWithConfig(t, cfg)}
+	envs := twoMySQLInstances(t)
 	e := envs[0]
 	p := newParties(e)
 	const each, fit, total = 10_000, 50, 200
