@@ -251,12 +251,7 @@ func (t *Transaction) Confirm(now time.Time) error {
 // Decline is the other party's refusal of a deal logged by one party: it
 // is cancelled with the reason given.
 func (t *Transaction) Decline(c Cancellation, now time.Time) error {
-	to, err := TransactionTransition(t.Status, ActionDecline)
-	if err != nil {
-		return err
-	}
-	t.Status, t.CancelledAt, t.CancelReason, t.UpdatedAt = to, &now, c.Reason, now
-	return nil
+	return t.cancel(ActionDecline, c, now)
 }
 
 // Complete closes a paid deal.
@@ -271,7 +266,12 @@ func (t *Transaction) Complete(now time.Time) error {
 
 // Cancel cancels a deal that is not yet paid.
 func (t *Transaction) Cancel(c Cancellation, now time.Time) error {
-	to, err := TransactionTransition(t.Status, ActionCancel)
+	return t.cancel(ActionCancel, c, now)
+}
+
+// cancel ends the deal by action (a decline or a cancel) with its reason.
+func (t *Transaction) cancel(action string, c Cancellation, now time.Time) error {
+	to, err := TransactionTransition(t.Status, action)
 	if err != nil {
 		return err
 	}
