@@ -64,7 +64,16 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout io.Writer)
 	// updates make exactly one instance close each auction.
 	pricesDone := make(chan struct{})
 	go func() { defer close(pricesDone); sys.Prices.Run(wctx) }()
-	defer func() { stopWorker(); <-workerDone; <-vocabDone; <-pricesDone }()
+	// Each instance keeps the listings' own rankings for matching's
+	// reciprocal rank in its memory.
+	warmDone := make(chan struct{})
+	go func() {
+		defer close(warmDone)
+		if sys.Warmer != nil {
+			sys.Warmer.Run(wctx)
+		}
+	}()
+	defer func() { stopWorker(); <-workerDone; <-vocabDone; <-pricesDone; <-warmDone }()
 	tcp, err := net.Listen("tcp", sys.Cfg.Addr)
 	if err != nil {
 		return err

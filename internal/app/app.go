@@ -93,8 +93,27 @@ type System struct {
 	Auctions *store.AuctionService
 	Prices   *pricing.Sweeper
 	Live     *live.Hub
+	// Rankings keeps the listings' own rankings for matching's reciprocal
+	// rank, and Warmer keeps them all there (serve runs it); both nil when
+	// TECHMARKET_MATCH_RECIPROCAL is false.
+	Rankings *matching.Rankings
+	Warmer   *matching.Warmer
 	// stopRelay ends the Redis relay of Live.
 	stopRelay func()
+}
+
+// publishedDocuments is a page of published listings as the engines index
+// them, for the Warmer.
+func (s *System) publishedDocuments(ctx context.Context, kind search.Kind, after string, n int) ([]search.Document, error) {
+	items, err := s.DB.PublishedItems(ctx, market.ItemKind(kind), after, n)
+	if err != nil {
+		return nil, err
+	}
+	docs := make([]search.Document, len(items))
+	for i, it := range items {
+		docs[i] = search.FromItem(it)
+	}
+	return docs, nil
 }
 
 // NewLogger returns a JSON logger at the configured level.
@@ -190,6 +209,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*System, er
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	sys.Outbox = &outbox.Worker{Store: sys.DB, Engine: sys.Search, Log: log}
+	if cfg.MatchReciprocal {
+		sys.Rankings = matching.NewRankings(0, 0)
+		sys.Warmer = &matching.Warmer{Rankings: sys.Rankings, Engine: sys.Search, Vocabulary: sys.Lexicon, Log: log,
+			Listings: sys.publishedDocuments, Settled: func(ctx context.Context) (bool, error) {
+				n, err := sys.DB.OutboxBacklog(ctx)
+				return n == 0, err
+			}}
+	}
 	sys.Vocabulary = &vocabulary.Watcher{Source: sys.Vocab, Apply: sys.ApplyVocabulary, Log: log}
 	sys.openPricing(ctx)
 	keys, err := signingKeys(ctx, cfg, sys.DB, log)
@@ -349,7 +376,7 @@ func (s *System) Server() *httpapi.Server {
 		Intents: s.Intents, Transactions: s.Transactions, Vocabulary: s.Vocabulary.Notifying(s.Vocab), Feedback: s.Feedback, Evidence: store.NewEvidenceStore(s.DB, s.Files), Cache: s.Cache, Reads: s.Reads,
 		Instruments: store.NewInstrumentService(s.DB), Bookings: store.NewBookingService(s.DB),
 		Services: store.NewServiceService(s.DB), ServiceOrders: store.NewServiceOrderService(s.DB, s.Files),
-		Search: &matching.Service{Items: s.Items, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.Feedback, Reciprocal: s.Cfg.MatchReciprocal}, Registry: reg,
+		Search: &matching.Service{Items: s.Items, Engine: s.Search, Vocabulary: s.Lexicon, Signals: s.Feedback, Reciprocal: s.Cfg.MatchReciprocal, Rankings: s.Rankings}, Registry: reg,
 		Notices: s.Notices, Auctions: s.Auctions, Live: s.Live,
 		Ready: []httpapi.Checker{{Name: "database", Check: s.DB.Ping}, {Name: "cache", Check: s.Cache.Ping},
 			{Name: "search", Check: s.Search.Ping}},

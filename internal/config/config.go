@@ -74,8 +74,9 @@ type Config struct {
 	NoticeMinDays int
 
 	// MatchReciprocal turns on matching's reciprocal rank
-	// (TECHMARKET_MATCH_RECIPROCAL, default false): better rankings for
-	// ten more matches per match (docs/matching.md).
+	// (TECHMARKET_MATCH_RECIPROCAL, default true): better rankings, read
+	// from the listings' own rankings each instance keeps in memory
+	// (docs/matching.md).
 	MatchReciprocal bool
 	// PriceSweepInterval is how often each instance closes due auctions
 	// and ends due notice periods (TECHMARKET_PRICE_SWEEP_INTERVAL,
@@ -164,6 +165,7 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
+	c.MatchReciprocal = true
 	if v := strings.TrimSpace(getenv("TECHMARKET_MATCH_RECIPROCAL")); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

@@ -15,7 +15,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Addr != ":8080" || c.DataDir != "./data" || c.DBDSN != "" || c.RedisURL != "" ||
 		c.BodyLimit != 1<<20 || c.UploadLimit != 20<<20 || c.RateLimit != 1200 || c.LoginLimit != 10 ||
-		c.AccessTTL != 15*time.Minute || c.RegisterLimit != 20 {
+		c.AccessTTL != 15*time.Minute || c.RegisterLimit != 20 || !c.MatchReciprocal {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -25,13 +25,13 @@ func TestOverrides(t *testing.T) {
 		"TECHMARKET_BODY_LIMIT": "2048", "TECHMARKET_RATE_LIMIT": "60", "TECHMARKET_LOGIN_LIMIT": "3",
 		"TECHMARKET_DB_DSN": "root@tcp(db:3306)/x", "TECHMARKET_ACCESS_TTL": "5m",
 		"TECHMARKET_JWT_OLD_SECRETS": "a, b ,", "TECHMARKET_TRUST_PROXY": "true", "TECHMARKET_REGISTER_LIMIT": "5",
-		"TECHMARKET_MATCH_RECIPROCAL": "true",
+		"TECHMARKET_MATCH_RECIPROCAL": "false",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.BodyLimit != 2048 || c.RateLimit != 60 || c.LoginLimit != 3 || c.DBDSN == "" ||
-		c.AccessTTL != 5*time.Minute || len(c.JWTOldSecrets) != 2 || len(c.TrustedProxies) != len(PrivateNetworks) || c.RegisterLimit != 5 || !c.MatchReciprocal {
+		c.AccessTTL != 5*time.Minute || len(c.JWTOldSecrets) != 2 || len(c.TrustedProxies) != len(PrivateNetworks) || c.RegisterLimit != 5 || c.MatchReciprocal {
 		t.Fatalf("overrides: %+v", c)
 	}
 }

@@ -101,7 +101,7 @@ func TestQualitySharedSet(t *testing.T) {
 	plain := defaultWeights
 	plain.mutual = 0
 	off := measure(t, set, eng, plain)
-	t.Logf("match demand → achievements %v   (BM25 %v; without the reciprocal rank, the default: %v)", f.forward, f.baseForward, off.forward)
+	t.Logf("match demand → achievements %v   (BM25 %v; without the reciprocal rank (TECHMARKET_MATCH_RECIPROCAL=false): %v)", f.forward, f.baseForward, off.forward)
 	t.Logf("match achievement → demands %v   (without the reciprocal rank: %v)", f.backward, off.backward)
 	t.Logf("search                      %v   (BM25 %v)", f.search, f.baseSearch)
 	for _, ab := range ablations() {
@@ -120,8 +120,8 @@ func TestQualitySharedSet(t *testing.T) {
 		// on the odd half, where the even half reached 0.821.
 		{"match demand → achievements", f.forward, f.baseForward, 0.81, 0.10},
 		{"match achievement → demands", f.backward, relevance.Figures{}, 0.91, 0},
-		{"match demand → achievements, no reciprocal rank (default)", off.forward, f.baseForward, 0.79, 0.10},
-		{"match achievement → demands, no reciprocal rank (default)", off.backward, relevance.Figures{}, 0.89, 0},
+		{"match demand → achievements, no reciprocal rank (RECIPROCAL=false)", off.forward, f.baseForward, 0.79, 0.10},
+		{"match achievement → demands, no reciprocal rank (RECIPROCAL=false)", off.backward, relevance.Figures{}, 0.89, 0},
 		{"search", f.search, f.baseSearch, 0.86, 0.10},
 	} {
 		if c.got.NDCG < c.floor {

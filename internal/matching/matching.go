@@ -92,10 +92,12 @@ type Options struct {
 	Signals map[string]market.PairSignal
 	// Reciprocal also ranks the best candidates by how src ranks among
 	// their own matches (the reciprocal rank, see reciprocal). It is
-	// worth +0.02 nDCG@10 on the independent set and costs ten more
-	// matches per match, so the service asks for it only when
-	// TECHMARKET_MATCH_RECIPROCAL is set (docs/matching.md).
+	// worth +0.02 nDCG@10 on the independent set and costs up to ten
+	// more matches per match, fewer the more of them Rankings holds.
 	Reciprocal bool
+	// Rankings, when set, keeps the candidates' own rankings between
+	// matches (see Rankings); nil computes each one every time.
+	Rankings *Rankings
 }
 
 // MatchWith is Match with the vocabulary in force and the market's
@@ -165,7 +167,7 @@ func match(ctx context.Context, eng search.Engine, src search.Document, limit in
 	}
 	if w.mutual > 0 {
 		sortItems(out)
-		if err := reciprocal(ctx, eng, src, out, res.Hits, w, lex); err != nil {
+		if err := reciprocal(ctx, eng, src, out, res.Hits, w, o, lex); err != nil {
 			return nil, err
 		}
 	}
@@ -207,7 +209,7 @@ const reciprocalReason = "双向匹配: 对方的匹配中也排第一"
 // every score is divided by 1 + w.mutual to stay in 0..1; a first place
 // is said in the reasons. The reverse matches run concurrently, at most
 // GOMAXPROCS at a time.
-func reciprocal(ctx context.Context, eng search.Engine, src search.Document, out []Item, hits []search.Hit, w weights, lex *search.Lexicon) error {
+func reciprocal(ctx context.Context, eng search.Engine, src search.Document, out []Item, hits []search.Hit, w weights, o Options, lex *search.Lexicon) error {
 	back := w
 	back.mutual = 0
 	docs := make(map[string]search.Document, len(hits))
@@ -220,18 +222,22 @@ func reciprocal(ctx context.Context, eng search.Engine, src search.Document, out
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for i := range n {
+		cand := docs[out[i].ID]
+		if r, ok := o.Rankings.rank(cand, src, lex); ok {
+			ranks[i] = r
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			ms, err := match(ctx, eng, docs[out[i].ID], candidates, back, Options{Lexicon: lex})
-			errs[i] = err
-			for r, m := range ms {
-				if m.ID == src.ID {
-					ranks[i] = r + 1
-					break
-				}
+			ms, err := match(ctx, eng, cand, candidates, back, Options{Lexicon: lex})
+			if err != nil {
+				errs[i] = err
+				return
 			}
+			o.Rankings.put(cand, lex, ms)
+			ranks[i] = slices.IndexFunc(ms, func(m Item) bool { return m.ID == src.ID }) + 1
 		}()
 	}
 	wg.Wait()

@@ -18,6 +18,9 @@ type Service struct {
 	Signals market.FeedbackService
 	// Reciprocal turns on the reciprocal rank (Options.Reciprocal).
 	Reciprocal bool
+	// Rankings keeps the candidates' own rankings between matches when
+	// Reciprocal is on (Options.Rankings); nil computes them every time.
+	Rankings *Rankings
 }
 
 // Matches ranks the published items of the other kind for one item. Its
@@ -38,7 +41,7 @@ func (s *Service) Matches(ctx context.Context, kind market.ItemKind, id string, 
 	if it.Status != market.StatusPublished {
 		return nil, market.Conflict("only published items are matched; this one is %s", it.Status)
 	}
-	o := Options{Lexicon: s.Vocabulary.Lexicon(), Reciprocal: s.Reciprocal}
+	o := Options{Lexicon: s.Vocabulary.Lexicon(), Reciprocal: s.Reciprocal, Rankings: s.Rankings}
 	if s.Signals != nil {
 		if o.Signals, err = s.Signals.MatchSignals(ctx, kind, id); err != nil {
 			return nil, err

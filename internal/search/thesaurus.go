@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -35,7 +36,16 @@ type Lexicon struct {
 	groups [][]string       // as written in the file
 	byTerm map[string][]int // normalised term -> indexes into groups
 	root   *trieNode
+	id     uint64 // see Identity
 }
+
+// lexicons numbers the lexicons built in this process.
+var lexicons atomic.Uint64
+
+// Identity tells lexicons apart within one process: each one built has
+// its own (a lexicon never changes, so what was computed with it may be
+// kept under its identity).
+func (th *Lexicon) Identity() uint64 { return th.id }
 
 type trieNode struct {
 	next map[rune]*trieNode
@@ -43,7 +53,7 @@ type trieNode struct {
 }
 
 func parseThesaurus(text string) (*Lexicon, error) {
-	th := &Lexicon{byTerm: map[string][]int{}, root: &trieNode{}}
+	th := &Lexicon{byTerm: map[string][]int{}, root: &trieNode{}, id: lexicons.Add(1)}
 	for n, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -86,7 +96,7 @@ func (th *Lexicon) add(group []string) {
 // a list of terms that mean the same; groups of fewer than two distinct
 // terms are skipped). th is unchanged.
 func (th *Lexicon) WithGroups(groups [][]string) *Lexicon {
-	out := &Lexicon{byTerm: map[string][]int{}, root: &trieNode{}}
+	out := &Lexicon{byTerm: map[string][]int{}, root: &trieNode{}, id: lexicons.Add(1)}
 	for _, g := range th.groups {
 		out.add(g)
 	}

@@ -100,13 +100,17 @@ func TestDemoWeldingLineMatches(t *testing.T) {
 		t.Fatal("the demo set no longer holds the welding-line demand")
 	}
 	ctx := context.Background()
-	items, err := matching.Match(ctx, eng, src, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, it := range items {
-		if it.Title == "丘陵果园采摘机器人视觉识别系统" && it.Score >= 0.5 {
-			t.Errorf("the orchard robot scores %v (%v): one shared generic word is a weak match", it.Score, it.Reasons)
+	// As the library's default (no reciprocal rank) and as the service's
+	// (with it).
+	for _, o := range []matching.Options{{}, {Reciprocal: true}} {
+		items, err := matching.MatchWith(ctx, eng, src, 5, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if it.Title == "丘陵果园采摘机器人视觉识别系统" && it.Score >= 0.5 {
+				t.Errorf("reciprocal %v: the orchard robot scores %v (%v): one shared generic word is a weak match", o.Reciprocal, it.Score, it.Reasons)
+			}
 		}
 	}
 	fit := search.Document{ID: "fit", Kind: search.KindAchievement, OrgID: "gxust", Title: "白车身与底盘件柔性焊装可重构夹具技术",
@@ -116,11 +120,13 @@ func TestDemoWeldingLineMatches(t *testing.T) {
 	if err := eng.Upsert(ctx, []search.Document{fit}); err != nil {
 		t.Fatal(err)
 	}
-	items, err = matching.Match(ctx, eng, src, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(items) == 0 || items[0].ID != "fit" || items[0].Score < 0.6 {
-		t.Errorf("with a listing that solves it: %+v, want it first and scored as a close match", items)
+	for _, o := range []matching.Options{{}, {Reciprocal: true}} {
+		items, err := matching.MatchWith(ctx, eng, src, 5, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) == 0 || items[0].ID != "fit" || items[0].Score < 0.6 {
+			t.Errorf("reciprocal %v, with a listing that solves it: %+v, want it first and scored as a close match", o.Reciprocal, items)
+		}
 	}
 }
