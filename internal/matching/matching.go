@@ -207,11 +207,10 @@ const reciprocalReason = "双向匹配: 对方的匹配中也排第一"
 // matched the other way; one that ranks the source r-th gets
 // w.mutual / r (nothing when the source is not among its matches), and
 // every score is divided by 1 + w.mutual to stay in 0..1; a first place
-// is said in the reasons. The reverse matches run concurrently, at most
-// GOMAXPROCS at a time.
+// is said in the reasons. A candidate's ranking kept in o.Rankings is
+// read from there; the others' reverse matches run concurrently, at most
+// GOMAXPROCS at a time, and are kept.
 func reciprocal(ctx context.Context, eng search.Engine, src search.Document, out []Item, hits []search.Hit, w weights, o Options, lex *search.Lexicon) error {
-	back := w
-	back.mutual = 0
 	docs := make(map[string]search.Document, len(hits))
 	for _, h := range hits {
 		docs[h.ID] = h.Document
@@ -231,12 +230,11 @@ func reciprocal(ctx context.Context, eng search.Engine, src search.Document, out
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			ms, err := match(ctx, eng, cand, candidates, back, Options{Lexicon: lex})
+			ms, err := o.Rankings.ranking(ctx, eng, cand, lex, w)
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			o.Rankings.put(cand, lex, ms)
 			ranks[i] = slices.IndexFunc(ms, func(m Item) bool { return m.ID == src.ID }) + 1
 		}()
 	}

@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"context"
 	"hash/maphash"
 	"slices"
 	"strconv"
@@ -37,6 +38,7 @@ type Rankings struct {
 	seed maphash.Seed
 
 	hits, misses atomic.Int64
+	lex          atomic.Uint64 // Identity of the lexicon of the last ranking kept
 }
 
 type rankKey struct {
@@ -55,9 +57,10 @@ type ranking struct {
 const indexLag = time.Minute
 
 // Defaults of NewRankings. A kept ranking of 30 listings takes about
-// 450 bytes (its hashed IDs, key and LRU entry), so 250,000 of them —
-// every listing of a market of 100,000 achievements and their demands,
-// twice over — are about 110 MiB at most. Rankings are refreshed by the
+// 520 bytes (its hashed IDs, key and LRU entry: 57 MiB for 110,000 in
+// TestScale100K), so 250,000 of them — every listing of a market of
+// 100,000 achievements and their demands, twice over — are about 125 MiB
+// at most. Rankings are refreshed by the
 // Warmer long before they expire; the TTL bounds how long a ranking may
 // miss an edit of the listings it ranks (a new listing is exact, above).
 const (
@@ -140,16 +143,28 @@ func (r *Rankings) fresh(doc search.Document, lex *search.Lexicon, age time.Dura
 	return ok && r.now().Sub(got.at) < age
 }
 
-// put keeps doc's ranking.
-func (r *Rankings) put(doc search.Document, lex *search.Lexicon, items []Item) {
-	if r == nil {
-		return
+// ranking matches doc the other way under weights w, as the reciprocal
+// rank asks of a candidate (without the reciprocal rank itself, without
+// signals), keeps the ranking when r is not nil and returns it. Only
+// the service keeps rankings, always under defaultWeights; the
+// measurements that vary the weights keep none.
+func (r *Rankings) ranking(ctx context.Context, eng search.Engine, doc search.Document, lex *search.Lexicon, w weights) ([]Item, error) {
+	w.mutual = 0
+	ms, err := match(ctx, eng, doc, candidates, w, Options{Lexicon: lex})
+	if err != nil || r == nil {
+		return ms, err
 	}
-	ids := make([]uint64, len(items))
-	for i, it := range items {
+	// Rankings kept under an earlier lexicon are keys no match asks for
+	// any more: drop them rather than hold both sets.
+	if old := r.lex.Swap(lex.Identity()); old != 0 && old != lex.Identity() {
+		r.kept.Purge()
+	}
+	ids := make([]uint64, len(ms))
+	for i, it := range ms {
 		ids[i] = r.id(it.ID)
 	}
 	r.kept.Add(r.key(doc, lex), ranking{ids: ids, at: r.now()})
+	return ms, nil
 }
 
 // Stats reports how many reverse rankings were answered from memory and

@@ -84,15 +84,6 @@ func TestRankingsKeepReverseMatches(t *testing.T) {
 		t.Errorf("a source published after the rankings were kept was answered from them")
 	}
 
-	// Another lexicon (an operator's synonyms) is another key.
-	other := search.Builtin().WithGroups([][]string{{"减重", "瘦身"}})
-	if _, err := MatchWith(ctx, eng, d1, 10, Options{Reciprocal: true, Rankings: kept, Lexicon: other}); err != nil {
-		t.Fatal(err)
-	}
-	if got := eng.take(); got == 1 {
-		t.Errorf("rankings kept under the thesaurus answered under another lexicon")
-	}
-
 	// An edited candidate is asked again; the others answer from memory.
 	top := first[0]
 	var cand search.Document
@@ -113,6 +104,25 @@ func TestRankingsKeepReverseMatches(t *testing.T) {
 		t.Errorf("after one candidate was edited a match ran %d searches, want 2 (its own and the edited candidate's)", got)
 	}
 
+	// Another lexicon (an operator's synonyms) is another key, and the
+	// rankings kept under the one before are dropped.
+	other := search.Builtin().WithGroups([][]string{{"减重", "瘦身"}})
+	if _, err := MatchWith(ctx, eng, d1, 10, Options{Reciprocal: true, Rankings: kept, Lexicon: other}); err != nil {
+		t.Fatal(err)
+	}
+	if got := eng.take(); got == 1 {
+		t.Errorf("rankings kept under the thesaurus answered under another lexicon")
+	}
+	if n := kept.kept.Len(); n > defaultWeights.mutualTop {
+		t.Errorf("%d rankings kept after the lexicon changed, want only the new lexicon's (at most %d)", n, defaultWeights.mutualTop)
+	}
+	if _, err := MatchWith(ctx, eng, d1, 10, Options{Reciprocal: true, Rankings: kept}); err != nil {
+		t.Fatal(err)
+	}
+	if got := eng.take(); got == 1 {
+		t.Errorf("rankings of the thesaurus answered after they were dropped")
+	}
+
 	// Past their time the rankings are computed again.
 	now = now.Add(time.Hour)
 	if _, err := MatchWith(ctx, eng, d1, 10, Options{Reciprocal: true, Rankings: kept}); err != nil {
@@ -126,7 +136,9 @@ func TestRankingsKeepReverseMatches(t *testing.T) {
 // A nil *Rankings keeps nothing and says so.
 func TestNilRankings(t *testing.T) {
 	var r *Rankings
-	r.put(demand("d1"), search.Builtin(), []Item{{ID: "a1"}})
+	if ms, err := r.ranking(context.Background(), fixtureEngine(t), demand("d1"), search.Builtin(), defaultWeights); err != nil || len(ms) == 0 {
+		t.Fatalf("a nil Rankings still computes the ranking: %v, %v", ms, err)
+	}
 	if _, ok := r.rank(demand("d1"), demand("d2"), search.Builtin()); ok {
 		t.Error("a nil Rankings answered")
 	}

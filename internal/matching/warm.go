@@ -57,8 +57,13 @@ func (w *Warmer) settle(ctx context.Context, log *slog.Logger) {
 // warmPage is how many listings a pass reads at a time.
 const warmPage = 500
 
-// Run makes a pass at once and then every Every, until ctx ends. A pass
-// that fails is logged and the next one tries again.
+// warmCheck is how often Run looks whether a pass is due.
+const warmCheck = time.Minute
+
+// Run makes a pass at once, then whenever Every has passed since the last
+// one began or the lexicon in force changed (an operator's synonyms make
+// every kept ranking a stale key), until ctx ends. A pass that fails is
+// logged and the next check tries again.
 func (w *Warmer) Run(ctx context.Context) {
 	every := w.Every
 	if every <= 0 {
@@ -68,19 +73,24 @@ func (w *Warmer) Run(ctx context.Context) {
 	if log == nil {
 		log = slog.Default()
 	}
-	t := time.NewTicker(every)
+	t := time.NewTicker(warmCheck)
 	defer t.Stop()
+	var last time.Time
+	var lexID uint64
 	for {
-		w.settle(ctx, log)
-		start := time.Now()
-		n, err := w.Pass(ctx, every)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil:
-			log.Warn("matching: keeping the listings' own rankings failed; the next pass tries again", "err", err, "computed", n)
-		default:
-			log.Info("matching: listings' own rankings kept", "computed", n, "took", time.Since(start).Round(time.Millisecond))
+		if due := time.Since(last) >= every || w.Vocabulary.Lexicon().Identity() != lexID; due {
+			w.settle(ctx, log)
+			last, lexID = time.Now(), w.Vocabulary.Lexicon().Identity()
+			n, err := w.Pass(ctx, every)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				last = time.Time{} // try again at the next check
+				log.Warn("matching: keeping the listings' own rankings failed; the next check tries again", "err", err, "computed", n)
+			default:
+				log.Info("matching: listings' own rankings kept", "computed", n, "took", time.Since(last).Round(time.Millisecond))
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -93,17 +103,14 @@ func (w *Warmer) Run(ctx context.Context) {
 // Pass computes the ranking of every published listing whose ranking is
 // not kept or is older than age, and returns how many it computed.
 func (w *Warmer) Pass(ctx context.Context, age time.Duration) (int, error) {
-	back := defaultWeights
-	back.mutual = 0
 	n := 0
 	for _, kind := range []search.Kind{search.KindDemand, search.KindAchievement} {
-		after := ""
-		for {
+		for after := ""; ; {
 			docs, err := w.Listings(ctx, kind, after, warmPage)
-			if err != nil || len(docs) == 0 {
-				if err != nil {
-					return n, err
-				}
+			if err != nil {
+				return n, err
+			}
+			if len(docs) == 0 {
 				break
 			}
 			for _, d := range docs {
@@ -111,11 +118,9 @@ func (w *Warmer) Pass(ctx context.Context, age time.Duration) (int, error) {
 				if w.Rankings.fresh(d, lex, age) {
 					continue
 				}
-				ms, err := match(ctx, w.Engine, d, candidates, back, Options{Lexicon: lex})
-				if err != nil {
+				if _, err := w.Rankings.ranking(ctx, w.Engine, d, lex, defaultWeights); err != nil {
 					return n, err
 				}
-				w.Rankings.put(d, lex, ms)
 				n++
 			}
 			after = docs[len(docs)-1].ID
