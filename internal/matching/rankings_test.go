@@ -25,16 +25,26 @@ func (e *countingEngine) Search(ctx context.Context, q search.Query) (search.Res
 
 func (e *countingEngine) take() int64 { return e.n.Swap(0) }
 
+// testClock is the clock a test moves by hand.
+type testClock struct{ now time.Time }
+
+// keptOnClock returns a counting engine over the fixture and rankings
+// (TTL an hour) on a clock the test moves.
+func keptOnClock(t *testing.T) (*countingEngine, *Rankings, *testClock) {
+	clock := &testClock{now: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}
+	kept := NewRankings(0, time.Hour)
+	kept.Now = func() time.Time { return clock.now }
+	return &countingEngine{Engine: fixtureEngine(t)}, kept, clock
+}
+
 // A kept ranking answers for the candidates asked before, the answer is
 // the one computed afresh, and what would make it wrong (the candidate
 // edited, the lexicon changed, the source published after it was kept,
 // its time up) makes the match compute it again.
 func TestRankingsKeepReverseMatches(t *testing.T) {
 	ctx := context.Background()
-	eng := &countingEngine{Engine: fixtureEngine(t)}
-	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	kept := NewRankings(0, time.Hour)
-	kept.Now = func() time.Time { return now }
+	eng, kept, clock := keptOnClock(t)
+	now := &clock.now
 	d1 := demand("d1")
 	d1.PublishedAt = now.Add(-48 * time.Hour)
 
@@ -54,7 +64,7 @@ func TestRankingsKeepReverseMatches(t *testing.T) {
 	if got := eng.take(); got != 1+reverse {
 		t.Fatalf("the first match with nothing kept ran %d searches, want %d", got, 1+reverse)
 	}
-	now = now.Add(time.Minute)
+	*now = now.Add(time.Minute)
 	again, err := MatchWith(ctx, eng, d1, 10, Options{Reciprocal: true, Rankings: kept})
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +134,7 @@ func TestRankingsKeepReverseMatches(t *testing.T) {
 	}
 
 	// Past their time the rankings are computed again.
-	now = now.Add(time.Hour)
+	*now = now.Add(time.Hour)
 	if _, err := MatchWith(ctx, eng, d1, 10, Options{Reciprocal: true, Rankings: kept}); err != nil {
 		t.Fatal(err)
 	}
@@ -152,10 +162,8 @@ func TestNilRankings(t *testing.T) {
 // or older than it is told.
 func TestWarmerKeepsEveryRanking(t *testing.T) {
 	ctx := context.Background()
-	eng := &countingEngine{Engine: fixtureEngine(t)}
-	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	kept := NewRankings(0, time.Hour)
-	kept.Now = func() time.Time { return now }
+	eng, kept, clock := keptOnClock(t)
+	now := &clock.now
 	listings := map[search.Kind][]search.Document{
 		search.KindAchievement: searchtest.Achievements(),
 		search.KindDemand:      searchtest.Demands(),
@@ -179,7 +187,7 @@ func TestWarmerKeepsEveryRanking(t *testing.T) {
 	if got := eng.take(); got != int64(all) {
 		t.Errorf("the pass ran %d searches, want %d", got, all)
 	}
-	now = now.Add(2 * time.Minute)
+	*now = now.Add(2 * time.Minute)
 	d1 := demand("d1")
 	d1.PublishedAt = now.Add(-48 * time.Hour)
 	warm, err := MatchWith(ctx, eng, d1, 10, Options{Reciprocal: true, Rankings: kept})
@@ -200,7 +208,7 @@ func TestWarmerKeepsEveryRanking(t *testing.T) {
 	if n, err := w.Pass(ctx, 30*time.Minute); err != nil || n != 0 {
 		t.Errorf("a second pass within the age computed %d (%v), want 0", n, err)
 	}
-	now = now.Add(31 * time.Minute)
+	*now = now.Add(31 * time.Minute)
 	if n, err := w.Pass(ctx, 30*time.Minute); err != nil || n != all {
 		t.Errorf("a pass after the age computed %d (%v), want %d", n, err, all)
 	}
