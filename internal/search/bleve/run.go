@@ -196,27 +196,25 @@ func matchText(ctx context.Context, tq query.Query, scored bool, idx bleve.Index
 // common query does not pay for a long tail of partial matches that would
 // rank after hundreds of better hits anyway.
 func matchWords(ctx context.Context, plan textPlan, scored bool, idx bleve.Index, r index.IndexReader, t *table, consider func(*row, int, float64)) error {
-	type acc struct {
-		row   int
-		words int
-		score float64
-	}
 	// slot[i] is 1 + the position in hits of row i, 0 when not seen: an
 	// array the size of the table, pooled, is much cheaper than a map at
 	// thousands of hits per query.
 	slot := t.slots()
 	defer t.putSlots(slot)
-	var hits []acc // in first-seen order, so equal hits come back the same way
+	buf := t.hitBuf()
+	hits := *buf // in first-seen order, so equal hits come back the same way
 	defer func() {
 		for _, h := range hits {
 			slot[h.row] = 0
 		}
+		*buf = hits
+		t.putHitBuf(buf)
 	}()
 	add := func(words int) func(int, float64) {
 		return func(ri int, score float64) {
 			i := slot[ri]
 			if i == 0 {
-				hits = append(hits, acc{row: ri})
+				hits = append(hits, wordHit{row: ri})
 				i = int32(len(hits))
 				slot[ri] = i
 			}

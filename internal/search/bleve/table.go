@@ -25,6 +25,10 @@ type table struct {
 	// scratch holds zeroed []int32 of len(rows) for searches to mark rows
 	// in (see matchWords); a slice of another length is dropped.
 	scratch sync.Pool
+	// hitBufs holds *[]wordHit for matchWords to gather a search's hits
+	// in: grown to thousands of entries by a common word, a fresh slice
+	// per search was a third of the bytes a relevance search allocated.
+	hitBufs sync.Pool
 	// rowsOf maps bleve's internal document numbers of the index snapshot
 	// last searched to rows; dropped whenever rows change.
 	rowsOf atomic.Pointer[rowCache]
@@ -80,6 +84,34 @@ func (t *table) slots() []int32 {
 }
 
 func (t *table) putSlots(s []int32) { t.scratch.Put(s) }
+
+// wordHit is one document matchWords found: its row, how many query
+// words it holds and the sum of their scores.
+type wordHit struct {
+	row   int
+	words int
+	score float64
+}
+
+// hitBuf returns an empty buffer for matchWords; give it back with
+// putHitBuf.
+func (t *table) hitBuf() *[]wordHit {
+	if b, ok := t.hitBufs.Get().(*[]wordHit); ok {
+		*b = (*b)[:0]
+		return b
+	}
+	return new([]wordHit)
+}
+
+// maxHitBuf is the largest buffer kept for the next search (a query
+// matching most of a huge index should not pin its buffer forever).
+const maxHitBuf = 1 << 16
+
+func (t *table) putHitBuf(b *[]wordHit) {
+	if cap(*b) <= maxHitBuf {
+		t.hitBufs.Put(b)
+	}
+}
 
 // row is one document's attributes. Codes index table.dict; 0 is "none".
 type row struct {
