@@ -214,11 +214,11 @@ func matchWords(ctx context.Context, plan textPlan, scored bool, idx bleve.Index
 		return func(ri int, score float64) {
 			i := slot[ri]
 			if i == 0 {
-				hits = append(hits, wordHit{row: ri})
+				hits = append(hits, gathered{row: ri})
 				i = int32(len(hits))
 				slot[ri] = i
 			}
-			hits[i-1].words += words
+			hits[i-1].n += words
 			hits[i-1].score += score
 		}
 	}
@@ -233,7 +233,7 @@ func matchWords(ctx context.Context, plan textPlan, scored bool, idx bleve.Index
 		}
 	}
 	for _, h := range hits {
-		consider(&t.rows[h.row], h.words, h.score)
+		consider(&t.rows[h.row], h.n, h.score)
 	}
 	return nil
 }
@@ -336,16 +336,14 @@ func walkClauses(ctx context.Context, searchers []bsearch.Searcher, r index.Inde
 	norm = 1 / math.Sqrt(norm)
 	slot := t.slots()
 	defer t.putSlots(slot)
-	type acc struct {
-		row     int
-		clauses int
-		sum     float64
-	}
-	var hits []acc
+	buf := t.hitBuf()
+	hits := *buf
 	defer func() {
 		for _, h := range hits {
 			slot[h.row] = 0
 		}
+		*buf = hits
+		t.putHitBuf(buf)
 	}()
 	rowOf := t.rowFinder(r)
 	pool := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(16, 0)}
@@ -374,16 +372,16 @@ func walkClauses(ctx context.Context, searchers []bsearch.Searcher, r index.Inde
 			}
 			i := slot[ri]
 			if i == 0 {
-				hits = append(hits, acc{row: ri})
+				hits = append(hits, gathered{row: ri})
 				i = int32(len(hits))
 				slot[ri] = i
 			}
-			hits[i-1].clauses++
-			hits[i-1].sum += score
+			hits[i-1].n++
+			hits[i-1].score += score
 		}
 	}
 	for _, h := range hits {
-		emit(h.row, h.sum*float64(h.clauses)/float64(len(searchers)))
+		emit(h.row, h.score*float64(h.n)/float64(len(searchers)))
 	}
 	return nil
 }

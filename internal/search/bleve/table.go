@@ -25,9 +25,10 @@ type table struct {
 	// scratch holds zeroed []int32 of len(rows) for searches to mark rows
 	// in (see matchWords); a slice of another length is dropped.
 	scratch sync.Pool
-	// hitBufs holds *[]wordHit for matchWords to gather a search's hits
-	// in: grown to thousands of entries by a common word, a fresh slice
-	// per search was a third of the bytes a relevance search allocated.
+	// hitBufs holds *[]gathered for matchWords and walkClauses to gather
+	// a search's hits in: grown to thousands of entries by a common word,
+	// a fresh slice per search was over half the bytes a relevance search
+	// allocated, and two fifths of a match's.
 	hitBufs sync.Pool
 	// rowsOf maps bleve's internal document numbers of the index snapshot
 	// last searched to rows; dropped whenever rows change.
@@ -85,29 +86,30 @@ func (t *table) slots() []int32 {
 
 func (t *table) putSlots(s []int32) { t.scratch.Put(s) }
 
-// wordHit is one document matchWords found: its row, how many query
-// words it holds and the sum of their scores.
-type wordHit struct {
+// gathered is one document a search found: its row, how many of the
+// query's words (matchWords) or clauses (walkClauses) it holds, and the
+// sum of their scores.
+type gathered struct {
 	row   int
-	words int
+	n     int
 	score float64
 }
 
-// hitBuf returns an empty buffer for matchWords; give it back with
+// hitBuf returns an empty buffer to gather hits in; give it back with
 // putHitBuf.
-func (t *table) hitBuf() *[]wordHit {
-	if b, ok := t.hitBufs.Get().(*[]wordHit); ok {
+func (t *table) hitBuf() *[]gathered {
+	if b, ok := t.hitBufs.Get().(*[]gathered); ok {
 		*b = (*b)[:0]
 		return b
 	}
-	return new([]wordHit)
+	return new([]gathered)
 }
 
 // maxHitBuf is the largest buffer kept for the next search (a query
 // matching most of a huge index should not pin its buffer forever).
 const maxHitBuf = 1 << 16
 
-func (t *table) putHitBuf(b *[]wordHit) {
+func (t *table) putHitBuf(b *[]gathered) {
 	if cap(*b) <= maxHitBuf {
 		t.hitBufs.Put(b)
 	}
