@@ -4,7 +4,6 @@ import (
 	"context"
 	"hash/maphash"
 	"slices"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -96,7 +95,7 @@ func (r *Rankings) key(doc search.Document, lex *search.Lexicon) rankKey {
 	var h maphash.Hash
 	h.SetSeed(r.seed)
 	field := func(s string) { h.WriteString(s); h.WriteByte(0) }
-	field(strconv.FormatUint(lex.Identity(), 16))
+	maphash.WriteComparable(&h, lex.Identity())
 	field(doc.OrgID)
 	field(doc.Title)
 	for _, k := range doc.Keywords {
@@ -108,9 +107,7 @@ func (r *Rankings) key(doc search.Document, lex *search.Lexicon) rankKey {
 		field(m)
 	}
 	field(doc.Maturity)
-	field(strconv.FormatInt(doc.PriceFen, 10))
-	field(strconv.FormatInt(doc.BudgetMinFen, 10))
-	field(strconv.FormatInt(doc.BudgetMaxFen, 10))
+	maphash.WriteComparable(&h, [3]int64{doc.PriceFen, doc.BudgetMinFen, doc.BudgetMaxFen})
 	return rankKey{id: doc.ID, doc: h.Sum64()}
 }
 

@@ -78,7 +78,7 @@ func (w *Warmer) Run(ctx context.Context) {
 	var last time.Time
 	var lexID uint64
 	for {
-		if due := time.Since(last) >= every || w.Vocabulary.Lexicon().Identity() != lexID; due {
+		if time.Since(last) >= every || w.Vocabulary.Lexicon().Identity() != lexID {
 			w.settle(ctx, log)
 			last, lexID = time.Now(), w.Vocabulary.Lexicon().Identity()
 			n, err := w.Pass(ctx, every)
