@@ -106,14 +106,7 @@ type System struct {
 // them, for the Warmer.
 func (s *System) publishedDocuments(ctx context.Context, kind search.Kind, after string, n int) ([]search.Document, error) {
 	items, err := s.DB.PublishedItems(ctx, market.ItemKind(kind), after, n)
-	if err != nil {
-		return nil, err
-	}
-	docs := make([]search.Document, len(items))
-	for i, it := range items {
-		docs[i] = search.FromItem(it)
-	}
-	return docs, nil
+	return search.FromItems(items), err
 }
 
 // NewLogger returns a JSON logger at the configured level.

@@ -90,11 +90,7 @@ func reindexKind(ctx context.Context, db *store.DB, eng search.Engine, kind mark
 		if len(items) == 0 {
 			break
 		}
-		docs := make([]search.Document, len(items))
-		for i, it := range items {
-			docs[i] = search.FromItem(it)
-		}
-		if err := dst.Upsert(ctx, docs); err != nil {
+		if err := dst.Upsert(ctx, search.FromItems(items)); err != nil {
 			return total, err
 		}
 		total += len(items)

@@ -19,3 +19,12 @@ func FromItem(it *market.Item) Document {
 	}
 	return d
 }
+
+// FromItems is FromItem of each item.
+func FromItems(items []*market.Item) []Document {
+	docs := make([]Document, len(items))
+	for i, it := range items {
+		docs[i] = FromItem(it)
+	}
+	return docs
+}
