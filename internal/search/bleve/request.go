@@ -60,6 +60,10 @@ type textPlan struct {
 	units    [][]variant
 	unitText []string
 	related  []variant // MatchAny only: matched whole, at relatedBoost
+	// wordings are each word's wordings as a search matches them (the
+	// word, its synonyms, its corrections, its concepts), words the same
+	// as one bleve query each (for searches that are not scored).
+	wordings [][]variant
 	words    []query.Query
 	loose    query.Query
 	matchAny bool
@@ -148,6 +152,7 @@ func (p textPlan) withWords(r index.IndexReader, qa analysis.Analyzer, lex *sear
 		return p
 	}
 	p.words = make([]query.Query, len(p.units))
+	p.wordings = make([][]variant, len(p.units))
 	loose := make([][]variant, 0, len(p.units))
 	for i, u := range p.unitText {
 		vs := p.units[i]
@@ -168,6 +173,7 @@ func (p textPlan) withWords(r index.IndexReader, qa analysis.Analyzer, lex *sear
 			loose = append(loose, vs)
 		}
 		p.words[i] = wordQuery(u, vs)
+		p.wordings[i] = vs
 	}
 	p.loose = looseQuery(loose)
 	return p

@@ -196,43 +196,31 @@ func matchText(ctx context.Context, tq query.Query, scored bool, idx bleve.Index
 // common query does not pay for a long tail of partial matches that would
 // rank after hundreds of better hits anyway.
 func matchWords(ctx context.Context, plan textPlan, scored bool, idx bleve.Index, r index.IndexReader, t *table, consider func(*row, int, float64)) error {
-	// slot[i] is 1 + the position in hits of row i, 0 when not seen: an
-	// array the size of the table, pooled, is much cheaper than a map at
-	// thousands of hits per query.
-	slot := t.slots()
-	defer t.putSlots(slot)
-	buf := t.hitBuf()
-	hits := *buf // in first-seen order, so equal hits come back the same way
-	defer func() {
-		for _, h := range hits {
-			slot[h.row] = 0
+	g := t.gather()
+	defer g.done()
+	add := func(ri int, score float64) {
+		h := g.at(ri)
+		h.n++
+		h.score += score
+	}
+	if scored {
+		if err := walkWords(ctx, plan, idx, r, t, g); err != nil {
+			return err
 		}
-		*buf = hits
-		t.putHitBuf(buf)
-	}()
-	add := func(words int) func(int, float64) {
-		return func(ri int, score float64) {
-			i := slot[ri]
-			if i == 0 {
-				hits = append(hits, gathered{row: ri})
-				i = int32(len(hits))
-				slot[ri] = i
+	} else {
+		for _, wq := range plan.words {
+			if err := matchText(ctx, wq, scored, idx, r, t, add); err != nil {
+				return err
 			}
-			hits[i-1].n += words
-			hits[i-1].score += score
 		}
 	}
-	for _, wq := range plan.words {
-		if err := matchText(ctx, wq, scored, idx, r, t, add(1)); err != nil {
+	if len(g.hits) < looseBelow && plan.loose != nil {
+		err := matchText(ctx, plan.loose, scored, idx, r, t, func(ri int, score float64) { g.at(ri).score += score })
+		if err != nil {
 			return err
 		}
 	}
-	if len(hits) < looseBelow && plan.loose != nil {
-		if err := matchText(ctx, plan.loose, scored, idx, r, t, add(0)); err != nil {
-			return err
-		}
-	}
-	for _, h := range hits {
+	for _, h := range g.hits {
 		consider(&t.rows[h.row], h.n, h.score)
 	}
 	return nil
@@ -334,53 +322,22 @@ func walkClauses(ctx context.Context, searchers []bsearch.Searcher, r index.Inde
 		norm += s.Weight()
 	}
 	norm = 1 / math.Sqrt(norm)
-	slot := t.slots()
-	defer t.putSlots(slot)
-	buf := t.hitBuf()
-	hits := *buf
-	defer func() {
-		for _, h := range hits {
-			slot[h.row] = 0
-		}
-		*buf = hits
-		t.putHitBuf(buf)
-	}()
+	g := t.gather()
+	defer g.done()
 	rowOf := t.rowFinder(r)
 	pool := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(16, 0)}
-	n := 0
 	for _, s := range searchers {
 		s.SetQueryNorm(norm)
-		for {
-			dm, err := s.Next(pool)
-			if err != nil {
-				return err
-			}
-			if dm == nil {
-				break
-			}
-			if n++; n%1024 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			ri, ok, err := rowOf(dm.IndexInternalID)
-			score := dm.Score
-			pool.DocumentMatchPool.Put(dm)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue
-			}
-			i := slot[ri]
-			if i == 0 {
-				hits = append(hits, gathered{row: ri})
-				i = int32(len(hits))
-				slot[ri] = i
-			}
-			hits[i-1].n++
-			hits[i-1].score += score
+		err := walkSearcher(ctx, s, rowOf, pool, func(ri int, score float64) {
+			h := g.at(ri)
+			h.n++
+			h.score += score
+		})
+		if err != nil {
+			return err
 		}
 	}
-	for _, h := range hits {
+	for _, h := range g.hits {
 		emit(h.row, h.score*float64(h.n)/float64(len(searchers)))
 	}
 	return nil

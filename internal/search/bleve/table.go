@@ -22,14 +22,10 @@ type table struct {
 	rows []row
 	byID map[string]int
 	dict dictionary
-	// scratch holds zeroed []int32 of len(rows) for searches to mark rows
-	// in (see matchWords); a slice of another length is dropped.
-	scratch sync.Pool
-	// hitBufs holds *[]gathered for matchWords and walkClauses to gather
-	// a search's hits in: grown to thousands of entries by a common word,
-	// a fresh slice per search was over half the bytes a relevance search
-	// allocated, and two fifths of a match's.
-	hitBufs sync.Pool
+	// scratch holds zeroed []int32 of len(rows) and hitBufs *[]gathered,
+	// for searches to gather their hits in (gathering); a slice of
+	// another length is dropped.
+	scratch, hitBufs sync.Pool
 	// rowsOf maps bleve's internal document numbers of the index snapshot
 	// last searched to rows; dropped whenever rows change.
 	rowsOf atomic.Pointer[rowCache]
@@ -75,44 +71,73 @@ func (t *table) rowFinder(r index.IndexReader) func(index.IndexInternalID) (int,
 	}
 }
 
-// slots returns a zeroed []int32 with one entry per row; give it back
-// zeroed with putSlots. The caller holds mu for reading.
-func (t *table) slots() []int32 {
+// gathering is where a search gathers the documents it finds, each once:
+// hits in first-seen order (so equal hits come back the same way), and
+// slot, one entry per row, 1 + the row's position in hits or 0. Both are
+// pooled by the table: an array the size of the table is much cheaper
+// than a map at thousands of hits per query, and a fresh hits slice per
+// search was over half the bytes a relevance search allocated.
+type gathering struct {
+	t    *table
+	slot []int32
+	buf  *[]gathered
+	hits []gathered
+}
+
+// gather returns an empty gathering; give it back with done. The caller
+// holds mu for reading.
+func (t *table) gather() *gathering {
+	g := &gathering{t: t}
 	if s, ok := t.scratch.Get().([]int32); ok && len(s) == len(t.rows) {
-		return s
+		g.slot = s
+	} else {
+		g.slot = make([]int32, len(t.rows))
 	}
-	return make([]int32, len(t.rows))
-}
-
-func (t *table) putSlots(s []int32) { t.scratch.Put(s) }
-
-// gathered is one document a search found: its row, how many of the
-// query's words (matchWords) or clauses (walkClauses) it holds, and the
-// sum of their scores.
-type gathered struct {
-	row   int
-	n     int
-	score float64
-}
-
-// hitBuf returns an empty buffer to gather hits in; give it back with
-// putHitBuf.
-func (t *table) hitBuf() *[]gathered {
 	if b, ok := t.hitBufs.Get().(*[]gathered); ok {
-		*b = (*b)[:0]
-		return b
+		g.buf = b
+	} else {
+		g.buf = new([]gathered)
 	}
-	return new([]gathered)
+	g.hits = (*g.buf)[:0]
+	return g
+}
+
+// at returns row ri's hit, added when the row is new.
+func (g *gathering) at(ri int) *gathered {
+	i := g.slot[ri]
+	if i == 0 {
+		g.hits = append(g.hits, gathered{row: ri})
+		i = int32(len(g.hits))
+		g.slot[ri] = i
+	}
+	return &g.hits[i-1]
 }
 
 // maxHitBuf is the largest buffer kept for the next search (a query
 // matching most of a huge index should not pin its buffer forever).
 const maxHitBuf = 1 << 16
 
-func (t *table) putHitBuf(b *[]gathered) {
-	if cap(*b) <= maxHitBuf {
-		t.hitBufs.Put(b)
+// done zeroes the slots and gives both back to the table.
+func (g *gathering) done() {
+	for _, h := range g.hits {
+		g.slot[h.row] = 0
 	}
+	g.t.scratch.Put(g.slot)
+	if cap(g.hits) <= maxHitBuf {
+		*g.buf = g.hits
+		g.t.hitBufs.Put(g.buf)
+	}
+}
+
+// gathered is one document a search found: its row, how many of the
+// query's words (matchWords) or clauses (walkClauses) it holds, the sum
+// of their scores, and, in a walk of a search's words, what it holds of
+// the word being walked.
+type gathered struct {
+	row   int
+	n     int
+	score float64
+	word  wordScore
 }
 
 // row is one document's attributes. Codes index table.dict; 0 is "none".

@@ -1,0 +1,46 @@
+package bleve_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/liuzhou-techmarket/techmarket/internal/search"
+	"github.com/liuzhou-techmarket/techmarket/internal/search/bleve"
+	"github.com/liuzhou-techmarket/techmarket/internal/search/searchtest"
+)
+
+// A word counts by how rare it is, not by how few wordings it has: 钢渣
+// has synonyms (冶金渣, 钢铁渣, 炉渣) and concept-map technologies, 利用 has
+// none, and bleve's disjunction of a word's clauses once scaled a
+// document's score by the share of them it matched. A listing of 钢渣 in
+// its title ranked below six listings of mere 利用.
+func TestRareWordOutranksCommonOne(t *testing.T) {
+	eng, err := bleve.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	doc := func(id, title, body string) search.Document {
+		return search.Document{ID: id, Kind: search.KindAchievement, OrgID: "u1", Title: title, Body: body,
+			Industry: "materials", Maturity: "pilot", PublishedAt: at}
+	}
+	docs := []search.Document{
+		doc("slag", "钢渣微粉复合胶凝材料制备技术", "以磁选后尾渣为原料粉磨制备胶凝材料，可替代部分水泥。"),
+		doc("both", "钢渣综合利用与路面骨料技术", "钢渣经热闷处理后用于沥青路面。"),
+	}
+	for i, s := range []string{"余热梯级", "低档茶", "秸秆", "废旧轮胎", "甘蔗渣", "雨水"} {
+		docs = append(docs, doc(fmt.Sprintf("use%d", i), s+"利用技术", "提高资源利用效率，已在企业应用。"))
+	}
+	if err := eng.Upsert(context.Background(), docs); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"利用 钢渣", "钢渣 利用"} {
+		got := searchtest.IDs(searchtest.Search(t, eng, search.Query{Kind: search.KindAchievement, Text: q}))
+		if len(got) < 3 || got[0] != "both" || got[1] != "slag" {
+			t.Errorf("%s: %v, want both (both words) then slag (the rare one) before any mere 利用", q, got)
+		}
+	}
+}
