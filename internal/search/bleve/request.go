@@ -179,6 +179,18 @@ func (p textPlan) withWords(r index.IndexReader, qa analysis.Analyzer, lex *sear
 	return p
 }
 
+// homophone reports whether a and b, of the same length, differ in one
+// character that sounds alike (soundsAlike).
+func homophone(a, b string) bool {
+	ra, rb := []rune(a), []rune(b)
+	for i := range min(len(ra), len(rb)) {
+		if ra[i] != rb[i] {
+			return soundsAlike(ra[i], rb[i])
+		}
+	}
+	return false
+}
+
 // maxCorrections caps the words a typo may stand for.
 const maxCorrections = 3
 
@@ -216,7 +228,8 @@ func termCount(r index.IndexReader, field, term string) uint64 {
 }
 
 // corrections returns the words of the index one character away from
-// unit, of the same length, most frequent first.
+// unit, of the same length, most frequent first; only those that sound
+// like unit when there are any.
 func corrections(r index.IndexReader, unit string) []string {
 	fr, ok := r.(index.IndexReaderFuzzy)
 	if !ok {
@@ -229,6 +242,7 @@ func corrections(r index.IndexReader, unit string) []string {
 	defer d.Close()
 	n := utf8.RuneCountInString(unit)
 	var found []*index.DictEntry
+	alike := 0
 	for {
 		e, err := d.Next()
 		if err != nil || e == nil {
@@ -237,7 +251,21 @@ func corrections(r index.IndexReader, unit string) []string {
 		if e.EditDistance == 1 && utf8.RuneCountInString(e.Term) == n {
 			c := *e
 			found = append(found, &c)
+			if homophone(unit, e.Term) {
+				alike++
+			}
 		}
+	}
+	if alike > 0 {
+		// A typo through a pinyin input method sounds like the word
+		// meant: 清量化 is 轻量化, not 减量化.
+		kept := found[:0]
+		for _, e := range found {
+			if homophone(unit, e.Term) {
+				kept = append(kept, e)
+			}
+		}
+		found = kept
 	}
 	sort.Slice(found, func(i, j int) bool {
 		if found[i].Count != found[j].Count {

@@ -44,3 +44,32 @@ func TestRareWordOutranksCommonOne(t *testing.T) {
 		}
 	}
 }
+
+// A typo stands for the words of the index that sound like it when there
+// are any (清量化 is 轻量化, though 减量化 is more frequent), and for every
+// word one character away when none does (珍光颜料 for 珠光颜料).
+func TestTypoPrefersWordsThatSoundAlike(t *testing.T) {
+	eng, err := bleve.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	doc := func(id, title, keyword string) search.Document {
+		return search.Document{ID: id, Kind: search.KindAchievement, OrgID: "u1", Title: title, Keywords: []string{keyword},
+			Body: "已在企业完成中试。", Industry: "materials", Maturity: "pilot", PublishedAt: at}
+	}
+	docs := []search.Document{doc("light", "车身轻量化设计技术", "轻量化"), doc("pearl", "珠光颜料包覆工艺", "珠光颜料")}
+	for i := range 3 {
+		docs = append(docs, doc(fmt.Sprintf("sludge%d", i), fmt.Sprintf("污泥减量化处理技术%d", i), "减量化"))
+	}
+	if err := eng.Upsert(context.Background(), docs); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{"清量化": "light", "珍光颜料": "pearl"} {
+		got := searchtest.IDs(searchtest.Search(t, eng, search.Query{Kind: search.KindAchievement, Text: q}))
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("%s: %v, want only %s", q, got, want)
+		}
+	}
+}
