@@ -147,7 +147,7 @@ func buildText(q search.Query, qa analysis.Analyzer, lex *search.Lexicon) textPl
 // a word that no document holds as typed, and may hold a typo, also
 // matches the words of the index one character away (清量化 → 轻量化),
 // at fuzzyBoost, the most frequent first.
-func (p textPlan) withWords(r index.IndexReader, qa analysis.Analyzer, lex *search.Lexicon) textPlan {
+func (p textPlan) withWords(ctx context.Context, r index.IndexReader, qa analysis.Analyzer, lex *search.Lexicon) textPlan {
 	if p.matchAny || p.units == nil {
 		return p
 	}
@@ -175,7 +175,11 @@ func (p textPlan) withWords(r index.IndexReader, qa analysis.Analyzer, lex *sear
 		p.words[i] = wordQuery(u, vs)
 		p.wordings[i] = vs
 	}
-	p.loose = looseQuery(loose)
+	n, err := r.DocCount()
+	if err != nil {
+		n = 0 // no cutoff: the loose query is only slower
+	}
+	p.loose = looseQuery(loose, commonTokens(ctx, r, int(n)))
 	return p
 }
 
@@ -356,10 +360,13 @@ func typoTolerant(unit string) bool {
 // looseQuery matches documents holding any token of the words as typed,
 // one clause per distinct (field, token): they rank after every document
 // holding a whole word, so a query never comes back empty while listings
-// share parts of its words.
-func looseQuery(units [][]variant) query.Query {
+// share parts of its words. Tokens common reports (nil keeps all) are
+// left out unless all are: a bigram in a twentieth of a large index (智能
+// of 智能化) would walk thousands of postings for hits ranked after every
+// other.
+func looseQuery(units [][]variant, common func(field, token string) bool) query.Query {
 	seen := map[string]bool{}
-	var clauses []query.Query
+	var clauses []anyClause
 	for _, vs := range units {
 		if len(vs) == 0 || len(vs[0].tokens) < 2 {
 			continue // a one-token word is matched whole or not at all
@@ -370,14 +377,14 @@ func looseQuery(units [][]variant) query.Query {
 			}
 			seen[tok] = true
 			for _, f := range fieldBoosts {
-				clauses = append(clauses, tokensQuery([]string{tok}, f.field, f.boost*looseBoost))
+				clauses = append(clauses, anyClause{field: f.field, tokens: []string{tok}, weight: f.boost * looseBoost})
 			}
 		}
 	}
 	if len(clauses) == 0 {
 		return nil
 	}
-	return bleve.NewDisjunctionQuery(clauses...)
+	return disjunction(keepCommon(clauses, common))
 }
 
 func tokensQuery(tokens []string, field string, boost float64) query.Query {

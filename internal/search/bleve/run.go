@@ -40,7 +40,7 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 			return err
 		}
 		defer r.Close()
-		out, err = run(ctx, q, plan.withWords(r, e.qa, lex), idx, r, t)
+		out, err = run(ctx, q, plan.withWords(ctx, r, e.qa, lex), idx, r, t)
 		return err
 	})
 	var me *market.Error
