@@ -67,3 +67,30 @@ func TestAnyQueryClauses(t *testing.T) {
 		t.Errorf("%d clauses for 石墨烯, want 9", n)
 	}
 }
+
+func TestLooseQueryLeavesCommonTokens(t *testing.T) {
+	e := queryAnalyzer(t)
+	p := buildText(search.Query{Text: "智能化 巡检"}, e.qa, search.Builtin())
+	var typed [][]variant
+	for _, vs := range p.units {
+		typed = append(typed, vs[:1])
+	}
+	count := func(q query.Query) int {
+		d, ok := q.(*query.DisjunctionQuery)
+		if !ok {
+			t.Fatalf("%T, want a disjunction", q)
+		}
+		return len(d.Disjuncts)
+	}
+	// 智能 能化 of 智能化 in three fields; 巡检 is one token, matched whole
+	// or not at all.
+	if n := count(looseQuery(typed, nil)); n != 6 {
+		t.Errorf("%d clauses, want 6", n)
+	}
+	if n := count(looseQuery(typed, func(_, tok string) bool { return tok == "智能" })); n != 3 {
+		t.Errorf("%d clauses without the common 智能, want 3", n)
+	}
+	if n := count(looseQuery(typed, func(string, string) bool { return true })); n != 6 {
+		t.Errorf("%d clauses when every token is common, want 6", n)
+	}
+}
