@@ -117,12 +117,14 @@ func TestQualitySharedSet(t *testing.T) {
 	}{
 		// Reached when set (2026-12-06): 0.815, 0.920, 0.884. With the
 		// reciprocal rank (2026-12-07): 0.846 and 0.930, its weight chosen
-		// on the odd half, where the even half reached 0.821.
+		// on the odd half, where the even half reached 0.821. Search 0.909
+		// after the per-word scoring was mended (2026-12-07; both halves
+		// gained, 0.872 → 0.887 and 0.925 → 0.933).
 		{"match demand → achievements", f.forward, f.baseForward, 0.81, 0.10},
 		{"match achievement → demands", f.backward, relevance.Figures{}, 0.91, 0},
 		{"match demand → achievements, no reciprocal rank (RECIPROCAL=false)", off.forward, f.baseForward, 0.79, 0.10},
 		{"match achievement → demands, no reciprocal rank (RECIPROCAL=false)", off.backward, relevance.Figures{}, 0.89, 0},
-		{"search", f.search, f.baseSearch, 0.86, 0.10},
+		{"search", f.search, f.baseSearch, 0.88, 0.10},
 	} {
 		if c.got.NDCG < c.floor {
 			t.Errorf("%s: %v fell below the floor nDCG@10 %.2f", c.name, c.got, c.floor)
