@@ -1,9 +1,11 @@
 package matching
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/liuzhou-techmarket/techmarket/internal/relevance"
@@ -62,9 +64,29 @@ func TestQualityHalves(t *testing.T) {
 	qodd, qeven := halves(perQuery)
 	t.Logf("match demand → achievements nDCG@10: odd half %.3f, even half %.3f", odd, even)
 	t.Logf("search nDCG@10:                      odd half %.3f, even half %.3f", qodd, qeven)
+	logWorst(t, "search", perQuery, func(string) string { return "" })
+	logWorst(t, "match", perDemand, func(id string) string { return byID[id].Title })
 	for _, v := range weightVariants() {
 		odd, even := halves(perDemandWith(v.w))
 		t.Logf("  variant %-34s odd %.3f even %.3f", v.name, odd, even)
+	}
+}
+
+// logWorst logs the eight keys with the lowest figures: where to look
+// next, and what no weight will mend.
+func logWorst(t *testing.T, what string, per map[string]float64, label func(string) string) {
+	keys := make([]string, 0, len(per))
+	for k := range per {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if per[a] != per[b] {
+			return cmp.Compare(per[a], per[b])
+		}
+		return strings.Compare(a, b)
+	})
+	for _, k := range keys[:min(8, len(keys))] {
+		t.Logf("  worst %s %.3f %s %s", what, per[k], k, label(k))
 	}
 }
 
