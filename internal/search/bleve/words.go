@@ -10,8 +10,8 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 )
 
-// walkWords gathers into hits the documents holding each word of a
-// scored search, one clause at a time: a document's score for a word is
+// walkWords gathers into g the documents holding each word of a scored
+// search, one clause at a time: a document's score for a word is
 // the BM25 score of its best wording (the word, a synonym, a correction,
 // a concept's technology), summed over the fields at their boosts, plus
 // the whole-word bonus; its score is the sum over the words it holds, and
@@ -73,8 +73,10 @@ func (w *wordWalk) walk(q query.Query, boost float64, add func(*wordScore, float
 		return err
 	}
 	defer s.Close()
-	// At unit query norm a term scores its BM25 alone: bleve multiplies
-	// by boost × idf × norm, which the norm 1/(boost × idf) cancels.
+	// bleve multiplies a term's BM25 by boost × idf × norm; the norm
+	// 1/sqrt(Weight) cancels that for a term (boost 1 here), so it scores
+	// its BM25 alone, and a conjunction (the bigrams of 铝合金) its terms'
+	// BM25 weighted by their idf over the norm of their idfs.
 	if wt := s.Weight(); wt > 0 {
 		s.SetQueryNorm(1 / math.Sqrt(wt))
 	}
