@@ -164,10 +164,15 @@ func matchText(ctx context.Context, tq query.Query, scored bool, idx bleve.Index
 	}
 	defer s.Close()
 	sctx := &bsearch.SearchContext{DocumentMatchPool: bsearch.NewDocumentMatchPool(s.DocumentMatchPoolSize()+1, 0)}
-	rowOf := t.rowFinder(r)
+	return walkSearcher(ctx, s, t.rowFinder(r), sctx, consider)
+}
+
+// walkSearcher calls fn for each document s matches that has a row, with
+// its score; it checks ctx every 1,024 documents.
+func walkSearcher(ctx context.Context, s bsearch.Searcher, rowOf func(index.IndexInternalID) (int, bool, error), pool *bsearch.SearchContext, fn func(row int, score float64)) error {
 	n := 0
 	for {
-		dm, err := s.Next(sctx)
+		dm, err := s.Next(pool)
 		if err != nil {
 			return err
 		}
@@ -177,14 +182,14 @@ func matchText(ctx context.Context, tq query.Query, scored bool, idx bleve.Index
 		if n++; n%1024 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		i, ok, err := rowOf(dm.IndexInternalID)
+		ri, ok, err := rowOf(dm.IndexInternalID)
 		score := dm.Score
-		sctx.DocumentMatchPool.Put(dm)
+		pool.DocumentMatchPool.Put(dm)
 		if err != nil {
 			return err
 		}
 		if ok {
-			consider(i, score)
+			fn(ri, score)
 		}
 	}
 }

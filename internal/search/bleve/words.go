@@ -100,30 +100,3 @@ func (w *wordWalk) at(ri, wi, vi int) *wordScore {
 	}
 	return a
 }
-
-// walkSearcher calls fn for each document s matches that has a row, with
-// its score; it checks ctx every 1,024 documents.
-func walkSearcher(ctx context.Context, s bsearch.Searcher, rowOf func(index.IndexInternalID) (int, bool, error), pool *bsearch.SearchContext, fn func(row int, score float64)) error {
-	n := 0
-	for {
-		dm, err := s.Next(pool)
-		if err != nil {
-			return err
-		}
-		if dm == nil {
-			return nil
-		}
-		if n++; n%1024 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		ri, ok, err := rowOf(dm.IndexInternalID)
-		score := dm.Score
-		pool.DocumentMatchPool.Put(dm)
-		if err != nil {
-			return err
-		}
-		if ok {
-			fn(ri, score)
-		}
-	}
-}

@@ -17,16 +17,7 @@ import (
 // document's score by the share of them it matched. A listing of 钢渣 in
 // its title ranked below six listings of mere 利用.
 func TestRareWordOutranksCommonOne(t *testing.T) {
-	eng, err := bleve.OpenMemory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	doc := func(id, title, body string) search.Document {
-		return search.Document{ID: id, Kind: search.KindAchievement, OrgID: "u1", Title: title, Body: body,
-			Industry: "materials", Maturity: "pilot", PublishedAt: at}
-	}
+	doc := func(id, title, body string) search.Document { return achievement(id, title, nil, body) }
 	docs := []search.Document{
 		doc("slag", "钢渣微粉复合胶凝材料制备技术", "以磁选后尾渣为原料粉磨制备胶凝材料，可替代部分水泥。"),
 		doc("both", "钢渣综合利用与路面骨料技术", "钢渣经热闷处理后用于沥青路面。"),
@@ -34,9 +25,7 @@ func TestRareWordOutranksCommonOne(t *testing.T) {
 	for i, s := range []string{"余热梯级", "低档茶", "秸秆", "废旧轮胎", "甘蔗渣", "雨水"} {
 		docs = append(docs, doc(fmt.Sprintf("use%d", i), s+"利用技术", "提高资源利用效率，已在企业应用。"))
 	}
-	if err := eng.Upsert(context.Background(), docs); err != nil {
-		t.Fatal(err)
-	}
+	eng := filledMemory(t, docs)
 	for _, q := range []string{"利用 钢渣", "钢渣 利用"} {
 		got := searchtest.IDs(searchtest.Search(t, eng, search.Query{Kind: search.KindAchievement, Text: q}))
 		if len(got) < 3 || got[0] != "both" || got[1] != "slag" {
@@ -49,27 +38,39 @@ func TestRareWordOutranksCommonOne(t *testing.T) {
 // are any (清量化 is 轻量化, though 减量化 is more frequent), and for every
 // word one character away when none does (珍光颜料 for 珠光颜料).
 func TestTypoPrefersWordsThatSoundAlike(t *testing.T) {
-	eng, err := bleve.OpenMemory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	doc := func(id, title, keyword string) search.Document {
-		return search.Document{ID: id, Kind: search.KindAchievement, OrgID: "u1", Title: title, Keywords: []string{keyword},
-			Body: "已在企业完成中试。", Industry: "materials", Maturity: "pilot", PublishedAt: at}
+		return achievement(id, title, []string{keyword}, "已在企业完成中试。")
 	}
 	docs := []search.Document{doc("light", "车身轻量化设计技术", "轻量化"), doc("pearl", "珠光颜料包覆工艺", "珠光颜料")}
 	for i := range 3 {
 		docs = append(docs, doc(fmt.Sprintf("sludge%d", i), fmt.Sprintf("污泥减量化处理技术%d", i), "减量化"))
 	}
-	if err := eng.Upsert(context.Background(), docs); err != nil {
-		t.Fatal(err)
-	}
+	eng := filledMemory(t, docs)
 	for q, want := range map[string]string{"清量化": "light", "珍光颜料": "pearl"} {
 		got := searchtest.IDs(searchtest.Search(t, eng, search.Query{Kind: search.KindAchievement, Text: q}))
 		if len(got) != 1 || got[0] != want {
 			t.Errorf("%s: %v, want only %s", q, got, want)
 		}
 	}
+}
+
+// achievement is a published achievement of org u1 with the given text.
+func achievement(id, title string, keywords []string, body string) search.Document {
+	return search.Document{ID: id, Kind: search.KindAchievement, OrgID: "u1", Title: title, Keywords: keywords,
+		Body: body, Industry: "materials", Maturity: "pilot", PublishedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+// filledMemory returns an in-memory engine holding docs, closed with the
+// test.
+func filledMemory(t *testing.T, docs []search.Document) *bleve.Engine {
+	t.Helper()
+	eng, err := bleve.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	if err := eng.Upsert(context.Background(), docs); err != nil {
+		t.Fatal(err)
+	}
+	return eng
 }
