@@ -52,8 +52,8 @@ const maxUnits = 48
 
 // textPlan is the text part of a query, nil parts when the query has no
 // text: one query per word of a search (a document's count of words matched
-// ranks it first, SPEC "Search never answers an empty list"), the loose
-// query that finds documents holding only parts of the words, and the
+// ranks it first, SPEC "Search never answers an empty list"), the words
+// whose parts find documents holding only parts of the words, and the
 // query terms (as the query analyzer emits them), which mark the
 // highlights of the hits.
 type textPlan struct {
@@ -65,7 +65,7 @@ type textPlan struct {
 	// as one bleve query each (for searches that are not scored).
 	wordings [][]variant
 	words    []query.Query
-	loose    query.Query
+	loose    [][]variant // the words as typed whose partial matches count
 	matchAny bool
 	terms    map[string]bool
 }
@@ -147,7 +147,7 @@ func buildText(q search.Query, qa analysis.Analyzer, lex *search.Lexicon) textPl
 // a word that no document holds as typed, and may hold a typo, also
 // matches the words of the index one character away (清量化 → 轻量化),
 // at fuzzyBoost, the most frequent first.
-func (p textPlan) withWords(ctx context.Context, r index.IndexReader, qa analysis.Analyzer, lex *search.Lexicon) textPlan {
+func (p textPlan) withWords(r index.IndexReader, qa analysis.Analyzer, lex *search.Lexicon) textPlan {
 	if p.matchAny || p.units == nil {
 		return p
 	}
@@ -175,12 +175,19 @@ func (p textPlan) withWords(ctx context.Context, r index.IndexReader, qa analysi
 		p.words[i] = wordQuery(u, vs)
 		p.wordings[i] = vs
 	}
+	p.loose = loose
+	return p
+}
+
+// looseQuery is the query of the plan's partial matches on the index
+// behind r (nil when there are none), without the tokens too common to
+// walk there.
+func (p textPlan) looseQuery(ctx context.Context, r index.IndexReader) query.Query {
 	n, err := r.DocCount()
 	if err != nil {
 		n = 0 // no cutoff: the loose query is only slower
 	}
-	p.loose = looseQuery(loose, commonTokens(ctx, r, int(n)))
-	return p
+	return looseQuery(p.loose, commonTokens(ctx, r, int(n)))
 }
 
 // homophone reports whether a and b, of the same length, differ in one

@@ -40,7 +40,7 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Result, err
 			return err
 		}
 		defer r.Close()
-		out, err = run(ctx, q, plan.withWords(ctx, r, e.qa, lex), idx, r, t)
+		out, err = run(ctx, q, plan.withWords(r, e.qa, lex), idx, r, t)
 		return err
 	})
 	var me *market.Error
@@ -219,10 +219,12 @@ func matchWords(ctx context.Context, plan textPlan, scored bool, idx bleve.Index
 			}
 		}
 	}
-	if len(g.hits) < looseBelow && plan.loose != nil {
-		err := matchText(ctx, plan.loose, scored, idx, r, t, func(ri int, score float64) { g.at(ri).score += score })
-		if err != nil {
-			return err
+	if len(g.hits) < looseBelow {
+		if lq := plan.looseQuery(ctx, r); lq != nil {
+			err := matchText(ctx, lq, scored, idx, r, t, func(ri int, score float64) { g.at(ri).score += score })
+			if err != nil {
+				return err
+			}
 		}
 	}
 	for _, h := range g.hits {
