@@ -41,7 +41,7 @@ func Concepts() *ConceptMap { return builtinConcepts() }
 
 // ParseConcepts reads a concept map in the format of concepts.txt.
 func ParseConcepts(text string) (*ConceptMap, error) {
-	m := &ConceptMap{terms: &Lexicon{byTerm: map[string][]int{}, root: &trieNode{}}}
+	m := &ConceptMap{terms: newLexicon()}
 	for n, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {

@@ -42,6 +42,11 @@ type Lexicon struct {
 // lexicons numbers the lexicons built in this process.
 var lexicons atomic.Uint64
 
+// newLexicon returns an empty lexicon with an identity of its own.
+func newLexicon() *Lexicon {
+	return &Lexicon{byTerm: map[string][]int{}, root: &trieNode{}, id: lexicons.Add(1)}
+}
+
 // Identity tells lexicons apart within one process: each one built has
 // its own (a lexicon never changes, so what was computed with it may be
 // kept under its identity).
@@ -53,7 +58,7 @@ type trieNode struct {
 }
 
 func parseThesaurus(text string) (*Lexicon, error) {
-	th := &Lexicon{byTerm: map[string][]int{}, root: &trieNode{}, id: lexicons.Add(1)}
+	th := newLexicon()
 	for n, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -96,7 +101,7 @@ func (th *Lexicon) add(group []string) {
 // a list of terms that mean the same; groups of fewer than two distinct
 // terms are skipped). th is unchanged.
 func (th *Lexicon) WithGroups(groups [][]string) *Lexicon {
-	out := &Lexicon{byTerm: map[string][]int{}, root: &trieNode{}, id: lexicons.Add(1)}
+	out := newLexicon()
 	for _, g := range th.groups {
 		out.add(g)
 	}
