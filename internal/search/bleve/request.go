@@ -252,8 +252,7 @@ func corrections(r index.IndexReader, unit string) []string {
 	}
 	defer d.Close()
 	n := utf8.RuneCountInString(unit)
-	var found []*index.DictEntry
-	alike := 0
+	var found, alike []*index.DictEntry
 	for {
 		e, err := d.Next()
 		if err != nil || e == nil {
@@ -263,20 +262,14 @@ func corrections(r index.IndexReader, unit string) []string {
 			c := *e
 			found = append(found, &c)
 			if homophone(unit, e.Term) {
-				alike++
+				alike = append(alike, &c)
 			}
 		}
 	}
-	if alike > 0 {
+	if len(alike) > 0 {
 		// A typo through a pinyin input method sounds like the word
 		// meant: 清量化 is 轻量化, not 减量化.
-		kept := found[:0]
-		for _, e := range found {
-			if homophone(unit, e.Term) {
-				kept = append(kept, e)
-			}
-		}
-		found = kept
+		found = alike
 	}
 	sort.Slice(found, func(i, j int) bool {
 		if found[i].Count != found[j].Count {
