@@ -10,6 +10,7 @@ import (
 
 	"github.com/liuzhou-techmarket/techmarket/internal/app"
 	"github.com/liuzhou-techmarket/techmarket/internal/config"
+	"github.com/liuzhou-techmarket/techmarket/internal/files"
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 	"github.com/liuzhou-techmarket/techmarket/internal/seed"
 	"github.com/liuzhou-techmarket/techmarket/internal/store"
@@ -46,21 +47,11 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	// The demo's notices and auctions are made on the seeder's clock
-	// (one auction is held in the past); nobody watches their feeds yet.
-	pricing := func(now func() time.Time) (market.NoticeService, market.AuctionService) {
-		opt := store.PriceOptions{Now: now, NoticeMinDays: cfg.NoticeMinDays}
-		a := store.NewAuctionService(db, opt)
-		return store.NewNoticeService(db, a, opt), a
-	}
 	uploads, err := app.OpenFiles(cfg)
 	if err != nil {
 		return err
 	}
-	sharing := &seed.SharingServices{Instruments: store.NewInstrumentService(db), Bookings: store.NewBookingService(db),
-		Services: store.NewServiceService(db), ServiceOrders: store.NewServiceOrderService(db, uploads)}
-	n, err := seed.Apply(ctx, seed.Services{Orgs: store.NewOrgService(db), Items: store.NewItemService(db), Subsidies: store.NewSubsidyService(db),
-		Pricing: pricing, Sharing: sharing}, data, *password)
+	n, err := seed.Apply(ctx, demoServices(db, cfg, uploads), data, *password)
 	if errors.Is(err, seed.ErrAlreadyLoaded) {
 		fmt.Fprintln(stdout, "demo data is already loaded; nothing to do")
 		return nil
@@ -73,4 +64,21 @@ func cmdSeed(ctx context.Context, args []string, getenv func(string) string, std
 		n.Orgs, n.Demands, n.Achievements, n.SubsidyPolicies, n.Notices, n.Auctions,
 		n.Instruments, n.Bookings, n.Services, n.ServiceOrders, *password)
 	return nil
+}
+
+// demoServices are the store's services the seeder writes through. The
+// demo's notices and auctions are made on the seeder's clock (one auction
+// is held in the past) in one transaction; nobody watches their feeds yet.
+func demoServices(db *store.DB, cfg config.Config, uploads *files.Local) seed.Services {
+	pricing := func(ctx context.Context, now func() time.Time, fn func(market.NoticeService, market.AuctionService) error) error {
+		return db.Atomically(ctx, func(tx *store.DB) error {
+			opt := store.PriceOptions{Now: now, NoticeMinDays: cfg.NoticeMinDays}
+			a := store.NewAuctionService(tx, opt)
+			return fn(store.NewNoticeService(tx, a, opt), a)
+		})
+	}
+	sharing := &seed.SharingServices{Instruments: store.NewInstrumentService(db), Bookings: store.NewBookingService(db),
+		Services: store.NewServiceService(db), ServiceOrders: store.NewServiceOrderService(db, uploads)}
+	return seed.Services{Orgs: store.NewOrgService(db), Items: store.NewItemService(db), Subsidies: store.NewSubsidyService(db),
+		Pricing: pricing, Sharing: sharing}
 }

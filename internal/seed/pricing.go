@@ -9,9 +9,12 @@ import (
 	"github.com/liuzhou-techmarket/techmarket/internal/market"
 )
 
-// Pricing builds the price-discovery services on a clock the seeder
-// controls, so the demo can hold an auction that already closed.
-type Pricing func(now func() time.Time) (market.NoticeService, market.AuctionService)
+// Pricing runs fn on price-discovery services built on a clock the
+// seeder controls, so the demo can hold an auction that already closed,
+// and commits what fn made at once: a server already running sweeps
+// auctions whose end has passed, and would close the one held in the
+// past as unsold between its creation and its first bid.
+type Pricing func(ctx context.Context, now func() time.Time, fn func(market.NoticeService, market.AuctionService) error) error
 
 // demoClock is the seeder's clock: it runs in the past while the sold
 // auction is held, then at the present.
@@ -57,7 +60,15 @@ func applyPricing(ctx context.Context, newPricing Pricing, achs []pricedAchievem
 		return 0, 0, fmt.Errorf("the demo set needs four priced published achievements and three enterprises for its notices and auctions")
 	}
 	clock := &demoClock{}
-	ns, as := newPricing(clock.now)
+	err = newPricing(ctx, clock.now, func(ns market.NoticeService, as market.AuctionService) error {
+		notices, auctions, err = holdPricing(ctx, ns, as, clock, priced, buyers, operator)
+		return err
+	})
+	return notices, auctions, err
+}
+
+func holdPricing(ctx context.Context, ns market.NoticeService, as market.AuctionService, clock *demoClock,
+	priced []pricedAchievement, buyers []*market.Org, operator *market.Org) (notices, auctions int, err error) {
 	op := actorOf(ctx, operator)
 
 	// A sold auction, held ten days ago.

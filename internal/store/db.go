@@ -232,6 +232,19 @@ func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	}
 }
 
+// Atomically runs fn with a DB on which every statement belongs to one
+// transaction: what the services fn builds on it write commits together
+// or not at all, and no other connection or instance sees it before the
+// commit. Their own transactions become savepoints of this one. The DB
+// given to fn fences no item, so fn must not change a published item.
+func (db *DB) Atomically(ctx context.Context, fn func(tx *DB) error) error {
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		inner := *db
+		inner.gorm, inner.fence = tx, nil
+		return fn(&inner)
+	})
+}
+
 // sqliteMigrations copies the migrations with DATETIME(6) spelled
 // DATETIME: the pure-Go driver turns a column into time.Time only when its
 // declared type is exactly DATETIME, and SQLite ignores the precision anyway.
