@@ -60,13 +60,15 @@ func applyPricing(ctx context.Context, newPricing Pricing, achs []pricedAchievem
 		return 0, 0, fmt.Errorf("the demo set needs four priced published achievements and three enterprises for its notices and auctions")
 	}
 	clock := &demoClock{}
-	err = newPricing(ctx, clock.now, func(ns market.NoticeService, as market.AuctionService) error {
+	err = newPricing(ctx, clock.now, func(ns market.NoticeService, as market.AuctionService) (err error) {
 		notices, auctions, err = holdPricing(ctx, ns, as, clock, priced, buyers, operator)
 		return err
 	})
 	return notices, auctions, err
 }
 
+// holdPricing makes the notices and auctions of applyPricing on services
+// built on clock, which it moves into the past for the sold auction.
 func holdPricing(ctx context.Context, ns market.NoticeService, as market.AuctionService, clock *demoClock,
 	priced []pricedAchievement, buyers []*market.Org, operator *market.Org) (notices, auctions int, err error) {
 	op := actorOf(ctx, operator)
