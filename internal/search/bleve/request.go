@@ -68,6 +68,9 @@ type textPlan struct {
 	loose    [][]variant // the words as typed whose partial matches count
 	matchAny bool
 	terms    map[string]bool
+	// likeHits is the query of the listings that share a keyword, whole,
+	// with the given ones (set by withWords; nil when none has any).
+	likeHits func(keywords []string, common func(field, token string) bool) query.Query
 }
 
 // anyQuery builds the MatchAny query. common reports whether a token is in so
@@ -150,6 +153,23 @@ func buildText(q search.Query, qa analysis.Analyzer, lex *search.Lexicon) textPl
 func (p textPlan) withWords(r index.IndexReader, qa analysis.Analyzer, lex *search.Lexicon) textPlan {
 	if p.matchAny || p.units == nil {
 		return p
+	}
+	p.likeHits = func(keywords []string, common func(field, token string) bool) query.Query {
+		// Each keyword is a whole wording behind a placeholder, as a
+		// MatchAny query's related terms are: 轻量化 finds 轻量化, not the
+		// 减量化 its bigram 量化 would.
+		vs := []variant{{}}
+		seen := map[string]bool{}
+		for _, k := range keywords {
+			if v, ok := analyzed(k, qa, 1); ok && !seen[k] {
+				seen[k] = true
+				vs = append(vs, v)
+			}
+		}
+		if len(vs) == 1 {
+			return nil
+		}
+		return anyQuery([][]variant{vs}, common)
 	}
 	p.words = make([]query.Query, len(p.units))
 	p.wordings = make([][]variant, len(p.units))

@@ -219,6 +219,7 @@ func matchWords(ctx context.Context, plan textPlan, scored bool, idx bleve.Index
 			}
 		}
 	}
+	holding := len(g.hits)
 	if len(g.hits) < looseBelow {
 		if lq := plan.looseQuery(ctx, r); lq != nil {
 			err := matchText(ctx, lq, scored, idx, r, t, func(ri int, score float64) { g.at(ri).score += score })
@@ -227,11 +228,57 @@ func matchWords(ctx context.Context, plan textPlan, scored bool, idx bleve.Index
 			}
 		}
 	}
+	if holding > 0 && holding < likeBelow {
+		if err := matchLike(ctx, plan, g, holding, scored, idx, r, t); err != nil {
+			return err
+		}
+	}
 	for _, h := range g.hits {
 		consider(&t.rows[h.row], h.n, h.score)
 	}
 	return nil
 }
+
+// likeBelow is the number of documents holding a query word under which
+// a search also finds the documents like them. Like looseBelow it depends
+// on the index only, so total and facets agree on every page and order.
+const likeBelow = 10
+
+// matchLike adds to g the documents that share a keyword, whole, with
+// one of its first n (the documents holding a query word), ranked after
+// every document g holds: a search with a handful of hits goes on with
+// the listings like them (刺绣纹样 finds one embroidery listing, then the
+// other listings of its keyword 非遗数字化). It is pseudo-relevance
+// feedback that never moves a hit holding the query's words; the
+// keywords are the feedback terms because they are the authors' own
+// words for what a listing is about.
+func matchLike(ctx context.Context, plan textPlan, g *gathering, n int, scored bool, idx bleve.Index, r index.IndexReader, t *table) error {
+	if plan.likeHits == nil {
+		return nil
+	}
+	var keywords []string
+	for _, h := range g.hits[:n] {
+		d, err := loadDocument(r, t.rows[h.row].id)
+		if err != nil {
+			return err
+		}
+		keywords = append(keywords, d.Keywords...)
+	}
+	lq := plan.likeHits(keywords, commonTokens(ctx, r, len(t.rows)))
+	if lq == nil {
+		return nil
+	}
+	return matchText(ctx, lq, scored, idx, r, t, func(ri int, score float64) {
+		if g.slot[ri] == 0 {
+			h := g.at(ri)
+			h.n, h.score = likeTier, score
+		}
+	})
+}
+
+// likeTier is the word count that ranks a document found by matchLike
+// after the partial matches (0 words).
+const likeTier = -1
 
 // looseBelow is the number of whole-word hits under which partial matches
 // are added. It depends on the index only, never on the page asked for, so

@@ -54,6 +54,45 @@ func TestTypoPrefersWordsThatSoundAlike(t *testing.T) {
 	}
 }
 
+// A search that finds only a handful of listings holding its words goes
+// on with the listings that share a keyword with them, after them all:
+// 刺绣纹样 is in one listing only, and the recording of 侗族大歌 shares
+// its keyword 非遗数字化. Total and facets count it on every page and in
+// every order; a listing sharing no keyword whole (数字化 is only part of
+// 非遗数字化) is not like them, and a search with enough hits of its own
+// adds none.
+func TestFewHitsGoOnWithListingsLikeThem(t *testing.T) {
+	docs := []search.Document{
+		achievement("embroidery", "瑶族刺绣纹样数字化采集技术", []string{"非遗数字化", "民族服饰"}, "对传统刺绣纹样进行高精度扫描与矢量化。"),
+		achievement("song", "侗族大歌音频采集与存档平台", []string{"非遗数字化"}, "多声部录音，建立开放音频库。"),
+		achievement("plant", "车间设备联网与数字化看板", []string{"数字化"}, "采集设备状态并在看板显示。"),
+	}
+	eng := filledMemory(t, docs)
+	q := search.Query{Kind: search.KindAchievement, Text: "刺绣纹样"}
+	res := searchtest.Search(t, eng, q)
+	if got := searchtest.IDs(res); len(got) != 2 || got[0] != "embroidery" || got[1] != "song" || res.Total != 2 {
+		t.Fatalf("刺绣纹样: %v (total %d), want embroidery, then song (shares 非遗数字化), total 2", got, res.Total)
+	}
+	if n := res.Facets["industry"]["materials"]; n != 2 {
+		t.Errorf("industry facet counts %d, want both hits", n)
+	}
+	for _, other := range []search.Query{{Sort: search.SortNewest}, {Limit: 1, Page: 2}} {
+		other.Kind, other.Text = q.Kind, q.Text
+		if res := searchtest.Search(t, eng, other); res.Total != 2 {
+			t.Errorf("%+v: total %d, want 2 in every order and on every page", other, res.Total)
+		}
+	}
+
+	// Ten listings holding the words: the search has enough of its own.
+	for i := range 10 {
+		docs = append(docs, achievement(fmt.Sprintf("embroidery%d", i), fmt.Sprintf("刺绣纹样设计方法%d", i), []string{"非遗数字化"}, "纹样设计。"))
+	}
+	eng = filledMemory(t, docs)
+	if res := searchtest.Search(t, eng, q); res.Total != 11 {
+		t.Errorf("with 11 listings holding the words: total %d (%v), want 11 and nothing like them", res.Total, searchtest.IDs(res))
+	}
+}
+
 // achievement is a published achievement of org u1 with the given text.
 func achievement(id, title string, keywords []string, body string) search.Document {
 	return search.Document{ID: id, Kind: search.KindAchievement, OrgID: "u1", Title: title, Keywords: keywords,
