@@ -68,9 +68,31 @@ type textPlan struct {
 	loose    [][]variant // the words as typed whose partial matches count
 	matchAny bool
 	terms    map[string]bool
-	// likeHits is the query of the listings that share a keyword, whole,
-	// with the given ones (set by withWords; nil when none has any).
-	likeHits func(keywords []string, common func(field, token string) bool) query.Query
+	// qa is the query analyzer the plan was built with (set by withWords,
+	// for likeQuery).
+	qa analysis.Analyzer
+}
+
+// likeQuery matches the documents holding one of keywords whole; nil when
+// none has a token. Each keyword is a whole wording behind a placeholder,
+// as a MatchAny query's related terms are: 轻量化 finds 轻量化, not the
+// 减量化 its bigram 量化 would.
+func (p textPlan) likeQuery(keywords []string, common func(field, token string) bool) query.Query {
+	if p.qa == nil {
+		return nil
+	}
+	vs := []variant{{}}
+	seen := map[string]bool{}
+	for _, k := range keywords {
+		if v, ok := analyzed(k, p.qa, 1); ok && !seen[k] {
+			seen[k] = true
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 1 {
+		return nil
+	}
+	return anyQuery([][]variant{vs}, common)
 }
 
 // anyQuery builds the MatchAny query. common reports whether a token is in so
@@ -154,23 +176,7 @@ func (p textPlan) withWords(r index.IndexReader, qa analysis.Analyzer, lex *sear
 	if p.matchAny || p.units == nil {
 		return p
 	}
-	p.likeHits = func(keywords []string, common func(field, token string) bool) query.Query {
-		// Each keyword is a whole wording behind a placeholder, as a
-		// MatchAny query's related terms are: 轻量化 finds 轻量化, not the
-		// 减量化 its bigram 量化 would.
-		vs := []variant{{}}
-		seen := map[string]bool{}
-		for _, k := range keywords {
-			if v, ok := analyzed(k, qa, 1); ok && !seen[k] {
-				seen[k] = true
-				vs = append(vs, v)
-			}
-		}
-		if len(vs) == 1 {
-			return nil
-		}
-		return anyQuery([][]variant{vs}, common)
-	}
+	p.qa = qa
 	p.words = make([]query.Query, len(p.units))
 	p.wordings = make([][]variant, len(p.units))
 	loose := make([][]variant, 0, len(p.units))

@@ -253,9 +253,6 @@ const likeBelow = 10
 // keywords are the feedback terms because they are the authors' own
 // words for what a listing is about.
 func matchLike(ctx context.Context, plan textPlan, g *gathering, n int, scored bool, idx bleve.Index, r index.IndexReader, t *table) error {
-	if plan.likeHits == nil {
-		return nil
-	}
 	var keywords []string
 	for _, h := range g.hits[:n] {
 		d, err := loadDocument(r, t.rows[h.row].id)
@@ -264,7 +261,7 @@ func matchLike(ctx context.Context, plan textPlan, g *gathering, n int, scored b
 		}
 		keywords = append(keywords, d.Keywords...)
 	}
-	lq := plan.likeHits(keywords, commonTokens(ctx, r, len(t.rows)))
+	lq := plan.likeQuery(keywords, commonTokens(ctx, r, len(t.rows)))
 	if lq == nil {
 		return nil
 	}
