@@ -119,8 +119,11 @@ func TestQualitySharedSet(t *testing.T) {
 		// reciprocal rank (2026-12-07): 0.846 and 0.930, its weight chosen
 		// on the odd half, where the even half reached 0.821. Search 0.909
 		// after the per-word scoring was mended (2026-12-07; both halves
-		// gained, 0.872 → 0.887 and 0.925 → 0.933).
-		{"match demand → achievements", f.forward, f.baseForward, 0.81, 0.10},
+		// gained, 0.872 → 0.887 and 0.925 → 0.933). Matching 0.857 once
+		// common words count by their general-language idf (2026-12-07,
+		// fifth session; both halves gained, 0.870 → 0.880 and 0.821 →
+		// 0.833, so the floor is a little under the lower half).
+		{"match demand → achievements", f.forward, f.baseForward, 0.82, 0.10},
 		{"match achievement → demands", f.backward, relevance.Figures{}, 0.91, 0},
 		{"match demand → achievements, no reciprocal rank (RECIPROCAL=false)", off.forward, f.baseForward, 0.79, 0.10},
 		{"match achievement → demands, no reciprocal rank (RECIPROCAL=false)", off.backward, relevance.Figures{}, 0.89, 0},
@@ -151,11 +154,12 @@ func ablations() []struct {
 		w    weights
 	}{
 		{"engine relevance only", weights{text: 1}},
-		{"shared terms only", weights{shared: 1, poolIDF: true}},
+		{"shared terms only", weights{shared: 1, poolIDF: true, general: true}},
 		{"without engine relevance", without(func(w *weights) { w.text = 0 })},
 		{"without shared terms", without(func(w *weights) { w.shared = 0 })},
 		{"without concept links", without(func(w *weights) { w.concept = 0 })},
 		{"without pool idf", without(func(w *weights) { w.poolIDF = false })},
+		{"without general-language idf", without(func(w *weights) { w.general = false })},
 		{"without reciprocal rank", without(func(w *weights) { w.mutual = 0 })},
 		{"without industry", without(func(w *weights) { w.industry = 0 })},
 		{"industry at 0.15 (first round)", without(func(w *weights) { w.industry, w.shared = 0.15, 0.25 })},

@@ -121,6 +121,7 @@ func weightVariants() []struct {
 		name string
 		w    weights
 	}{
+		{"no general-language specificity", with(func(w *weights) { w.general = false })},
 		{"no reciprocal rank", with(func(w *weights) { w.mutual = 0 })},
 		{"reciprocal 0.2", with(func(w *weights) { w.mutual = 0.2 })},
 		{"reciprocal 0.5", with(func(w *weights) { w.mutual = 0.5 })},

@@ -54,10 +54,13 @@ type weights struct {
 	// mutualTop candidates (0: not asked).
 	mutual    float64
 	mutualTop int
+	// general weighs each of the source's terms by its specificity in
+	// general language (specificity).
+	general bool
 }
 
 var defaultWeights = weights{text: 0.10, shared: 0.35, concept: 0.30, industry: 0.05, modes: 0.10, price: 0.05, maturity: 0.05, poolIDF: true,
-	mutual: 0.30, mutualTop: 10}
+	mutual: 0.30, mutualTop: 10, general: true}
 
 // maxRelated caps the linked terms a source adds to its candidate query.
 const maxRelated = 8
@@ -133,6 +136,11 @@ func match(ctx context.Context, eng search.Engine, src search.Document, limit in
 	concepts := sourceConcepts(src, lex)
 	if len(concepts) == 0 {
 		return []Item{}, nil
+	}
+	if w.general {
+		for i := range concepts {
+			concepts[i].weight *= specificity(concepts[i].term)
+		}
 	}
 	links := search.Concepts().Find(itemText(src))
 	res, err := eng.Search(ctx, search.Query{

@@ -449,3 +449,51 @@ func TestReciprocalRank(t *testing.T) {
 		}
 	}
 }
+
+// Words any text uses (客户, 价格, 基本) count less as shared terms than the
+// words of a trade, by their idf in general Chinese: a candidate that
+// shares two of them with the demand no longer outranks one that shares
+// the one word that says what the demand is about.
+func TestCommonWordsCountLess(t *testing.T) {
+	for _, c := range []struct {
+		term     string
+		min, max float64
+	}{
+		{"基本", 0.3, 0.5}, {"客户", 0.4, 0.6}, {"物流", 0.5, 0.7}, {"转炉", 0.8, 0.95},
+		{"钢渣", 1, 1}, {"游离氧化钙", 1, 1}, {"agv", 1, 1},
+	} {
+		if got := specificity(c.term); got < c.min || got > c.max {
+			t.Errorf("specificity(%q) = %.2f, want %.2f..%.2f", c.term, got, c.min, c.max)
+		}
+	}
+
+	src := search.Document{ID: "d", Kind: search.KindDemand, OrgID: "o1", Title: "拣货老出错",
+		Keywords: []string{"拣货", "客户", "价格"}}
+	common := search.Document{ID: "a-common", Kind: search.KindAchievement, OrgID: "o2",
+		Title: "客户价格管理软件", Body: "订单分级管理。"}
+	trade := search.Document{ID: "a-trade", Kind: search.KindAchievement, OrgID: "o3",
+		Title: "电子标签辅助拣货系统", Body: "亮灯指示拣货位置。"}
+	eng, err := bleve.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	if err := eng.Upsert(context.Background(), []search.Document{src, common, trade}); err != nil {
+		t.Fatal(err)
+	}
+	first := func(w weights) string {
+		items, err := match(context.Background(), eng, src, 10, w, Options{})
+		if err != nil || len(items) == 0 {
+			t.Fatalf("match = %v, %v", items, err)
+		}
+		return items[0].ID
+	}
+	if got := first(defaultWeights); got != "a-trade" {
+		t.Errorf("first match %s, want a-trade (it shares 拣货)", got)
+	}
+	plain := defaultWeights
+	plain.general = false
+	if got := first(plain); got != "a-common" {
+		t.Errorf("without specificity the first match is %s; the test no longer tells the rule apart", got)
+	}
+}
