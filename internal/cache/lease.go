@@ -45,6 +45,7 @@ type lease struct {
 	remaining int       // the shared bucket's remaining after the last take
 	until     time.Time // end of the window the events were taken in
 	spent     int       // spent in this window: the size of the next take
+	taking    bool      // a take of more than one event is under way
 }
 
 // leaseKeys bounds the keys held; when full, expired leases are dropped.
@@ -72,18 +73,28 @@ func (l *Leasing) Allow(ctx context.Context, key string, limit int, period time.
 		return d, nil
 	}
 	n := 1
-	if h != nil && now.Before(h.until.Add(LeaseWindow)) {
+	leasing := h
+	if h != nil && !h.taking && now.Before(h.until.Add(LeaseWindow)) {
 		// Busy in this window or the one just ended: take what it spent.
+		// One such take at a time: the requests that miss while it is
+		// under way take one event each, or a burst of them would each
+		// take a lease and drain the bucket for the events' owner.
 		n = max(min(h.spent+1, LeaseMax, h.remaining/10), 1)
+		h.taking = true
+	} else {
+		leasing = nil
 	}
 	l.mu.Unlock()
 
 	got, d, err := l.shared.Take(ctx, key, limit, period, n)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if leasing != nil {
+		leasing.taking = false
+	}
 	if err != nil || got == 0 {
 		return d, err
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	h = l.held[hk]
 	if h == nil || !now.Before(h.until) {
 		if h == nil && len(l.held) >= leaseKeys {

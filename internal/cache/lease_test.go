@@ -125,3 +125,76 @@ func TestLeasingSharedBudget(t *testing.T) {
 		}
 	})
 }
+
+// gated holds every Take until herd of them are under way (or a second
+// has passed), so that a burst of requests really misses the lease at
+// once, and sums the events they asked for.
+type gated struct {
+	cache.Taker
+	herd    int
+	entered atomic.Int64
+	asked   atomic.Int64
+	all     chan struct{}
+	once    sync.Once
+}
+
+func (g *gated) Take(ctx context.Context, key string, limit int, period time.Duration, n int) (int, cache.Decision, error) {
+	g.asked.Add(int64(n))
+	if g.entered.Add(1) == int64(g.herd) {
+		g.once.Do(func() { close(g.all) })
+	}
+	select {
+	case <-g.all:
+	case <-time.After(time.Second):
+	}
+	return g.Taker.Take(ctx, key, limit, period, n)
+}
+
+// A burst of concurrent requests from a busy key takes one lease, not one
+// each: 200 approvals fired at once by one user far under their limit of
+// 1200 a minute are all allowed (each used to take a lease of what the
+// key spent in the last window, 61 events each, and the bucket ran dry).
+func TestLeasingBurstTakesOneLease(t *testing.T) {
+	forEach(t, func(t *testing.T, c both) {
+		ctx := context.Background()
+		tk, ok := c.(cache.Taker)
+		if !ok {
+			t.Fatalf("%T cannot take several events at once", c)
+		}
+		const limit, warm, burst = 1200, 60, 200
+		now := time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)
+		g := &gated{Taker: tk, herd: 1, all: make(chan struct{})}
+		l := cache.NewLeasing(g, func() time.Time { return now })
+		for i := range warm {
+			if d, err := l.Allow(ctx, "user:gov", limit, time.Minute); err != nil || !d.Allowed {
+				t.Fatalf("request %d: %+v %v", i, d, err)
+			}
+		}
+		// The next window: the lease is spent, and the burst arrives.
+		now = now.Add(cache.LeaseWindow)
+		g.herd, g.all, g.once = burst, make(chan struct{}), sync.Once{}
+		g.entered.Store(0)
+		g.asked.Store(0)
+		var refused atomic.Int64
+		var wg sync.WaitGroup
+		for range burst {
+			wg.Go(func() {
+				d, err := l.Allow(ctx, "user:gov", limit, time.Minute)
+				if err != nil {
+					t.Error(err)
+				}
+				if !d.Allowed {
+					refused.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := refused.Load(); n > 0 {
+			t.Fatalf("%d of %d requests refused, %d of %d a minute spent before", n, burst, warm, limit)
+		}
+		// One lease (at most LeaseMax) and one event for every other miss.
+		if asked := g.asked.Load(); asked > burst-1+cache.LeaseMax {
+			t.Fatalf("the burst asked the shared bucket for %d events for %d requests", asked, burst)
+		}
+	})
+}
