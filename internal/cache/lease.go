@@ -73,7 +73,7 @@ func (l *Leasing) Allow(ctx context.Context, key string, limit int, period time.
 		return d, nil
 	}
 	n := 1
-	leasing := h
+	var leasing *lease // the lease whose take this is, if more than one event
 	if h != nil && !h.taking && now.Before(h.until.Add(LeaseWindow)) {
 		// Busy in this window or the one just ended: take what it spent.
 		// One such take at a time: the requests that miss while it is
@@ -81,8 +81,7 @@ func (l *Leasing) Allow(ctx context.Context, key string, limit int, period time.
 		// take a lease and drain the bucket for the events' owner.
 		n = max(min(h.spent+1, LeaseMax, h.remaining/10), 1)
 		h.taking = true
-	} else {
-		leasing = nil
+		leasing = h
 	}
 	l.mu.Unlock()
 
